@@ -1,0 +1,30 @@
+"""hpwidgets: Guild AI's hyperparameter search in Jupyter: magics, live widgets, a CLI.
+
+Heavy modules load on first use, so `import hpwidgets` and the `hpw` command start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "compare", "load_ipython_extension", "panel", "run", "runs"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("run", "compare", "runs"):
+        from . import api
+
+        return getattr(api, name)
+    if name == "panel":
+        from .notebook.panel import panel
+
+        return panel
+    raise AttributeError(f"module 'hpwidgets' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from .notebook.magics import load_ipython_extension as load
+
+    load(ipython)

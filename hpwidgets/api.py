@@ -1,0 +1,72 @@
+"""The Python API: ``hp.run``, ``hp.compare``, ``hp.runs``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .core import compare as _compare
+from .core.batch import Batch, prepare
+from .core.plan import RunOptions
+from .core.records import RunRecord
+from .core.store import Store
+
+
+def run(
+    target: str | Callable[..., Any],
+    flags: dict[str, Any] | None = None,
+    *,
+    optimizer: str | None = None,
+    max_trials: int | None = None,
+    random_seed: int | None = None,
+    minimize: str | None = None,
+    maximize: str | None = None,
+    opt_flags: dict[str, Any] | None = None,
+    label: str | None = None,
+    timeout: float | None = None,
+    fail_fast: bool = False,
+    workers: int = 1,
+    store: Store | str | None = None,
+    show: bool = False,
+    background: bool = False,
+    truth: Callable[[float], float] | None = None,
+    top: int = 5,
+) -> Batch:
+    """Run a script (a path) or a function's trials; blocks unless ``background`` and returns the Batch.
+
+    ``flags`` maps flag names to values in the flag syntax (``"[-2.0:2.0]"``) or Python values
+    (a list is a grid). ``show=True`` displays the live dashboard in a notebook.
+    """
+    options = RunOptions(
+        optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
+        maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
+        timeout=timeout, fail_fast=fail_fast, workers=workers,
+    )
+    batch = prepare(target, flags, options, _store(store), want_model=show)
+    if show:
+        from .notebook.dashboard import show_dashboard
+
+        show_dashboard(batch, truth=truth, top=top)
+    return batch.start(background=background)
+
+
+def compare(
+    top: int | None = None,
+    min: str | None = None,
+    max: str | None = None,
+    batch: str | None = None,
+    operation: str | None = None,
+    store: Store | str | None = None,
+):
+    """Runs as a DataFrame with the columns of ``hpw compare``, sorted and cut as asked."""
+    rows = _compare.select(_store(store).runs(batch=batch, operation=operation), top, min, max)
+    return _compare.records_frame(rows)
+
+
+def runs(limit: int | None = None, store: Store | str | None = None) -> list[RunRecord]:
+    """Run records, newest first."""
+    return _store(store).runs(limit=limit)
+
+
+def _store(store: Store | str | None) -> Store:
+    return store if isinstance(store, Store) else Store(store)

@@ -1,0 +1,62 @@
+"""Text that the CLI (and the magics' plain mode) shows: trial echo and the trial preview."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, TextIO
+
+from .core.batch import Batch
+from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput, TrialStarted
+from .core.records import Status
+
+
+def echo_to(batch: Batch, stream: TextIO) -> None:
+    """Print each trial's output as it comes, with a line when a trial starts and ends."""
+    total = batch.plan.total
+    show_trials = batch.plan.is_batch
+
+    def echo(event: Any) -> None:
+        if isinstance(event, BatchStarted) and event.priors:
+            print(f"Found {event.priors} earlier trial{'s' if event.priors != 1 else ''} "
+                  "for use as priors", file=stream, flush=True)
+        elif isinstance(event, TrialStarted) and show_trials:
+            rec = event.record
+            print(f"Running trial {rec.short_id} ({rec.trial + 1}/{total}): {rec.label}", file=stream, flush=True)
+        elif isinstance(event, TrialOutput):
+            print(event.line, file=stream, flush=True)
+        elif isinstance(event, TrialFinished) and event.record.status is not Status.COMPLETED:
+            rec = event.record
+            print(f"Trial {rec.short_id} {rec.status.value}: {rec.reason}", file=stream, flush=True)
+        elif isinstance(event, BatchFinished) and show_trials:
+            c = event.counts
+            best = event.best
+            tail = f"; best {best.objective} {best.value:g} ({best.label})" if best else ""
+            print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, "
+                  f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
+
+    batch.events.subscribe(echo)
+
+
+def preview_lines(batch: Batch, limit: int = 50) -> list[str]:
+    """The trials a grid or random search would run (a Bayesian one decides as results come)."""
+    plan = batch.plan
+    if plan.optimizer not in ("grid", "random"):
+        return [f"Trials are chosen by the {plan.optimizer} optimizer as results arrive; "
+                f"the first uses {plan.opt_flags.get('random-starts', 'its default')} random starts."]
+    from .core.plan import make_optimizer
+
+    optimizer = make_optimizer(plan)
+    asked = (optimizer.ask() for _ in range(plan.total))
+    trials = [p for p in itertools.islice(asked, min(plan.total, limit)) if p is not None]
+    lines = ["Trials:"]
+    for i, params in enumerate(trials, 1):
+        lines.append(f"  [{i}] " + " ".join(f"{k}={_fmt(v)}" for k, v in sorted(params.items())))
+    if plan.total > limit:
+        lines.append(f"  ... {plan.total - limit} more")
+    return lines
+
+
+def _fmt(value: Any) -> str:
+    from .core.flags import format_value
+
+    return format_value(value)

@@ -1,0 +1,1 @@
+"""The pure core of hpwidgets: no IPython, ipywidgets, anywidget or matplotlib here."""

@@ -1,0 +1,202 @@
+"""A batch: prepare a search from a script or a function, run it, and hold its results."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .engine import Engine, StoreRecorder
+from .errors import OptionError, UnknownFlagError
+from .events import BatchFinished
+from .executors.inprocess import FunctionRunner
+from .executors.local import ScriptRunner
+from .plan import BatchPlan, RunOptions, build_plan, in_space
+from .records import RunRecord, Status
+from .script import ScriptInfo, inspect_script
+from .store import Store, write_private
+
+PREV_TRIALS = ("batch", "sourcecode", "operation")
+
+
+class Batch:
+    """A prepared search. ``start()`` runs it (here or on a thread); the rest reads its results."""
+
+    def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None) -> None:
+        self.plan, self.engine, self.store, self.info = plan, engine, store, info
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+
+    @property
+    def id(self) -> str:
+        return self.engine.batch_id
+
+    @property
+    def events(self):
+        return self.engine.events
+
+    def start(self, background: bool = False) -> Batch:
+        self._save_manifest()
+        if not background:
+            try:
+                self.engine.run()
+            finally:
+                self._done.set()
+            return self
+        self._thread = threading.Thread(target=self._run_quietly, name=f"hpw-batch-{self.id[:8]}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_quietly(self) -> None:
+        try:
+            self.engine.run()
+        except BaseException as exc:  # shown by whoever waits on the batch
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> Batch:
+        """Block until the batch ends; Ctrl-C (a kernel interrupt) stops it and re-raises."""
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._done.wait(0.1):
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        except KeyboardInterrupt:
+            self.stop()
+            self._done.wait()
+            raise
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def finished(self) -> BatchFinished | None:
+        return getattr(self.engine, "finished", None)
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        """This batch's runs in trial order (frozen records)."""
+        return sorted(self.engine.records.values(), key=lambda r: r.trial or 0)
+
+    @property
+    def best(self) -> RunRecord | None:
+        done = [r for r in self.runs if r.status is Status.COMPLETED and r.value is not None]
+        if not done:
+            return None
+        sign = -1 if self.plan.direction == "max" else 1
+        return min(done, key=lambda r: sign * r.value)
+
+    @property
+    def df(self):
+        """One row per trial: run, status, flags, scalars (a pandas DataFrame)."""
+        from .compare import records_frame
+
+        return records_frame(self.runs)
+
+    def _save_manifest(self) -> None:
+        """What --resume needs to run the rest of the batch again later."""
+        folder = os.path.join(self.store.root, "batches")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+        data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
+                "optimizer": self.plan.optimizer, "seed": self.plan.seed,
+                "script": self.info.path if self.info else None, "described": self.plan.described,
+                "created": time.time()}
+        write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "running" if self._thread else "ready"
+        return f"<Batch {self.id[:8]} {self.plan.operation} {state}: {len(self.runs)}/{self.plan.total} trials>"
+
+
+def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
+    out = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = None if param.default is param.empty else param.default
+        out[name] = (default, type(default) if default is not None else None)
+    return out
+
+
+def _accepts_any(fn: Callable[..., Any]) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+
+
+def _function_hash(fn: Callable[..., Any]) -> str:
+    code = getattr(fn, "__code__", None)
+    blob = (code.co_code + repr(code.co_consts).encode()) if code else repr(fn).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def prepare(
+    target: str | Callable[..., Any],
+    flags: dict[str, Any] | None = None,
+    options: RunOptions | None = None,
+    store: Store | None = None,
+    *,
+    want_model: bool = False,
+    runner: Any = None,
+) -> Batch:
+    """Check everything and build the batch; nothing is written until it starts."""
+    options = options or RunOptions()
+    store = store or Store()
+    given = dict(flags or {})
+    if callable(target):
+        info = None
+        known = function_flags(target)
+        operation = getattr(target, "__name__", "function")
+        if not _accepts_any(target):
+            for name in given:
+                if name not in known:
+                    raise UnknownFlagError(f"{operation}()", name, sorted(known))
+        runner = runner or FunctionRunner(target, options.objective[0])
+        source_hash, script_name, source = _function_hash(target), None, None
+    else:
+        info = inspect_script(str(target))
+        for name in given:
+            info.flag(name)  # raises UnknownFlagError listing the script's flags
+        known = {n: (f.default, f.type) for n, f in info.flags.items()}
+        operation = info.name
+        runner = runner or ScriptRunner(info)
+        source_hash = hashlib.sha256(info.source.encode()).hexdigest()
+        script_name, source = info.name, info.source
+    plan = build_plan(operation, known, given, options)
+    priors = find_priors(store, plan, source_hash) if plan.optimizer in ("gp", "forest", "gbrt") else []
+    engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
+                    workers=options.workers, label=options.label, source_hash=source_hash,
+                    priors=priors, want_model=want_model)
+    engine.events.subscribe(StoreRecorder(store, script_name, source), critical=True)
+    return Batch(plan, engine, store, info)
+
+
+def find_priors(store: Store, plan: BatchPlan, source_hash: str | None) -> list[RunRecord]:
+    """Earlier completed runs that the optimizer may take as observations (Guild's prev-trials)."""
+    mode = plan.opt_flags.get("prev-trials", "sourcecode")
+    if mode not in PREV_TRIALS:
+        raise OptionError("-Fo prev-trials", mode, ", ".join(PREV_TRIALS))
+    if mode == "batch":
+        return []
+    found = []
+    for rec in store.runs(operation=plan.operation):
+        if rec.status is not Status.COMPLETED or rec.objective != plan.objective:
+            continue
+        if mode == "sourcecode" and rec.source_hash != source_hash:
+            continue
+        if rec.value is not None and in_space(plan, rec.flags):
+            found.append(rec)
+    return found

@@ -1,0 +1,249 @@
+"""The trial loop: ask the optimizer, run the trial, tell the result; emit an event at each step."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from . import owner
+from .cancel import CancelToken
+from .events import (
+    BatchFinished,
+    BatchStarted,
+    Dispatcher,
+    ModelUpdated,
+    TrialFinished,
+    TrialOutput,
+    TrialStarted,
+)
+from .flags import format_value
+from .plan import BatchPlan, make_optimizer
+from .records import RunRecord, Status
+from .scalars import ScalarLog
+from .space import Categorical, Real
+from .trial import TrialOutcome, TrialRunner, TrialSpec
+
+MODEL_POINTS = 200  # resolution of the surrogate curve sent to the plot
+
+
+def make_label(flags: dict[str, Any]) -> str:
+    parts = []
+    for name in sorted(flags):
+        value = flags[name]
+        text = f"{value:.5g}" if isinstance(value, float) else format_value(value)
+        parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: BatchPlan,
+        runner: TrialRunner,
+        run_dir_for: Any,
+        *,
+        timeout: float | None = None,
+        fail_fast: bool = False,
+        workers: int = 1,
+        label: str | None = None,
+        batch_id: str | None = None,
+        source_hash: str | None = None,
+        priors: list[RunRecord] | tuple = (),
+        want_model: bool = False,
+    ) -> None:
+        self.plan = plan
+        self.runner = runner
+        self.run_dir_for = run_dir_for  # run id -> directory the trial runs in
+        self.timeout, self.fail_fast, self.workers = timeout, fail_fast, workers
+        self.label = label
+        self.batch_id = batch_id or uuid.uuid4().hex
+        self.source_hash = source_hash
+        self.events = Dispatcher()
+        self.cancel = CancelToken()
+        self.want_model = want_model
+        self.optimizer = make_optimizer(plan)
+        self.priors = [p for p in priors if p.value is not None and math.isfinite(p.value)]
+        self.records: dict[str, RunRecord] = {}
+        self._failed_fast = False
+        self._owner = owner.current_token()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Kill running trials (their whole process groups) and start no more."""
+        self.cancel.cancel()
+
+    def run(self) -> BatchFinished:
+        started = time.time()
+        for prior in self.priors:
+            self.optimizer.observe(self._params(prior.flags), self._minimized(prior.value))
+        self.events.emit(BatchStarted(self.batch_id, self.plan, len(self.priors)))
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hpw-trial")
+        flight: dict[Future, tuple[RunRecord, dict]] = {}
+        index = 0
+        try:
+            while True:
+                while len(flight) < self.workers and index < self.plan.total and not self.cancel.is_set():
+                    params = self.optimizer.ask()
+                    if params is None:
+                        break
+                    record = self._start(index, params)
+                    flight[pool.submit(self._execute, record)] = (record, params)
+                    index += 1
+                if not flight:
+                    break
+                done, _ = wait(list(flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    record, params = flight.pop(future)
+                    self._finish(record, params, future)
+        except BaseException:
+            self.stop()  # Ctrl-C or a failing store: kill what runs, record it, then re-raise
+            for future, (record, params) in list(flight.items()):
+                try:
+                    self._finish(record, params, future)
+                except BaseException:
+                    pass
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            self._emit_finished(started)
+        return self.finished
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _params(self, flags: dict[str, Any]) -> dict[str, Any]:
+        return {n: flags[n] for n in self.plan.searched if n in flags}
+
+    def _minimized(self, value: float) -> float:
+        return -value if self.plan.direction == "max" else value
+
+    def _start(self, index: int, params: dict[str, Any]) -> RunRecord:
+        flags = {**self.plan.fixed, **params}
+        record = RunRecord(
+            id=uuid.uuid4().hex,
+            batch=self.batch_id,
+            operation=self.plan.operation,
+            flags=flags,
+            status=Status.RUNNING,
+            started=time.time(),
+            label=self.label or make_label(flags),
+            objective=self.plan.objective,
+            direction=self.plan.direction,
+            source_hash=self.source_hash,
+            searched=self.plan.searched,
+            owner=self._owner,
+            trial=index,
+        )
+        self.records[record.id] = record
+        self.events.emit(TrialStarted(record))
+        return record
+
+    def _execute(self, record: RunRecord) -> tuple[TrialOutcome, ScalarLog]:
+        log = ScalarLog(ignore=frozenset(record.flags))
+        run_id = record.id
+
+        def on_line(line: str) -> None:
+            log.feed(line)
+            self.events.emit(TrialOutput(run_id, line))
+
+        spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
+        if self.cancel.is_set():
+            return TrialOutcome(exit_code=None, killed="cancel"), log
+        return self.runner(spec, self.cancel, on_line), log
+
+    def _finish(self, record: RunRecord, params: dict[str, Any], future: Future) -> None:
+        try:
+            outcome, log = future.result()
+        except Exception as exc:  # the executor itself broke (a lost Dask worker, ...)
+            outcome, log = TrialOutcome(exit_code=None, reason=f"{type(exc).__name__}: {exc}"), ScalarLog()
+        status, reason, scalars = self._judge(record, outcome, log)
+        final = record.evolve(status=status, reason=reason, scalars=scalars, step=log.step,
+                              stopped=time.time(), exit_code=outcome.exit_code)
+        self.records[final.id] = final
+        value = final.value if status is Status.COMPLETED else None
+        self.optimizer.tell(params, None if value is None else self._minimized(value))
+        self.events.emit(TrialFinished(final, {k: list(v) for k, v in log.series.items()}))
+        if status is Status.FAILED and self.fail_fast:
+            self._failed_fast = True
+            self.stop()
+        if self.want_model:
+            self._emit_model()
+
+    def _judge(self, record: RunRecord, outcome: TrialOutcome, log: ScalarLog) -> tuple[Status, str | None, dict]:
+        scalars = {**log.last, **outcome.scalars}
+        if outcome.killed == "cancel":
+            return Status.TERMINATED, "stopped before it finished", scalars
+        if outcome.killed == "timeout":
+            return Status.FAILED, f"timed out after {self.timeout:g} s", scalars
+        if outcome.exit_code != 0:
+            code = outcome.exit_code
+            why = outcome.reason or (f"killed by signal {-code}" if code and code < 0 else f"exit code {code}")
+            return Status.FAILED, why, scalars
+        value = scalars.get(record.objective)
+        if value is None:
+            return Status.FAILED, f"no '{record.objective}' in its output", scalars
+        if not math.isfinite(value):
+            return Status.FAILED, f"{record.objective} is {value}", scalars
+        return Status.COMPLETED, None, scalars
+
+    def _emit_model(self) -> None:
+        surrogate = getattr(self.optimizer, "surrogate", None)
+        if surrogate is None or len(self.plan.space) != 1:
+            return
+        (flag, dim), = self.plan.space.items()
+        if isinstance(dim, Categorical):
+            return
+        lo, hi = dim.low, dim.high
+        if isinstance(dim, Real) and dim.log:
+            xs = [math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (MODEL_POINTS - 1)) for i in range(MODEL_POINTS)]
+        else:
+            xs = [lo + (hi - lo) * i / (MODEL_POINTS - 1) for i in range(MODEL_POINTS)]
+        result = surrogate([{flag: x} for x in xs])
+        if result is None:
+            return
+        mean, std = result
+        if self.plan.direction == "max":
+            mean = [-m for m in mean]
+        self.events.emit(ModelUpdated(flag, tuple(xs), tuple(mean), tuple(std)))
+
+    def _emit_finished(self, started: float) -> None:
+        counts: dict[str, int] = {s.value: 0 for s in Status if s.is_finished()}
+        best: RunRecord | None = None
+        for rec in self.records.values():
+            if rec.status.value in counts:
+                counts[rec.status.value] += 1
+            if rec.status is Status.COMPLETED and rec.value is not None:
+                if best is None or self._minimized(rec.value) < self._minimized(best.value):
+                    best = rec
+        status = "failed" if self._failed_fast else ("stopped" if self.cancel.is_set() else "completed")
+        self.finished = BatchFinished(self.batch_id, status, counts, best, time.time() - started)
+        self.events.emit(self.finished)
+
+
+class StoreRecorder:
+    """Subscribes the store to the engine: the run directories follow every event."""
+
+    def __init__(self, store, script_name: str | None = None, source: str | None = None) -> None:
+        self.store, self.script_name, self.source = store, script_name, source
+        self._outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, TrialStarted):
+            self.store.create(event.record, self.script_name, self.source)
+        elif isinstance(event, TrialOutput):
+            with self._lock:
+                fh = self._outputs.get(event.run_id)
+                if fh is None:
+                    fh = self._outputs[event.run_id] = self.store.open_output(event.run_id)
+            fh.write(event.line + "\n")
+        elif isinstance(event, TrialFinished):
+            with self._lock:
+                fh = self._outputs.pop(event.record.id, None)
+            if fh is not None:
+                fh.close()
+            self.store.save(event.record, event.series)

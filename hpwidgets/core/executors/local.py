@@ -1,0 +1,30 @@
+"""Trials of a script, each in a fresh Python subprocess on this machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from .. import script as script_mod
+from ..cancel import CancelToken
+from ..script import ScriptInfo
+from ..trial import TrialOutcome, TrialSpec
+from .subprocess_group import run_group
+
+
+def trial_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"  # lines reach us as printed, so the dashboard is live
+    return env
+
+
+class ScriptRunner:
+    def __init__(self, info: ScriptInfo) -> None:
+        self.info = info
+        self._env = trial_env()
+
+    def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
+        copy = os.path.join(spec.run_dir, "sourcecode", self.info.name)
+        argv = script_mod.command(self.info, spec.flags, copy)
+        code, killed = run_group(argv, spec.run_dir, self._env, on_line, cancel, spec.timeout)
+        return TrialOutcome(exit_code=code, killed=killed)

@@ -1,0 +1,157 @@
+"""From flags and options to a batch plan: which flags are fixed, gridded or searched, and how."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import flags as flagsyntax
+from . import optimizers
+from .errors import OptionError
+from .space import Categorical, Integer, Real, Space, sorted_space
+
+DEFAULT_TRIALS = 20  # Guild's default for random and Bayesian search
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    optimizer: str | None = None
+    max_trials: int | None = None
+    random_seed: int | None = None
+    minimize: str | None = None
+    maximize: str | None = None
+    opt_flags: dict[str, str] = field(default_factory=dict)
+    label: str | None = None
+    timeout: float | None = None
+    fail_fast: bool = False
+    workers: int = 1
+    retries: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_trials is not None and self.max_trials < 1:
+            raise OptionError("--max-trials", self.max_trials, "a positive integer")
+        if self.minimize and self.maximize:
+            raise OptionError("--maximize", self.maximize, "either --minimize or --maximize, not both")
+        if self.workers < 1:
+            raise OptionError("--workers", self.workers, "a positive integer")
+        if self.timeout is not None and not self.timeout > 0:
+            raise OptionError("--timeout", self.timeout, "a positive number of seconds")
+        if self.retries < 0:
+            raise OptionError("--retries", self.retries, "0 or a positive integer")
+
+    @property
+    def objective(self) -> tuple[str, str]:
+        if self.maximize:
+            return self.maximize, "max"
+        return self.minimize or "loss", "min"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    operation: str  # train.py, or a function's name
+    fixed: dict[str, Any]
+    grid: dict[str, tuple]
+    space: Space
+    optimizer: str
+    total: int
+    objective: str
+    direction: str
+    seed: int
+    opt_flags: dict[str, str]
+    described: dict[str, str]  # every flag as the user gave it, for the plan's text
+
+    @property
+    def searched(self) -> tuple[str, ...]:
+        return tuple(sorted(list(self.grid) + list(self.space)))
+
+    @property
+    def is_batch(self) -> bool:
+        return bool(self.searched) or self.total > 1
+
+    def header(self) -> str:
+        name = self.operation
+        if not self.is_batch:
+            return f"You are about to run {name}"
+        trials = f"{self.total} trial{'s' if self.total != 1 else ''}"
+        if self.optimizer == "grid":
+            return f"You are about to run {name} as a batch ({trials})"
+        if self.optimizer == "random":
+            return f"You are about to run {name} with random search ({trials})"
+        verb = "minimize" if self.direction == "min" else "maximize"
+        return f"You are about to run {name} with {self.optimizer} optimizer ({trials}, {verb} {self.objective})"
+
+    def text(self) -> str:
+        lines = [self.header()]
+        lines += [f"  {n}: {self.described[n]}" for n in sorted(self.described)]
+        return "\n".join(lines)
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``["x=0.1", "lr=[1e-3:1e-1]"]`` -> ``{"x": "0.1", ...}``; each must be NAME=VALUE."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise OptionError("flag", item, "NAME=VALUE, such as x=0.1 or x=[-2:2]")
+        out[name.strip()] = value
+    return out
+
+
+def build_plan(operation: str, flag_types: dict[str, tuple[Any, type | None]],
+               given: dict[str, Any], options: RunOptions) -> BatchPlan:
+    """``flag_types`` maps each known flag to (default, type); ``given`` holds the user's values."""
+    parsed: dict[str, Any] = {}
+    for name, value in given.items():
+        ftype = flag_types[name][1] if name in flag_types else None
+        parsed[name] = flagsyntax.from_python(name, value, ftype)
+    fixed = {n: d for n, (d, _) in flag_types.items() if n not in parsed}
+    grid: dict[str, tuple] = {}
+    dims: dict[str, Any] = {}
+    for name, value in parsed.items():
+        if isinstance(value, flagsyntax.Fixed):
+            fixed[name] = value.value
+        elif isinstance(value, flagsyntax.Choices):
+            grid[name] = value.values
+        else:
+            dims[name] = value
+    name = optimizers.canonical(options.optimizer) if options.optimizer else ("random" if dims else "grid")
+    if name == "grid" and dims:
+        flag = sorted(dims)[0]
+        raise OptionError("--optimizer", "grid",
+                          f"random, gp, forest or gbrt to search the range {flag}={dims[flag].describe()}")
+    if name != "grid":  # lists become categorical choices under random and Bayesian search
+        dims.update({n: Categorical(v) for n, v in grid.items()})
+        grid = {}
+        total = options.max_trials or DEFAULT_TRIALS
+    else:
+        size = math.prod(len(v) for v in grid.values())
+        total = min(size, options.max_trials) if options.max_trials else size
+    seed = options.random_seed if options.random_seed is not None else random.SystemRandom().randrange(2**31)
+    objective, direction = options.objective
+    described = {n: flagsyntax.describe(v) for n, v in parsed.items()}
+    described.update({n: flagsyntax.format_value(v) for n, v in fixed.items() if n not in described})
+    return BatchPlan(operation, fixed, grid, sorted_space(dims), name, total, objective, direction,
+                     seed, dict(options.opt_flags), described)
+
+
+def make_optimizer(plan: BatchPlan):
+    opt_flags = {k.replace("-", "_"): v for k, v in plan.opt_flags.items() if k != "prev-trials"}
+    return optimizers.make(plan.optimizer, plan.space, plan.grid, seed=plan.seed,
+                           max_trials=plan.total, opt_flags=opt_flags)
+
+
+def in_space(plan: BatchPlan, flags: dict[str, Any]) -> bool:
+    """True when an earlier run's flags lie inside this plan's search space (for priors)."""
+    for name, dim in plan.space.items():
+        if name not in flags:
+            return False
+        value = flags[name]
+        if isinstance(dim, Integer) and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(dim, Real) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not dim.contains(value):
+            return False
+    return all(flags.get(n) == v for n, v in plan.fixed.items())

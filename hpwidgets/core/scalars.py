@@ -1,0 +1,40 @@
+"""Output scalars from printed lines, with Guild's pattern: ``key: value`` and optional steps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_LINE = re.compile(
+    r"^\s*([A-Za-z_][\w./-]*):\s+"
+    r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan|[+-]?inf(?:inity)?)"
+    r"(?:\s+\(step\s+(\d+)\))?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class ScalarLog:
+    """Collects the scalars a trial prints; keys equal to flag names are flag echoes, not results."""
+
+    ignore: frozenset[str] = frozenset()
+    step: int | None = None
+    last: dict[str, float] = field(default_factory=dict)
+    series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
+
+    def feed(self, line: str) -> None:
+        match = _LINE.match(line)
+        if not match:
+            return
+        key, text, step = match.groups()
+        value = float(text)  # full precision: Guild rounds to 32 bits, we do not
+        if key == "step":
+            if value.is_integer():
+                self.step = int(value)
+            return
+        if key in self.ignore:
+            return
+        if step is not None:
+            self.step = int(step)
+        self.last[key] = value
+        self.series.setdefault(key, []).append((self.step, value))

@@ -1,0 +1,285 @@
+"""The run store: one directory per run is the truth; a SQLite index (WAL) makes queries fast.
+
+Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, mode 0700, files 0600)::
+
+    runs/<id>/run.json        the record (atomic replace)
+    runs/<id>/output.log      what the trial printed
+    runs/<id>/series.json     every value of every scalar
+    runs/<id>/sourcecode/     a copy of the script
+    index.db                  rebuildable index; kept on local disk when the root is on NFS
+
+A Store is safe to use from several threads and from many processes at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from . import owner
+from .errors import StoreError
+from .records import RunRecord, Status
+
+_SCHEMA_VERSION = 1
+_COLUMNS = ("id", "batch", "operation", "status", "started", "data")
+_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs"}
+_warned_network: set[str] = set()
+
+
+def default_root() -> str:
+    return os.environ.get("HPWIDGETS_HOME") or os.path.join(os.path.expanduser("~"), ".hpwidgets")
+
+
+def _private_dir(path: str) -> None:
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)  # the umask may have widened or narrowed it
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Write a file atomically with mode 0600, whatever the umask."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def filesystem_type(path: str) -> str:
+    """The type of the mount that holds ``path``, from /proc/mounts ("" when unknown)."""
+    path = os.path.realpath(path)
+    best, fstype = "", ""
+    try:
+        with open("/proc/mounts", encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                mount = parts[1].replace("\\040", " ")
+                inside = path == mount or path.startswith(mount.rstrip("/") + "/")
+                if inside and len(mount) > len(best):
+                    best, fstype = mount, parts[2]
+    except OSError:
+        return ""
+    return fstype
+
+
+class Store:
+    def __init__(self, root: str | None = None, index_path: str | None = None) -> None:
+        self.root = os.path.abspath(root or default_root())
+        try:
+            _private_dir(self.root)
+            _private_dir(self.runs_dir)
+        except OSError as exc:
+            raise StoreError(f"Cannot use run store '{self.root}': {exc.strerror}") from None
+        self.index_path = index_path or self._index_location()
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def runs_dir(self) -> str:
+        return os.path.join(self.root, "runs")
+
+    def run_dir(self, run_id: str) -> str:
+        return os.path.join(self.runs_dir, run_id)
+
+    def _index_location(self) -> str:
+        fstype = filesystem_type(self.root)
+        if fstype not in _NETWORK_FS:
+            return os.path.join(self.root, "index.db")
+        # SQLite's WAL needs shared memory that network file systems do not give.
+        digest = hashlib.sha256(self.root.encode()).hexdigest()[:16]
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(tempfile.gettempdir(), f"hpwidgets-{os.getuid()}")
+        local = os.path.join(cache, "hpwidgets", digest)
+        _private_dir(local)
+        if self.root not in _warned_network:
+            _warned_network.add(self.root)
+            print(
+                f"hpwidgets: run store {self.root} is on {fstype}; its index is kept on local disk "
+                f"at {local} (the run directories stay the truth)",
+                file=sys.stderr,
+            )
+        return os.path.join(local, "index.db")
+
+    # -- index ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            fresh = not os.path.exists(self.index_path)
+            db = sqlite3.connect(self.index_path, timeout=30, check_same_thread=False, isolation_level=None)
+            os.chmod(self.index_path, 0o600)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != _SCHEMA_VERSION:
+                with db:
+                    db.execute("DROP TABLE IF EXISTS runs")
+                    db.execute(
+                        "CREATE TABLE runs (id TEXT PRIMARY KEY, batch TEXT, operation TEXT,"
+                        " status TEXT, started REAL, data TEXT)"
+                    )
+                    db.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started)")
+                    db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+                fresh = True
+            self._db = db
+            if fresh:
+                self.rebuild_index()
+        return self._db
+
+    def _index(self, records: Iterable[RunRecord]) -> None:
+        rows = [
+            (r.id, r.batch, r.operation, r.status.value, r.started, json.dumps(r.to_json()))
+            for r in records
+        ]
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def rebuild_index(self) -> int:
+        """Build the index again from the run directories; returns the number of runs."""
+        records = list(self._scan_dirs())
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM runs")
+            db.execute("COMMIT")
+            self._index(records)
+        return len(records)
+
+    def _scan_dirs(self) -> Iterable[RunRecord]:
+        for name in os.listdir(self.runs_dir):
+            path = os.path.join(self.runs_dir, name, "run.json")
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    yield RunRecord.from_json(json.load(fh))
+            except (OSError, ValueError, TypeError):
+                continue  # a run directory being created or deleted right now
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create(self, record: RunRecord, script_name: str | None = None, source: str | None = None) -> str:
+        """Make the run's directory (with a copy of the script) and save its first record."""
+        path = self.run_dir(record.id)
+        _private_dir(path)
+        if source is not None and script_name:
+            _private_dir(os.path.join(path, "sourcecode"))
+            write_private(os.path.join(path, "sourcecode", script_name), source.encode("utf-8"))
+        self.save(record)
+        return path
+
+    def save(self, record: RunRecord, series: dict[str, list] | None = None) -> None:
+        path = self.run_dir(record.id)
+        if series:
+            write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
+        write_private(os.path.join(path, "run.json"), json.dumps(record.to_json()).encode())
+        self._index([record])
+
+    def open_output(self, run_id: str):
+        path = os.path.join(self.run_dir(run_id), "output.log")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8", errors="replace", buffering=1)
+
+    def output(self, run_id: str) -> str:
+        try:
+            with open(os.path.join(self.run_dir(run_id), "output.log"), encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+    def series(self, run_id: str) -> dict[str, list]:
+        try:
+            with open(os.path.join(self.run_dir(run_id), "series.json"), encoding="utf-8") as fh:
+                return json.load(fh)
+        except FileNotFoundError:
+            return {}
+
+    def runs(self, batch: str | None = None, operation: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first; runs left running by a dead process read as terminated."""
+        sql, args = "SELECT data FROM runs", []
+        where = []
+        if batch:
+            where.append("batch = ?")
+            args.append(batch)
+        if operation:
+            where.append("operation = ?")
+            args.append(operation)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY started DESC, id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._conn().execute(sql, args).fetchall()
+        records = [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+        return self._reconcile(records)
+
+    def _reconcile(self, records: list[RunRecord]) -> list[RunRecord]:
+        orphans = [
+            r.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
+            for r in records
+            if not r.status.is_finished() and not owner.is_alive(r.owner)
+        ]
+        if not orphans:
+            return records
+        for rec in orphans:
+            if os.path.isdir(self.run_dir(rec.id)):
+                self.save(rec)
+        fixed = {r.id: r for r in orphans}
+        return [fixed.get(r.id, r) for r in records]
+
+    def get(self, ref: str) -> RunRecord:
+        """A run by its id or a unique prefix of it."""
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT data FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            ).fetchall()
+        if not ref or not rows:
+            raise StoreError(f"No run matches '{ref}' (accepted: a run id or its first characters)")
+        if len(rows) > 1:
+            raise StoreError(f"Run id '{ref}' is ambiguous: give more characters")
+        return self._reconcile([RunRecord.from_json(json.loads(rows[0][0]))])[0]
+
+    def delete(self, refs: list[str]) -> list[RunRecord]:
+        records = [self.get(ref) for ref in refs]  # all resolve before anything is removed
+        for rec in records:
+            if not rec.status.is_finished():
+                raise StoreError(f"Run {rec.short_id} is {rec.status.value}: stop it before deleting it")
+        for rec in records:
+            shutil.rmtree(self.run_dir(rec.id), ignore_errors=True)
+        with self._lock:
+            db = self._conn()
+            db.executemany("DELETE FROM runs WHERE id = ?", [(r.id,) for r in records])
+        return records
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __getstate__(self) -> dict[str, Any]:  # a Store travels by its paths
+        return {"root": self.root, "index_path": self.index_path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["root"], state["index_path"])

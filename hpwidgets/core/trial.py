@@ -1,0 +1,31 @@
+"""What an executor is given to run one trial, and what it gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .cancel import CancelToken
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    run_id: str
+    run_dir: str
+    flags: dict[str, Any]
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    exit_code: int | None
+    killed: str | None = None  # "timeout" or "cancel" when we ended it
+    reason: str | None = None
+    scalars: dict[str, float] = field(default_factory=dict)  # direct results (in-process)
+
+
+class TrialRunner(Protocol):
+    """Runs one trial; calls ``on_line`` for each printed line, in order, as it comes."""
+
+    def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome: ...
