@@ -64,7 +64,7 @@ def parse(flag: str, text: str, ftype: type | None = None) -> FlagValue:
     if raw == "":
         raise FlagSyntaxError(flag, text, FORMS, "empty value")
     if raw[0] in "'\"":
-        return Fixed(_coerce(flag, text, _unquote(flag, raw), ftype, quoted=True))
+        return Fixed(_coerce(flag, text, _unquote(flag, raw, text), ftype, quoted=True))
     match = _FUNCTION.match(raw)
     if match:
         return _function(flag, text, match.group(1), match.group(2), ftype)
@@ -100,9 +100,9 @@ def _check_python(flag: str, value: Any, ftype: type | None) -> Any:
     raise FlagSyntaxError(flag, repr(value), f"a {type_name(ftype)} value")
 
 
-def _unquote(flag: str, raw: str) -> str:
+def _unquote(flag: str, raw: str, text: str | None = None) -> str:
     if len(raw) < 2 or raw[-1] != raw[0]:
-        raise FlagSyntaxError(flag, raw, FORMS, "unterminated quote")
+        raise FlagSyntaxError(flag, text or raw, FORMS, "unterminated quote")
     return raw[1:-1]
 
 
@@ -166,7 +166,7 @@ def _item(flag: str, text: str, token: str, ftype: type | None) -> Any:
     if token == "":
         raise FlagSyntaxError(flag, text, FORMS, "empty list item")
     if token[0] in "'\"":
-        return _coerce(flag, text, _unquote(flag, token), ftype, quoted=True)
+        return _coerce(flag, text, _unquote(flag, token, text), ftype, quoted=True)
     return _coerce(flag, text, token, ftype)
 
 

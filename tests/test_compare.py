@@ -1,0 +1,56 @@
+"""compare: Guild's columns, sorting with empty values last, and formula-safe CSV."""
+
+import os
+
+import pytest
+
+from hpwidgets.core import compare
+from hpwidgets.core.errors import OptionError
+from hpwidgets.core.records import RunRecord, Status
+
+
+def _rec(i, loss=None, **flags):
+    return RunRecord(id=f"{i:08d}" * 4, batch="b", operation="train.py", flags=flags or {"x": i},
+                     status=Status.COMPLETED, started=0.0, stopped=65.0,
+                     scalars={} if loss is None else {"loss": loss}, label=f"x={i}")
+
+
+def test_select_sorts_with_missing_last():
+    rows = [_rec(1, 0.5), _rec(2), _rec(3, -1.0), _rec(4, 0.1)]
+    assert [r.flags["x"] for r in compare.select(rows, min="loss")] == [3, 4, 1, 2]
+    assert [r.flags["x"] for r in compare.select(rows, max="loss")] == [1, 4, 3, 2]
+    assert [r.flags["x"] for r in compare.select(rows, top=2, min="loss")] == [3, 4]
+    with pytest.raises(OptionError, match="Invalid value for --min: 'acc' \\(accepted: a scalar or flag of the runs: loss, x\\)"):
+        compare.select(rows, min="acc")
+    with pytest.raises(OptionError, match="--top"):
+        compare.select(rows, top=0)
+
+
+def test_csv_quotes_formulas_keeps_negative_numbers():
+    rows = [_rec(1, -0.25, name="=cmd|' /C calc'!A0", x=-3), _rec(2, 1e-300, name="@SUM(1)", x=2)]
+    text = compare.to_csv(rows)
+    lines = text.splitlines()
+    assert lines[0] == "run,operation,started,time,status,label,name,x,step,loss"
+    assert lines[1].endswith(",'=cmd|' /C calc'!A0,-3,0,-0.25")
+    assert lines[2].endswith(",'@SUM(1),2,0,1e-300")
+    assert ",0:01:05," in lines[1]
+
+
+def test_table_is_aligned():
+    text = compare.table([_rec(1, -0.5), _rec(22, 0.125)])
+    lines = text.splitlines()
+    assert lines[0].split() == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
+    assert lines[1].endswith("-0.500000") and lines[2].endswith("0.125000")
+    assert len({line.index("operation") if i == 0 else line.index("train.py") for i, line in enumerate(lines)}) == 1
+
+
+def test_write_csv_refuses_symlink(tmp_path):
+    target = tmp_path / "secret"
+    target.write_text("keep")
+    link = tmp_path / "out.csv"
+    os.symlink(target, link)
+    with pytest.raises(OptionError, match="it is a symbolic link; not followed"):
+        compare.write_csv(str(link), "a,b\n")
+    assert target.read_text() == "keep"
+    compare.write_csv(str(tmp_path / "ok.csv"), "a,b\n")
+    assert (tmp_path / "ok.csv").read_text() == "a,b\n"
