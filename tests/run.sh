@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test: Python (unit, CLI, kernel, Dask, real browser) and JavaScript (node:test).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+. "$repo/scripts/setup.sh" test,dask,e2e
+need=()
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+cd "$repo"
+node --test js/
+python -m pytest tests "$@"
