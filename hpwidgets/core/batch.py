@@ -164,6 +164,8 @@ def prepare(
             for name in given:
                 if name not in known:
                     raise UnknownFlagError(f"{operation}()", name, sorted(known))
+        if options.dask is not None:
+            raise OptionError("--dask", options.dask, "a script to run there; a function's trials run in this process")
         runner = runner or FunctionRunner(target, options.objective[0])
         source_hash, script_name, source = _function_hash(target), None, None
     else:
@@ -172,15 +174,25 @@ def prepare(
             info.flag(name)  # raises UnknownFlagError listing the script's flags
         known = {n: (f.default, f.type) for n, f in info.flags.items()}
         operation = info.name
-        runner = runner or ScriptRunner(info)
+        runner = runner or (None if options.dask is not None else ScriptRunner(info))
         source_hash = hashlib.sha256(info.source.encode()).hexdigest()
         script_name, source = info.name, info.source
     plan = build_plan(operation, known, given, options)
     priors = find_priors(store, plan, source_hash) if plan.optimizer in ("gp", "forest", "gbrt") else []
+    if options.retries and options.dask is None:
+        raise OptionError("--retries", options.retries, "0, or a number of new attempts with --dask when a worker is lost")
+    workers = options.workers
+    if runner is None:  # --dask: connect once the plan holds
+        from .executors.dask import DaskRunner
+
+        runner = DaskRunner(info, options.dask, options.retries)
+        workers = runner.slots if workers == 1 else workers
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
-                    workers=options.workers, label=options.label, source_hash=source_hash,
+                    workers=workers, label=options.label, source_hash=source_hash,
                     priors=priors, want_model=want_model)
-    engine.events.subscribe(StoreRecorder(store, script_name, source), critical=True)
+    engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
+    if hasattr(runner, "on_event"):  # the Dask runner lets go of the cluster when the batch ends
+        engine.events.subscribe(runner.on_event)
     return Batch(plan, engine, store, info)
 
 

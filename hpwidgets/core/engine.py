@@ -70,6 +70,7 @@ class Engine:
         self.records: dict[str, RunRecord] = {}
         self._failed_fast = False
         self._owner = owner.current_token()
+        self._inline = workers == 1 and getattr(runner, "in_process", False)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -92,7 +93,7 @@ class Engine:
                     if params is None:
                         break
                     record = self._start(index, params)
-                    flight[pool.submit(self._execute, record)] = (record, params)
+                    flight[self._submit(pool, record)] = (record, params)
                     index += 1
                 if not flight:
                     break
@@ -141,6 +142,16 @@ class Engine:
         self.records[record.id] = record
         self.events.emit(TrialStarted(record))
         return record
+
+    def _submit(self, pool: ThreadPoolExecutor, record: RunRecord) -> Future:
+        if not self._inline:
+            return pool.submit(self._execute, record)
+        future: Future = Future()  # one in-process trial at a time: no thread hand-off
+        try:
+            future.set_result(self._execute(record))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
 
     def _execute(self, record: RunRecord) -> tuple[TrialOutcome, ScalarLog]:
         log = ScalarLog(ignore=frozenset(record.flags))
@@ -227,23 +238,42 @@ class Engine:
 class StoreRecorder:
     """Subscribes the store to the engine: the run directories follow every event."""
 
-    def __init__(self, store, script_name: str | None = None, source: str | None = None) -> None:
+    def __init__(self, store, script_name: str | None = None, source: str | None = None,
+                 record_start: bool = True) -> None:
         self.store, self.script_name, self.source = store, script_name, source
-        self._outputs: dict[str, Any] = {}
+        # In-process trials last microseconds: they are written once, when they finish.
+        self.record_start = record_start
+        self._outputs: dict[str, Any] = {}  # run id -> open log file, or a list of lines held back
         self._lock = threading.Lock()
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, TrialStarted):
-            self.store.create(event.record, self.script_name, self.source)
+            if self.record_start:
+                self.store.create(event.record, self.script_name, self.source)
+                with self._lock:
+                    self._outputs[event.record.id] = None
         elif isinstance(event, TrialOutput):
             with self._lock:
-                fh = self._outputs.get(event.run_id)
-                if fh is None:
-                    fh = self._outputs[event.run_id] = self.store.open_output(event.run_id)
-            fh.write(event.line + "\n")
+                sink = self._outputs.get(event.run_id)
+                if sink is None and event.run_id in self._outputs:
+                    sink = self._outputs[event.run_id] = self.store.open_output(event.run_id)
+                elif sink is None:
+                    sink = self._outputs[event.run_id] = []
+            if isinstance(sink, list):
+                sink.append(event.line)
+            else:
+                sink.write(event.line + "\n")
         elif isinstance(event, TrialFinished):
             with self._lock:
-                fh = self._outputs.pop(event.record.id, None)
-            if fh is not None:
-                fh.close()
+                sink = self._outputs.pop(event.record.id, None)
+            if not self.record_start:
+                self.store.create(event.record, self.script_name, self.source)
+                if sink:
+                    with self.store.open_output(event.record.id) as fh:
+                        fh.write("\n".join(sink) + "\n")
+                if event.series:
+                    self.store.save(event.record, event.series)
+                return
+            if sink is not None:
+                sink.close()
             self.store.save(event.record, event.series)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
@@ -58,9 +58,12 @@ class RunRecord:
         return self.scalars.get(self.objective)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # by hand, not dataclasses.asdict: this runs twice per trial and asdict deep-copies
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["status"] = self.status.value
         data["searched"] = list(self.searched)
+        data["flags"] = dict(self.flags)
+        data["scalars"] = dict(self.scalars)
         return data
 
     @classmethod
@@ -70,3 +73,6 @@ class RunRecord:
         kwargs["status"] = Status(kwargs.get("status", "pending"))
         kwargs["searched"] = tuple(kwargs.get("searched") or ())
         return cls(**kwargs)
+
+
+_FIELDS = tuple(f.name for f in fields(RunRecord))

@@ -139,11 +139,10 @@ class Store:
                 self.rebuild_index()
         return self._db
 
-    def _index(self, records: Iterable[RunRecord]) -> None:
-        rows = [
-            (r.id, r.batch, r.operation, r.status.value, r.started, json.dumps(r.to_json()))
-            for r in records
-        ]
+    def _index(self, records: Iterable[RunRecord], texts: list[str] | None = None) -> None:
+        records = list(records)
+        texts = texts or [json.dumps(r.to_json()) for r in records]
+        rows = [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
@@ -190,8 +189,9 @@ class Store:
         path = self.run_dir(record.id)
         if series:
             write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
-        write_private(os.path.join(path, "run.json"), json.dumps(record.to_json()).encode())
-        self._index([record])
+        text = json.dumps(record.to_json())
+        write_private(os.path.join(path, "run.json"), text.encode())
+        self._index([record], [text])
 
     def open_output(self, run_id: str):
         path = os.path.join(self.run_dir(run_id), "output.log")

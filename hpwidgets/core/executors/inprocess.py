@@ -11,6 +11,7 @@ from ..trial import TrialOutcome, TrialSpec
 
 
 class FunctionRunner:
+    in_process = True  # the engine may call it inline, without a thread
     def __init__(self, fn: Callable[..., Any], objective: str = "loss") -> None:
         self.fn = fn
         self.objective = objective
