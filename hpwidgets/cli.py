@@ -56,12 +56,11 @@ def _confirm(text: str, stream: TextIO = sys.stdin) -> bool:
 
 
 def _run(args: list[str]) -> int:
-    from .arguments import flag_values, run_options, run_parser
-    from .console import echo_to, preview_lines
-    from .core.batch import prepare as start_batch
+    from .arguments import run_parser
+    from .console import echo_to, prepare_batch, preview_lines
 
     ns = run_parser().parse_args(args)
-    batch = start_batch(ns.script, flag_values(ns), run_options(ns))
+    batch = prepare_batch(ns)
     if ns.preview:
         print(batch.plan.text())
         for line in preview_lines(batch):

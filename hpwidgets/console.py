@@ -10,12 +10,30 @@ from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput
 from .core.records import Status
 
 
+def prepare_batch(ns: Any, **kwargs: Any) -> Batch:
+    """The batch that parsed `hpw run` / `%hprun` arguments ask for (a new one, or --resume)."""
+    from .arguments import UsageError, flag_values, run_options
+    from .core.batch import prepare, resume
+
+    if ns.resume:
+        if ns.script or ns.flags:
+            raise UsageError(f"{ns.prog if hasattr(ns, 'prog') else 'hpw run'}: error: --resume takes no script or flags "
+                             "(the batch's own are used)")
+        return resume(ns.resume, **{k: v for k, v in kwargs.items() if k == "store"})
+    if not ns.script:
+        raise UsageError("hpw run: error: the following arguments are required: script")
+    return prepare(ns.script, flag_values(ns), run_options(ns), **kwargs)
+
+
 def echo_to(batch: Batch, stream: TextIO) -> None:
     """Print each trial's output as it comes, with a line when a trial starts and ends."""
     total = batch.plan.total
     show_trials = batch.plan.is_batch
 
     def echo(event: Any) -> None:
+        if isinstance(event, BatchStarted) and event.resumed:
+            print(f"Resuming batch {event.batch_id[:8]}: {event.resumed} of {total} trials already finished",
+                  file=stream, flush=True)
         if isinstance(event, BatchStarted) and event.priors:
             print(f"Found {event.priors} earlier trial{'s' if event.priors != 1 else ''} "
                   "for use as priors", file=stream, flush=True)

@@ -5,7 +5,6 @@ import io
 import os
 
 import pytest
-
 from conftest import hpw
 
 

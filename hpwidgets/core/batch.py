@@ -42,7 +42,8 @@ class Batch:
         return self.engine.events
 
     def start(self, background: bool = False) -> Batch:
-        self._save_manifest()
+        if not self.engine.resumed:
+            self._save_manifest()
         if not background:
             try:
                 self.engine.run()
@@ -112,10 +113,11 @@ class Batch:
         folder = os.path.join(self.store.root, "batches")
         os.makedirs(folder, mode=0o700, exist_ok=True)
         os.chmod(folder, 0o700)
+        request = getattr(self, "request", {"flags": {}, "options": {}})
+        options = {**request["options"], "random_seed": self.plan.seed}  # resume draws the same points
         data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
-                "optimizer": self.plan.optimizer, "seed": self.plan.seed,
-                "script": self.info.path if self.info else None, "described": self.plan.described,
-                "created": time.time()}
+                "optimizer": self.plan.optimizer, "script": self.info.path if self.info else None,
+                "flags": request["flags"], "options": options, "created": time.time()}
         write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
 
     def __repr__(self) -> str:
@@ -151,6 +153,8 @@ def prepare(
     *,
     want_model: bool = False,
     runner: Any = None,
+    batch_id: str | None = None,
+    resumed: list[RunRecord] | tuple = (),
 ) -> Batch:
     """Check everything and build the batch; nothing is written until it starts."""
     options = options or RunOptions()
@@ -189,11 +193,57 @@ def prepare(
         workers = runner.slots if workers == 1 else workers
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
                     workers=workers, label=options.label, source_hash=source_hash,
-                    priors=priors, want_model=want_model)
+                    priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
     if hasattr(runner, "on_event"):  # the Dask runner lets go of the cluster when the batch ends
         engine.events.subscribe(runner.on_event)
-    return Batch(plan, engine, store, info)
+    batch = Batch(plan, engine, store, info)
+    batch.request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
+    return batch
+
+
+def _jsonable(value: Any) -> Any:
+    """A given flag value as the manifest keeps it: JSON as is, anything else in the flag syntax."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool)) for v in value):
+        return list(value)
+    from .flags import describe
+
+    return describe(value)
+
+
+def _options_json(options: RunOptions) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(options)
+    if data.get("dask") is not None and not isinstance(data["dask"], str):
+        data["dask"] = getattr(data["dask"], "scheduler", None) and data["dask"].scheduler.address
+    return data
+
+
+def resume(ref: str, store: Store | None = None, runner: Any = None) -> Batch:
+    """Prepare the rest of an interrupted batch: finished trials count and serve as priors."""
+    store = store or Store()
+    manifest = load_manifest(store, ref)
+    if not manifest.get("script"):
+        raise OptionError("--resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
+    runs = store.runs(batch=manifest["id"])
+    finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
+    options = RunOptions(**manifest["options"])
+    return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
+                   batch_id=manifest["id"], resumed=finished)
+
+
+def load_manifest(store: Store, ref: str) -> dict[str, Any]:
+    folder = os.path.join(store.root, "batches")
+    names = [n[:-5] for n in (os.listdir(folder) if os.path.isdir(folder) else []) if n.endswith(".json")]
+    found = [n for n in names if ref and n.startswith(ref)]
+    if len(found) != 1:
+        why = "no batch has that id" if not found else "more than one batch starts so"
+        raise OptionError("--resume", ref, f"a batch id or its first characters ({why})")
+    with open(os.path.join(folder, f"{found[0]}.json"), encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def find_priors(store: Store, plan: BatchPlan, source_hash: str | None) -> list[RunRecord]:

@@ -53,6 +53,7 @@ class Engine:
         batch_id: str | None = None,
         source_hash: str | None = None,
         priors: list[RunRecord] | tuple = (),
+        resumed: list[RunRecord] | tuple = (),
         want_model: bool = False,
     ) -> None:
         self.plan = plan
@@ -66,8 +67,12 @@ class Engine:
         self.cancel = CancelToken()
         self.want_model = want_model
         self.optimizer = make_optimizer(plan)
-        self.priors = [p for p in priors if p.value is not None and math.isfinite(p.value)]
-        self.records: dict[str, RunRecord] = {}
+        # --resume: the batch's finished trials count toward its total and are not run again
+        self.resumed = list(resumed)
+        self._skip = [self._params(r.flags) for r in self.resumed]
+        ok = [*priors, *(r for r in self.resumed if r.status is Status.COMPLETED)]
+        self.priors = [p for p in ok if p.value is not None and math.isfinite(p.value)]
+        self.records: dict[str, RunRecord] = {r.id: r for r in self.resumed}
         self._failed_fast = False
         self._owner = owner.current_token()
         self._inline = workers == 1 and getattr(runner, "in_process", False)
@@ -82,14 +87,15 @@ class Engine:
         started = time.time()
         for prior in self.priors:
             self.optimizer.observe(self._params(prior.flags), self._minimized(prior.value))
-        self.events.emit(BatchStarted(self.batch_id, self.plan, len(self.priors)))
+        earlier = sum(1 for r in self.resumed if r.status is Status.COMPLETED)
+        self.events.emit(BatchStarted(self.batch_id, self.plan, len(self.priors) - earlier, len(self.resumed)))
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hpw-trial")
         flight: dict[Future, tuple[RunRecord, dict]] = {}
-        index = 0
+        index = len(self.resumed)
         try:
             while True:
                 while len(flight) < self.workers and index < self.plan.total and not self.cancel.is_set():
-                    params = self.optimizer.ask()
+                    params = self._ask()
                     if params is None:
                         break
                     record = self._start(index, params)
@@ -115,6 +121,15 @@ class Engine:
         return self.finished
 
     # -- steps -------------------------------------------------------------------------------
+
+    def _ask(self) -> dict[str, Any] | None:
+        """The optimizer's next point; a grid or seeded random search skips points already run."""
+        while True:
+            params = self.optimizer.ask()
+            if params is None or params not in self._skip:
+                return params
+            self._skip.remove(params)
+            self.optimizer.tell(params, None)
 
     def _params(self, flags: dict[str, Any]) -> dict[str, Any]:
         return {n: flags[n] for n in self.plan.searched if n in flags}

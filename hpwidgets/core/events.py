@@ -22,6 +22,7 @@ class BatchStarted:
     batch_id: str
     plan: Any  # a frozen BatchPlan
     priors: int = 0  # earlier runs given to the optimizer as observations
+    resumed: int = 0  # finished trials of this batch from before a --resume
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ _SCHEMA_VERSION = 1
 _COLUMNS = ("id", "batch", "operation", "status", "started", "data")
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs"}
 _warned_network: set[str] = set()
+MOUNTS = "/proc/mounts"
 
 
 def default_root() -> str:
@@ -62,7 +63,7 @@ def filesystem_type(path: str) -> str:
     path = os.path.realpath(path)
     best, fstype = "", ""
     try:
-        with open("/proc/mounts", encoding="utf-8") as fh:
+        with open(MOUNTS, encoding="utf-8") as fh:
             for line in fh:
                 parts = line.split()
                 if len(parts) < 3:
@@ -117,32 +118,44 @@ class Store:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            fresh = not os.path.exists(self.index_path)
             db = sqlite3.connect(self.index_path, timeout=30, check_same_thread=False, isolation_level=None)
             os.chmod(self.index_path, 0o600)
+            db.execute("PRAGMA busy_timeout=30000")  # many kernels write at once: wait, never fail
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != _SCHEMA_VERSION:
-                with db:
+            db.execute("BEGIN IMMEDIATE")  # one process at a time creates or rebuilds the index
+            try:
+                if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
                     db.execute("DROP TABLE IF EXISTS runs")
                     db.execute(
                         "CREATE TABLE runs (id TEXT PRIMARY KEY, batch TEXT, operation TEXT,"
                         " status TEXT, started REAL, data TEXT)"
                     )
-                    db.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started)")
+                    db.execute("CREATE INDEX runs_started ON runs(started)")
                     db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-                fresh = True
+                    self._refill(db)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                db.close()
+                raise
             self._db = db
-            if fresh:
-                self.rebuild_index()
         return self._db
 
-    def _index(self, records: Iterable[RunRecord], texts: list[str] | None = None) -> None:
-        records = list(records)
+    @staticmethod
+    def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
         texts = texts or [json.dumps(r.to_json()) for r in records]
-        rows = [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
+        return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
+
+    def _refill(self, db: sqlite3.Connection) -> int:
+        """Inside a write transaction: replace the index with what the run directories hold."""
+        records = list(self._scan_dirs())
+        db.execute("DELETE FROM runs")
+        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", self._rows(records))
+        return len(records)
+
+    def _index(self, records: Iterable[RunRecord], texts: list[str] | None = None) -> None:
+        rows = self._rows(list(records), texts)
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
@@ -155,14 +168,16 @@ class Store:
 
     def rebuild_index(self) -> int:
         """Build the index again from the run directories; returns the number of runs."""
-        records = list(self._scan_dirs())
         with self._lock:
             db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM runs")
-            db.execute("COMMIT")
-            self._index(records)
-        return len(records)
+            db.execute("BEGIN IMMEDIATE")  # writers wait while the directories are scanned
+            try:
+                count = self._refill(db)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return count
 
     def _scan_dirs(self) -> Iterable[RunRecord]:
         for name in os.listdir(self.runs_dir):

@@ -1,0 +1,155 @@
+"""Faults: crashes, hangs, Ctrl-C, killed processes, concurrent writers, network file systems.
+
+Every case runs real subprocess trials against a real store on disk. RELIABILITY.md lists them.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import hpw
+
+import hpwidgets as hp
+from hpwidgets.core import store as store_mod
+from hpwidgets.core.records import Status
+from hpwidgets.core.store import Store
+
+
+def _wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+SLEEPER = (
+    "import os, subprocess, sys, time\n"
+    "x = 0\n"
+    "if x == 1:\n"
+    "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+    "    open('pgid-%d' % x, 'w').write(str(os.getpgid(0)))\n"
+    "    time.sleep(60)\n"
+    "print('loss:', x)\n"
+)
+
+
+def test_crash_keeps_output_and_fail_fast_stops(home, write_script):
+    path = write_script("x = 0\nif x == 1: raise RuntimeError('bad x')\nprint('loss:', x)\n")
+    batch = hp.run(path, flags={"x": [1, 2]})
+    assert [r.status.value for r in batch.runs] == ["failed", "completed"]
+    batch = hp.run(path, flags={"x": [0, 1, 2]}, fail_fast=True)
+    assert [r.status.value for r in batch.runs] == ["completed", "failed"]
+    assert batch.finished.status == "failed"
+    assert "RuntimeError: bad x" in Store().output(batch.runs[1].id)
+
+
+def test_timeout_kills_the_whole_process_group(home, write_script, tmp_path):
+    path = write_script(SLEEPER)
+    batch = hp.run(path, flags={"x": [1, 2]}, timeout=1.5)
+    assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "timed out after 1.5 s"), ("completed", None)]
+    run_dir = Store().run_dir(batch.runs[0].id)
+    pgid = int(open(os.path.join(run_dir, "pgid-1")).read())
+    assert _wait_for(lambda: not _group_alive(pgid), 10)  # the sleeping grandchild is gone too
+
+
+def test_ctrl_c_in_hpw_run(home, write_script):
+    path = write_script(SLEEPER)
+    proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2]", "-y"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = Store()
+    assert _wait_for(lambda: any(os.path.exists(os.path.join(store.run_dir(r.id), "pgid-1"))
+                                 for r in store.runs()))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "hpw run: stopped; 1 finished runs kept, the running ones terminated" in err
+    runs = sorted(store.runs(), key=lambda r: r.trial)
+    assert [(r.flags["x"], r.status) for r in runs] == [(0, Status.COMPLETED), (1, Status.TERMINATED)]
+    pgid = int(open(os.path.join(store.run_dir(runs[1].id), "pgid-1")).read())
+    assert _wait_for(lambda: not _group_alive(pgid), 10)
+
+
+def test_killed_process_then_resume(home, write_script):
+    path = write_script("import time\nx = 0\nif x == 1: time.sleep(60)\nprint('loss:', x)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2,3]", "-y"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Store()
+    assert _wait_for(lambda: len(store.runs()) == 2)
+    proc.kill()
+    proc.wait()
+    runs = sorted(store.runs(), key=lambda r: r.trial)
+    assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
+    assert runs[1].reason == "its process ended before the run finished"
+    batch_id = runs[0].batch
+    # finish it; x=1 would hang again, so give it a timeout through a changed script
+    open(path, "w").write("x = 0\nprint('loss:', x)\n")
+    done = hpw("run", "--resume", batch_id[:8], "-y")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"Resuming batch {batch_id[:8]}: 1 of 4 trials already finished"
+    final = sorted(store.runs(batch=batch_id), key=lambda r: (r.trial, r.status.value))
+    assert [(r.flags["x"], r.status.value) for r in final] == [
+        (0, "completed"), (1, "completed"), (1, "terminated"), (2, "completed"), (3, "completed")]
+
+
+def test_four_processes_one_store(home, write_script, tmp_path):
+    path = write_script("x = 0\nprint('loss:', x * 0.5)\n")
+    procs = [subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path,
+                               f"x=range[{k * 25}:{k * 25 + 24}]", "-y"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in range(4)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    store = Store()
+    runs = store.runs()
+    assert len(runs) == 100 and sorted(r.flags["x"] for r in runs) == list(range(100))
+    assert all(r.status is Status.COMPLETED for r in runs)
+    before = hpw("compare", "--min", "loss", "--table").stdout
+    assert len(before.splitlines()) == 101
+    store.close()
+    os.remove(store.index_path)
+    assert hpw("compare", "--min", "loss", "--table").stdout == before
+
+
+def test_network_store_keeps_index_on_local_disk(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "nfs-home"
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\nserver:/export {tmp_path} nfs4 rw,vers=4.2 0 0\n")
+    monkeypatch.setattr(store_mod, "MOUNTS", str(mounts))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "local-cache"))
+    monkeypatch.setattr(store_mod, "_warned_network", set())
+    first = Store(str(root))
+    Store(str(root))
+    assert first.index_path.startswith(str(tmp_path / "local-cache"))
+    err = capsys.readouterr().err
+    assert err.count("is on nfs4; its index is kept on local disk") == 1
+
+
+def test_flag_values_are_never_evaluated(home, write_script, tmp_path):
+    path = write_script("name = 'a'\nprint('loss: 1')\nprint('name=' + name)\n")
+    marker = tmp_path / "pwned"
+    value = f"__import__('os').system('touch {marker}')"
+    batch = hp.run(path, flags={"name": value})
+    assert batch.runs[0].flags["name"] == value and not marker.exists()
+    assert f"name={value}" in Store().output(batch.runs[0].id)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--bogus"], "hpw run: error: unrecognized arguments: --bogus"),
+    (["x=[1:2]", "--timeout", "0"], "hpw run: error: Invalid value for --timeout: 0.0 (accepted: a positive number of seconds)"),
+])
+def test_bad_options(home, train_py, args, expected):
+    proc = hpw("run", train_py, *args, "-y")
+    assert proc.stderr.strip() == expected
+    assert not (home / "runs").exists() or not os.listdir(home / "runs")
