@@ -83,14 +83,21 @@ def test_ctrl_c_in_hpw_run(home, write_script):
 
 
 def test_killed_process_then_resume(home, write_script):
-    path = write_script("import time\nx = 0\nif x == 1: time.sleep(60)\nprint('loss:', x)\n")
+    path = write_script("import os, time\nx = 0\nif x == 1: open('pgid', 'w').write(str(os.getpgid(0))); "
+                        "time.sleep(60)\nprint('loss:', x)\n")
     proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2,3]", "-y"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = Store()
     assert _wait_for(lambda: len(store.runs()) == 2)
+    sleeping = [r for r in store.runs() if r.flags["x"] == 1][0]
+    pgid_file = os.path.join(store.run_dir(sleeping.id), "pgid")
+    assert _wait_for(lambda: os.path.exists(pgid_file) and os.path.getsize(pgid_file) > 0)
+    pgid = int(open(pgid_file).read())
     proc.kill()
     proc.wait()
-    runs = sorted(store.runs(), key=lambda r: r.trial)
+    assert _group_alive(pgid)  # the trial is in its own session: the kill did not reach it
+    runs = sorted(store.runs(), key=lambda r: r.trial)  # reading the store reaps it
+    assert _wait_for(lambda: not _group_alive(pgid), 10)
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
     assert runs[1].reason == "its process ended before the run finished"
     batch_id = runs[0].batch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 
 
@@ -38,3 +39,28 @@ def is_alive(token: str | None) -> bool:
     except PermissionError:
         return True
     return start == "?" or _start_time(pid) == start
+
+
+TRIAL_PID = "trial.pid"  # in the run directory: the trial's process group, to reap orphans
+
+
+def write_trial_pid(run_dir: str, pid: int) -> None:
+    with open(os.path.join(run_dir, TRIAL_PID), "w", encoding="ascii") as fh:
+        fh.write(f"{pid}:{_start_time(pid)}")
+
+
+def kill_orphan_trial(run_dir: str) -> bool:
+    """Kill the process group of a trial whose supervisor died; True if one was still there."""
+    try:
+        with open(os.path.join(run_dir, TRIAL_PID), encoding="ascii") as fh:
+            pid_text, start = fh.read().split(":", 1)
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return False
+    if start == "?" or _start_time(pid) != start:  # gone, or the pid now belongs to another process
+        return False
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -258,6 +258,7 @@ class Store:
             return records
         for rec in orphans:
             if os.path.isdir(self.run_dir(rec.id)):
+                owner.kill_orphan_trial(self.run_dir(rec.id))  # no trial outlives its dead supervisor
                 self.save(rec)
         fixed = {r.id: r for r in orphans}
         return [fixed.get(r.id, r) for r in records]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from .. import owner
 from .. import script as script_mod
 from ..cancel import CancelToken
 from ..script import ScriptInfo
@@ -26,5 +27,6 @@ class ScriptRunner:
     def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
         copy = os.path.join(spec.run_dir, "sourcecode", self.info.name)
         argv = script_mod.command(self.info, spec.flags, copy)
-        code, killed = run_group(argv, spec.run_dir, self._env, on_line, cancel, spec.timeout)
+        code, killed = run_group(argv, spec.run_dir, self._env, on_line, cancel, spec.timeout,
+                                 on_spawn=lambda pid: owner.write_trial_pid(spec.run_dir, pid))
         return TrialOutcome(exit_code=code, killed=killed)

@@ -37,6 +37,7 @@ def run_group(
     on_line: Callable[[str], None],
     cancel: CancelToken,
     timeout: float | None,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> tuple[int | None, str | None]:
     """Run ``argv``; return (exit code, "timeout"/"cancel" if we killed it, else None)."""
     proc = subprocess.Popen(
@@ -51,6 +52,8 @@ def run_group(
         encoding="utf-8",
         errors="replace",
     )
+    if on_spawn is not None:
+        on_spawn(proc.pid)
     killed: list[str] = []
     lock = threading.Lock()
 
