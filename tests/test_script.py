@@ -91,6 +91,15 @@ def test_bad_scripts(tmp_path, content, message):
     assert str(err.value).startswith(message.format(p=path))
 
 
+def test_a_file_that_is_not_python(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n")  # parses as Python, but is not a script
+    with pytest.raises(ScriptError) as err:
+        inspect_script(str(data))
+    assert str(err.value) == (f"Script '{data}' is not a Python file: its name does not end in .py "
+                              "(accepted: a path to a Python script such as train.py)")
+
+
 def test_directory_is_not_a_script(tmp_path):
     with pytest.raises(ScriptError, match="is a directory"):
         inspect_script(str(tmp_path))

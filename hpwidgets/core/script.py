@@ -51,6 +51,8 @@ def inspect_script(path: str) -> ScriptInfo:
         raise ScriptError(f"Script not found: '{path}' (accepted: {accepted})")
     if os.path.isdir(path):
         raise ScriptError(f"Script '{path}' is a directory (accepted: {accepted})")
+    if not path.endswith(".py"):
+        raise ScriptError(f"Script '{path}' is not a Python file: its name does not end in .py (accepted: {accepted})")
     try:
         with open(path, "rb") as fh:
             data = fh.read()
