@@ -26,6 +26,8 @@ def run(
     timeout: float | None = None,
     fail_fast: bool = False,
     workers: int = 1,
+    dask: Any = None,
+    retries: int = 0,
     store: Store | str | None = None,
     show: bool = False,
     background: bool = False,
@@ -36,11 +38,14 @@ def run(
 
     ``flags`` maps flag names to values in the flag syntax (``"[-2.0:2.0]"``) or Python values
     (a list is a grid). ``show=True`` displays the live dashboard in a notebook.
+    ``dask`` (a scheduler address or a ``distributed.Client``) runs a script's trials on that
+    cluster, as many at once as it has threads unless ``workers`` says otherwise; ``retries``
+    runs a trial again when its Dask worker is lost.
     """
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
         maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
-        timeout=timeout, fail_fast=fail_fast, workers=workers,
+        timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if show:

@@ -30,7 +30,7 @@ class _HelpShown(Exception):
 
 def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p = Parser(prog=prog, description="Run a script (or a batch of trials of it) with flags set.")
-    p.add_argument("script", help="the Python script to run, such as train.py")
+    p.add_argument("script", nargs="?", help="the Python script to run, such as train.py")
     p.add_argument("flags", nargs="*", metavar="NAME=VALUE",
                    help="flag values in Guild's syntax: x=0.1, x=[-2,0,2], x=[-2.0:2.0], lr=loguniform[1e-4:1e-1]")
     p.add_argument("-o", "--optimizer", help="grid, random, gp (bayesian, gaussian), forest or gbrt")
@@ -43,7 +43,12 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("-l", "--label", help="label for the runs (default: their flags)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="kill a trial that runs longer")
     p.add_argument("--fail-fast", action="store_true", help="stop the batch at the first failed trial")
-    p.add_argument("-w", "--workers", type=int, default=1, metavar="N", help="trials at once on this machine")
+    p.add_argument("-w", "--workers", type=int, default=1, metavar="N",
+                   help="trials at once (default 1; with --dask: the cluster's thread count)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the trials on this Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--retries", type=int, default=0, metavar="N",
+                   help="with --dask: run a trial again, up to N times, when its worker is lost")
+    p.add_argument("--resume", metavar="BATCH", help="finish an interrupted batch (its finished trials count)")
     p.add_argument("--preview", "--print-trials", action="store_true", help="show the plan and the trials; run nothing")
     if notebook:
         p.add_argument("--truth", metavar="NAME", help="a function of the notebook giving the noiseless objective")
@@ -96,6 +101,8 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         timeout=ns.timeout,
         fail_fast=ns.fail_fast,
         workers=ns.workers,
+        retries=ns.retries,
+        dask=ns.dask,
     )
 
 

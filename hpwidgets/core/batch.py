@@ -214,9 +214,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _options_json(options: RunOptions) -> dict[str, Any]:
-    from dataclasses import asdict
+    from dataclasses import fields
 
-    data = asdict(options)
+    data = {f.name: getattr(options, f.name) for f in fields(options)}  # asdict would deep-copy a Client
+    data["opt_flags"] = dict(options.opt_flags)
     if data.get("dask") is not None and not isinstance(data["dask"], str):
         data["dask"] = getattr(data["dask"], "scheduler", None) and data["dask"].scheduler.address
     return data

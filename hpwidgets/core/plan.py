@@ -26,8 +26,9 @@ class RunOptions:
     label: str | None = None
     timeout: float | None = None
     fail_fast: bool = False
-    workers: int = 1
-    retries: int = 0
+    workers: int = 1  # trials at once; with ``dask`` and 1: the cluster's thread count
+    retries: int = 0  # new attempts for a trial whose Dask worker was lost
+    dask: Any = None  # a Dask scheduler address, or a distributed.Client: trials run there
 
     def __post_init__(self) -> None:
         if self.max_trials is not None and self.max_trials < 1:

@@ -1,0 +1,225 @@
+"""Trials of a script on a Dask distributed cluster; the one module of hpwidgets that imports dask.
+
+Each trial is one task (``client.submit(..., pure=False)``) that owns the trial on its worker:
+it writes the script's source, which travels with the task (no shared filesystem), into a
+temporary directory, runs it there in its own process group with ``run_group`` (timeout and
+kill included; ``sys.executable`` and the environment are the WORKER's) and returns the printed
+lines and the exit code. The runner replays the lines through ``on_line`` when the task ends.
+Files the trial writes into its directory stay on the worker and are deleted with it.
+
+Stop: Dask cannot cancel a running task, so each batch has a ``distributed.Event``. Stop sets
+it; every running task watches it from a thread and kills its trial's process group; a queued
+task that starts after it is set returns at once without running its trial. A task that has
+not returned ``CANCEL_WAIT`` seconds after Stop is dropped with ``client.cancel``.
+
+A lost worker: each attempt marks its start with a dataset published on the scheduler (named
+``hpw-<uuid>-<run>-<attempt>``, removed afterwards) that holds the worker's address. When that
+worker dies the scheduler runs the task again elsewhere; the new run finds the mark and
+reports the lost worker instead of running the trial a second time (or the scheduler gives up
+with ``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits
+a fresh attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own
+process group (``_GUARD``).
+
+Printed lines reach the store when each trial ends, not as they are printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..cancel import CancelToken
+from ..errors import HpwError
+from ..events import BatchFinished
+from ..script import ScriptInfo, command
+from ..trial import TrialOutcome, TrialSpec
+from .local import trial_env
+from .subprocess_group import GRACE_SECONDS, run_group
+
+__all__ = ["DaskRunner", "cluster_threads"]
+
+CANCEL_WAIT = GRACE_SECONDS + 5.0  # after Stop, how long a task may take to return by itself
+CONNECT_TIMEOUT = "10s"
+
+# Prepended to the trial's bootstrap: when the worker process that started the trial is gone
+# (it died; the trial was re-parented), the trial kills its own process group. Names are bound
+# as defaults because the bootstrap clears __main__'s globals before running the script.
+_GUARD = """
+import os as _o, signal as _s, threading as _t, time as _tm
+def _hpw_guard(ppid={ppid}, getppid=_o.getppid, killpg=_o.killpg, pgid=_o.getpgid(0), sleep=_tm.sleep,
+               sig=_s.SIGKILL):
+    while getppid() == ppid:
+        sleep(0.5)
+    killpg(pgid, sig)
+_t.Thread(target=_hpw_guard, daemon=True).start()
+del _o, _s, _t, _tm, _hpw_guard
+"""
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise HpwError(f"--dask needs dask and distributed: pip install 'hpwidgets[dask]' ({exc})") from None
+    return distributed
+
+
+def cluster_threads(client: Any) -> int:
+    """Threads on the cluster's workers now: how many trials can run at once."""
+    return max(1, sum(client.nthreads().values()))
+
+
+class DaskRunner:
+    """Runs script trials on the cluster of ``cluster``: a scheduler address or a Client.
+
+    A Client made here from an address is closed by ``close()``; a given Client is left open.
+    """
+
+    def __init__(self, info: ScriptInfo, cluster: Any, retries: int = 0) -> None:
+        distributed = _distributed()
+        self.info, self.retries = info, retries
+        self._owns = not isinstance(cluster, distributed.Client)
+        if self._owns:
+            try:
+                if isinstance(cluster, str):  # a malformed address fails here, before a Client exists
+                    from distributed.comm.registry import get_backend
+
+                    scheme = distributed.comm.parse_address(cluster)[0]
+                    get_backend(scheme)
+                    if scheme in ("tcp", "tls"):
+                        distributed.comm.get_address_host_port(cluster)
+                cluster = distributed.Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise HpwError(
+                    f"Invalid value for --dask: {cluster!r}: {exc} "
+                    "(accepted: the address of a running Dask scheduler, such as tcp://10.0.0.5:8786)"
+                ) from None
+        self.client = cluster
+        self._name = f"hpw-{uuid.uuid4().hex}"
+        self._stop = distributed.Event(f"{self._name}-stop", client=self.client)
+        self._stop_lock = threading.Lock()
+        self._stopped = False
+
+    @property
+    def slots(self) -> int:
+        return cluster_threads(self.client)
+
+    def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
+        attempts = self.retries + 1
+        for attempt in range(1, attempts + 1):
+            result = self._attempt(spec, cancel, attempt)
+            if "lost" not in result:
+                for line in result["lines"]:
+                    on_line(line)
+                return TrialOutcome(exit_code=result["exit_code"], killed=result["killed"])
+            reason = f"its Dask worker {result['lost']} was lost"
+            if cancel.is_set():
+                return TrialOutcome(exit_code=None, killed="cancel", reason=reason)
+            if attempt < attempts:
+                on_line(f"hpw: {reason}; retrying (attempt {attempt + 1} of {attempts})")
+        return TrialOutcome(exit_code=None, reason=reason)
+
+    def _attempt(self, spec: TrialSpec, cancel: CancelToken, attempt: int) -> dict[str, Any]:
+        distributed = _distributed()
+        mark = f"{self._name}-{spec.run_id}-{attempt}"
+        future = self.client.submit(
+            _trial_task, self.info, spec.flags, spec.timeout, self._stop.name, mark,
+            key=f"hpw-trial-{spec.run_id[:8]}-{attempt}-{uuid.uuid4().hex[:8]}", pure=False,
+        )  # fmt: skip
+        key = cancel.register(self._set_stop)
+        stopped_at: float | None = None
+        try:
+            while True:
+                try:
+                    return future.result(timeout=0.5)
+                except distributed.TimeoutError:
+                    pass
+                except distributed.KilledWorker as exc:
+                    return {"lost": getattr(getattr(exc, "last_worker", None), "address", "(unknown)")}
+                if cancel.is_set():
+                    stopped_at = stopped_at or time.monotonic()
+                    if time.monotonic() - stopped_at > CANCEL_WAIT:
+                        self.client.cancel(future)
+                        return {"exit_code": None, "killed": "cancel", "lines": []}
+        finally:
+            cancel.unregister(key)
+            try:
+                self.client.unpublish_dataset(mark)
+            except Exception:  # the scheduler is gone: nothing left to clean
+                pass
+
+    def _set_stop(self) -> None:
+        """Called by Stop: tell the tasks, off the caller's thread (a widget's callback)."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        threading.Thread(target=self._tell_tasks, name="hpw-dask-stop", daemon=True).start()
+
+    def _tell_tasks(self) -> None:
+        try:
+            self._stop.set()
+        except Exception:  # the scheduler is unreachable: the runner gives up waiting instead
+            pass
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, BatchFinished):
+            self.close()
+
+    def close(self) -> None:
+        """Forget the batch's Stop event on the scheduler; close the Client if made here."""
+        try:
+            self._stop.clear()
+        except Exception:
+            pass
+        if self._owns:
+            self.client.close()
+
+
+def _trial_task(
+    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str
+) -> dict[str, Any]:
+    """Runs on a worker: one attempt at one trial."""
+    distributed = _distributed()
+    client, worker = distributed.get_client(), distributed.get_worker()
+    here = worker.address
+    lost_on = client.get_dataset(mark_name, default=None)
+    if lost_on is not None:  # this attempt began on a worker that is gone: do not run it twice
+        return {"lost": lost_on}
+    client.publish_dataset(**{mark_name: here})
+    stop = distributed.Event(stop_name, client=client)
+    if stop.is_set():
+        return {"exit_code": None, "killed": "cancel", "lines": []}
+    token, done = CancelToken(), threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            try:
+                if stop.wait(1.0):
+                    token.cancel()
+                    return
+            except Exception:  # the worker is closing; the trial ends with it
+                return
+
+    threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
+    lines: list[str] = []
+    try:
+        # in the worker's own directory, which Dask purges if the worker dies before we clean up
+        with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
+            copy = os.path.join(cwd, "sourcecode", info.name)
+            os.makedirs(os.path.dirname(copy))
+            with open(copy, "w", encoding="utf-8") as fh:
+                fh.write(info.source)
+            argv = command(dataclasses.replace(info, path=copy), flags, copy)
+            if argv[1] == "-c":
+                argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
+            code, killed = run_group(argv, cwd, trial_env(), lines.append, token, timeout)
+    finally:
+        done.set()
+    return {"exit_code": code, "killed": killed, "lines": lines}

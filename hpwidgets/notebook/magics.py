@@ -1,0 +1,154 @@
+"""``%hprun``, ``%hpcompare`` and ``%hpruns``: the CLI's commands with the CLI's own parsers.
+
+The raw line reaches ``shlex`` (no ``$var``/``{expr}`` expansion), so a line behaves as it does
+after ``hpw``. There is no y/n prompt: the plan heads the dashboard. Errors are one line (an
+IPython UsageError), never a traceback. A trailing ``;`` silences the returned value, as it
+does for any cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.error import UsageError as IPythonUsageError
+from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+
+from ..arguments import (
+    UsageError,
+    _HelpShown,
+    compare_parser,
+    run_parser,
+    runs_parser,
+    split,
+)
+from ..core.errors import HpwError, OptionError
+
+
+def _one_line_errors(command: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    @functools.wraps(command)
+    def magic(self: Any, line: str) -> Any:
+        line = line.strip()
+        silent = line.endswith(";")
+        try:
+            result = command(self, line[:-1] if silent else line)
+        except _HelpShown:
+            return None
+        except UsageError as exc:
+            raise IPythonUsageError(str(exc)) from None
+        except HpwError as exc:
+            raise IPythonUsageError(f"%{command.__name__}: error: {exc}") from None
+        return None if silent else result
+
+    return magic
+
+
+@magics_class
+class HpMagics(Magics):
+    @no_var_expand
+    @line_magic
+    @_one_line_errors
+    def hprun(self, line: str) -> Any:
+        """%hprun SCRIPT [NAME=VALUE ...] [--optimizer gp] [--truth FN] [--wait] ...: run a batch
+        with a live dashboard. Without --wait the batch runs on a background thread and the cell
+        returns at once. Returns the Batch. `%hprun -h` lists every option."""
+        from ..console import prepare_batch, preview_lines
+        from ..core.store import Store
+        from .dashboard import show_dashboard
+
+        ns = run_parser("%hprun", notebook=True).parse_args(split(line))
+        if not ns.script and not ns.resume:
+            raise UsageError("%hprun: error: the following arguments are required: script (or --resume BATCH)")
+        if ns.top < 1:
+            raise OptionError("--top", ns.top, "a positive integer")
+        truth = self._truth(ns.truth)
+        batch = prepare_batch(ns, store=Store(), want_model=True)  # the CLI's own: a new batch or --resume
+        if ns.preview:
+            print(batch.plan.text())
+            print("\n".join(preview_lines(batch)))
+            return None
+        try:
+            show_dashboard(batch, truth=truth, top=ns.top)
+        except OptionError as exc:
+            if exc.option != "--truth":
+                raise
+            raise OptionError("--truth", ns.truth, exc.accepted) from None  # the name as given
+        batch.start(background=True)
+        if ns.wait:
+            try:
+                batch.wait()
+            except KeyboardInterrupt:  # Batch.wait stopped the batch and waited for it
+                done = batch.finished
+                kept = done.counts["completed"] if done else 0
+                print(f"%hprun: stopped; {kept} finished runs kept, the running ones terminated",
+                      file=sys.stderr)
+        return batch
+
+    def _truth(self, name: str | None) -> Callable[..., Any] | None:
+        if name is None:
+            return None
+        accepted = "the name of a function defined in the notebook, such as truth"
+        if name not in self.shell.user_ns:
+            raise OptionError("--truth", name, f"{accepted} (no such name)")
+        value = self.shell.user_ns[name]
+        if not callable(value):
+            raise OptionError("--truth", name, f"{accepted} (it is a {type(value).__name__})")
+        return value
+
+    @no_var_expand
+    @line_magic
+    @_one_line_errors
+    def hpcompare(self, line: str) -> Any:
+        """%hpcompare [--top N] [--min COL | --max COL] [--table] [--csv PATH]: compare runs.
+        Shows the table widget (--table: the plain table) and returns a DataFrame."""
+        from IPython.display import display
+
+        from ..core import compare
+        from ..core.store import Store
+        from .table import RunsTable
+
+        ns = compare_parser("%hpcompare").parse_args(split(line))
+        rows = compare.select(Store().runs(batch=ns.batch, operation=ns.operation), ns.top, ns.min, ns.max)
+        columns = compare.columns_for(rows)
+        if ns.csv:
+            text = compare.to_csv(rows, columns)
+            if ns.csv == "-":
+                sys.stdout.write(text)
+            else:
+                compare.write_csv(ns.csv, text)
+                print(f"wrote {len(rows)} runs to {ns.csv}")
+        if ns.table:
+            print(compare.table(rows, columns))
+        elif not ns.csv:
+            table = RunsTable(lambda: rows, csv_name="hpw-compare.csv")
+            table.show(rows, f"{len(rows)} runs", columns)
+            display(table)
+        return compare.records_frame(rows, columns)
+
+    @no_var_expand
+    @line_magic
+    @_one_line_errors
+    def hpruns(self, line: str) -> None:
+        """%hpruns [-a] | %hpruns rm RUN... -y: list runs, newest first; delete runs."""
+        from ..core import compare
+        from ..core.store import Store
+
+        ns = runs_parser("%hpruns").parse_args(split(line))
+        store = Store()
+        if ns.action == "rm":
+            if not ns.refs:
+                raise UsageError("%hpruns rm: error: name the runs to delete (accepted: run ids or their first characters)")
+            if not ns.yes:
+                raise UsageError("%hpruns rm: error: pass -y to delete: a notebook does not ask")
+            deleted = store.delete(ns.refs)
+            print(f"Deleted {len(deleted)} run(s)")
+            return None
+        for i, r in enumerate(store.runs(limit=None if ns.all else 20), 1):
+            print(f"[{i}] {r.short_id}  {compare.cell(r, 'started')}  {r.operation}  {r.status.value:<10}  {r.label}")
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(HpMagics)

@@ -1,0 +1,111 @@
+"""``hp.panel("train.py")``: a form over a script's flags that runs a batch with its dashboard.
+
+Each flag gets a text box in the flag syntax (``0.1``, ``[-2,0,2]``, ``[-2.0:2.0]``), prefilled
+with its default; only the boxes that differ from their default become flags of the batch.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from ipywidgets import HTML, Button, Dropdown, HBox, Layout, Text, VBox
+
+from ..core.batch import Batch, prepare
+from ..core.errors import HpwError, OptionError
+from ..core.events import BatchFinished
+from ..core.flags import format_value
+from ..core.plan import RunOptions
+from ..core.script import inspect_script
+from ..core.store import Store
+from .dashboard import Dashboard
+
+__all__ = ["Panel", "panel"]
+
+OPTIMIZERS = [("auto (grid, or random for ranges)", ""), ("grid", "grid"), ("random", "random"),
+              ("gp (Bayesian)", "gp"), ("forest", "forest"), ("gbrt", "gbrt")]
+_WIDE = {"description_width": "110px"}
+
+
+class Panel:
+    def __init__(self, script: str, store: Store | None = None) -> None:
+        self.info = inspect_script(script)
+        self.store = store
+        self.batch: Batch | None = None
+        self.dashboard: Dashboard | None = None
+        self.defaults = {n: "" if f.default is None else format_value(f.default) for n, f in self.info.flags.items()}
+        self.fields = {n: Text(value=v, description=n, placeholder="0.1, [-2,0,2] or [-2.0:2.0]", style=_WIDE)
+                       for n, v in self.defaults.items()}
+        self.optimizer = Dropdown(options=OPTIMIZERS, value="", description="optimizer", style=_WIDE,
+                                  layout=Layout(width="max-content"))  # the default width cuts "auto (...)"
+        self.max_trials = Text(value="", placeholder="default", description="max trials", style=_WIDE)
+        self.seed = Text(value="", placeholder="random", description="seed", style=_WIDE)
+        self.run_button = Button(description="Run", icon="play", button_style="primary").add_class("hpw-run")
+        self.stop_button = Button(description="Stop", icon="stop", disabled=True).add_class("hpw-stop")
+        self.run_button.on_click(self._on_run)
+        self.stop_button.on_click(self._on_stop)
+        self.error = HTML().add_class("hpw-error")
+        self.output = VBox()
+        title = HTML(f"<b>{html.escape(self.info.name)}</b>")
+        self.widget = VBox([title, *self.fields.values(), self.optimizer, self.max_trials, self.seed,
+                            HBox([self.run_button, self.stop_button]), self.error, self.output],
+                           layout=Layout(width="100%")).add_class("hpw-panel")
+
+    def flags(self) -> dict[str, str]:
+        """The boxes that differ from the script's defaults (an empty box keeps the default)."""
+        out = {}
+        for name, box in self.fields.items():
+            text = box.value.strip()
+            if text and text != self.defaults[name]:
+                out[name] = text
+        return out
+
+    def options(self) -> RunOptions:
+        return RunOptions(optimizer=self.optimizer.value or None,
+                          max_trials=_whole("max trials", self.max_trials.value),
+                          random_seed=_whole("seed", self.seed.value))
+
+    def _on_run(self, _button: Any = None) -> None:
+        self.error.value = ""
+        try:
+            batch = prepare(self.info.path, self.flags(), self.options(), self.store or Store(), want_model=True)
+            dashboard = Dashboard(batch)
+        except HpwError as exc:
+            self.error.value = f'<span style="color:#b00020">{html.escape(str(exc))}</span>'
+            return
+        self.batch, self.dashboard = batch, dashboard
+        batch.events.subscribe(self._on_event)
+        self.output.children = (dashboard.widget,)
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        batch.start(background=True)
+
+    def _on_stop(self, _button: Any = None) -> None:
+        if self.batch is not None:
+            self.stop_button.disabled = True
+            self.batch.stop()
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, BatchFinished):
+            self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The form where widgets run; a line naming the script and its flags elsewhere."""
+        text = f"hpwidgets panel for {self.info.name} (flags: {', '.join(self.fields) or 'none'})"
+        data = dict(self.widget._repr_mimebundle_() or {})
+        data.update({"text/plain": text, "text/html": f"<p class=\"hpw-panel\">{html.escape(text)}</p>"})
+        return data
+
+
+def _whole(label: str, text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise OptionError(label, text, "a whole number, or empty for the default") from None
+
+
+def panel(script: str, store: Store | None = None) -> Panel:
+    """A control panel for ``script``: its flags, an optimizer, max trials, seed, Run and Stop."""
+    return Panel(script, store)

@@ -1,0 +1,292 @@
+"""The live plot: a matplotlib Figure (never pyplot) drawn to PNG bytes for an ipywidgets.Image.
+
+One searched flag: the loss of each trial against the flag, the true curve, the best point and,
+for a Bayesian search, the surrogate mean with a ±2σ band. Several flags: loss against each flag
+plus a best-so-far panel. Artists are made once and only their data change, so a redraw at
+1,000 points stays within the 30 ms budget (bench/bench_plot.py measures it).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..core.errors import OptionError
+from ..core.records import RunRecord, Status
+from ..core.space import Categorical, Integer, Real
+
+TRUTH_POINTS = 400
+_BAYESIAN = ("gp", "forest", "gbrt")
+
+
+class _Axis:
+    """How one flag maps to the x axis: numbers as they are, other values by their index."""
+
+    def __init__(self, name: str, dim: Any) -> None:
+        self.name = name
+        self.log = isinstance(dim, Real) and dim.log
+        values = dim.choices if isinstance(dim, Categorical) else dim if isinstance(dim, tuple) else ()
+        self.numeric = all(_is_number(v) for v in values)
+        self.index = {} if self.numeric else {v: i for i, v in enumerate(values)}
+        self.labels = [str(v) for v in values]
+        if isinstance(dim, (Real, Integer)):
+            self.low, self.high = float(dim.low), float(dim.high)
+        elif self.numeric and values:
+            self.low, self.high = float(min(values)), float(max(values))
+        else:
+            self.low, self.high = 0.0, float(max(len(values) - 1, 0))
+
+    def position(self, value: Any) -> float:
+        if self.numeric:
+            return float(value)
+        return float(self.index.get(value, math.nan))
+
+    def limits(self) -> tuple[float, float]:
+        if self.log:
+            pad = (self.high / self.low) ** 0.03
+            return self.low / pad, self.high * pad
+        if not self.numeric or self.low == self.high:
+            return self.low - 0.5, self.high + 0.5
+        pad = (self.high - self.low) * 0.03
+        return self.low - pad, self.high + pad
+
+    def grid(self) -> np.ndarray:
+        if self.log:
+            return np.geomspace(self.low, self.high, TRUTH_POINTS)
+        return np.linspace(self.low, self.high, TRUTH_POINTS)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def truth_curve(truth: Callable[..., Any], xs: np.ndarray) -> np.ndarray:
+    """``truth`` over ``xs``: one vectorized call if it takes arrays, else one call per point."""
+    try:
+        ys = np.asarray(truth(xs), dtype=float)
+        if ys.shape == xs.shape:
+            return ys
+    except Exception:
+        pass  # not vectorized: try point by point
+    try:
+        return np.array([float(truth(float(x))) for x in xs])
+    except Exception as exc:
+        name = getattr(truth, "__name__", repr(truth))
+        raise OptionError("--truth", name, f"a function of one number returning a number "
+                                           f"(it raised {type(exc).__name__}: {exc})") from None
+
+
+class LivePlot:
+    """Data arrive with ``add``/``set_model`` from any thread; ``render`` draws the PNG."""
+
+    def __init__(self, plan: Any, truth: Callable[..., Any] | None = None, *, width: float = 7.5,
+                 dpi: int = 80) -> None:
+        self.plan = plan
+        self.dpi = dpi
+        dims = {**plan.grid, **plan.space}
+        self.axes = [_Axis(name, dims[name]) for name in plan.searched]
+        self._lock = threading.Lock()  # the data
+        self._draw_lock = threading.Lock()  # matplotlib is not thread-safe: one drawer at a time
+        self._trials: list[int] = []
+        self._ys: list[float] = []
+        self._xs: list[list[float]] = [[] for _ in self.axes]
+        self._model: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._model_drawn: Any = None
+        self.version = 0  # bumps with each point or surrogate: what a redraw would show
+        self._truth: tuple[np.ndarray, np.ndarray] | None = None
+        if truth is not None:
+            if len(self.axes) != 1 or not self.axes[0].numeric:
+                searched = ", ".join(plan.searched) or "none"
+                raise OptionError("--truth", getattr(truth, "__name__", repr(truth)),
+                                  f"a batch that searches one numeric flag (this one searches: {searched})")
+            xs = self.axes[0].grid()
+            self._truth = (xs, truth_curve(truth, xs))
+        self._build(width)
+
+    # -- data (any thread) -----------------------------------------------------------------
+
+    def add(self, record: RunRecord) -> bool:
+        """Take a finished trial; True when it adds a point."""
+        value = record.value
+        if record.status is not Status.COMPLETED or value is None or not math.isfinite(value):
+            return False
+        with self._lock:
+            self._trials.append(record.trial if record.trial is not None else len(self._trials))
+            self._ys.append(float(value))
+            for axis, xs in zip(self.axes, self._xs):
+                xs.append(axis.position(record.flags.get(axis.name)))
+            self.version += 1
+        return True
+
+    def set_model(self, xs: Any, mean: Any, std: Any) -> None:
+        with self._lock:
+            self._model = (np.asarray(xs, float), np.asarray(mean, float), np.asarray(std, float))
+            self.version += 1
+
+    @property
+    def points(self) -> int:
+        return len(self._ys)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _build(self, width: float) -> None:
+        single = len(self.axes) == 1
+        panels = len(self.axes) + (0 if single else 1)
+        ncols = 2 if panels == 4 else min(panels, 3)
+        nrows = math.ceil(panels / ncols)
+        height = 3.0 if nrows == 1 else 2.5 * nrows
+        self.figure = Figure(figsize=(width, height), dpi=self.dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        # Fixed margins in inches: a layout engine would cost more than the drawing itself. The
+        # left one fits the y label beside 7-character ticks (0.00015, -0.125), which 0.65 in cut off.
+        right = 1.45 if single else 0.15  # one flag keeps its legend outside, off the points
+        self.figure.subplots_adjust(left=0.9 / width, right=1 - right / width, bottom=0.5 / height,
+                                    top=1 - 0.3 / height, wspace=0.35, hspace=0.55)
+        grid = self.figure.subplots(nrows, ncols, squeeze=False).ravel()
+        for extra in grid[panels:]:
+            extra.set_visible(False)
+        self._flag_panels = [self._flag_panel(grid[i], axis, i % ncols == 0) for i, axis in enumerate(self.axes)]
+        self._mean = self._truth_line = self._band = None
+        self.legend: list[str] = []  # the legend's labels: what the plot draws (one flag only)
+        if single:
+            self._one_flag_extras(grid[0])
+        self._conv = None if single else self._convergence_panel(grid[len(self.axes)])
+        self._title = self.figure.suptitle("", fontsize=9, x=0.01, ha="left")
+        self._ylim: tuple[float, float] | None = None
+        self._conv_ylim: tuple[float, float] | None = None
+        self._background: Any = None
+        self._background_key: Any = None
+        for artist in self._animated():
+            artist.set_animated(True)  # drawn over the cached background at each update
+
+    def _flag_panel(self, ax: Any, axis: _Axis, first_column: bool) -> tuple[Any, Any, Any]:
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel(axis.name, fontsize=9)
+        if first_column:
+            ax.set_ylabel(self.plan.objective, fontsize=9)
+        if axis.log:
+            ax.set_xscale("log")
+        if not axis.numeric:
+            ax.set_xticks(range(len(axis.labels)), axis.labels)
+        ax.set_xlim(*axis.limits())
+        points = ax.plot([], [], "o", ms=4, color="C0", alpha=0.7, label="trials")[0]
+        best = ax.plot([], [], "*", ms=14, color="C3", mec="black", mew=0.6, zorder=5, label="best")[0]
+        return ax, points, best
+
+    def _one_flag_extras(self, ax: Any) -> None:
+        """The true curve, the surrogate's mean (its band comes with each model) and a legend."""
+        handles = list(self._flag_panels[0][1:])
+        if self._truth is not None:
+            self._truth_line = ax.plot(*self._truth, "-", color="0.2", lw=1.3, label="true curve")[0]
+            handles.append(self._truth_line)
+        if self.plan.optimizer in _BAYESIAN:
+            self._mean = ax.plot([], [], "--", color="C2", lw=1.4, label="surrogate mean")[0]
+            handles += [self._mean, Patch(color="C2", alpha=0.2, label="±2σ")]
+        self.legend = [h.get_label() for h in handles]
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+
+    def _convergence_panel(self, ax: Any) -> tuple[Any, Any, Any]:
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("trial", fontsize=9)
+        ax.set_ylabel(f"best {self.plan.objective}", fontsize=9)
+        ax.set_xlim(0.5, max(self.plan.total, 1) + 0.5)
+        dots = ax.plot([], [], "o", ms=3, color="C0", alpha=0.4)[0]
+        line = ax.plot([], [], "-", color="C3", lw=1.5, drawstyle="steps-post")[0]
+        return ax, dots, line
+
+    def render(self) -> bytes:
+        """The figure with every point so far, as PNG bytes."""
+        with self._lock:
+            ys = np.array(self._ys)
+            xs = [np.array(x) for x in self._xs]
+            trials = np.array(self._trials, dtype=float) + 1
+            model = self._model
+        with self._draw_lock:
+            self._update(ys, xs, trials, model)
+            self._blit()
+            width, height = self.canvas.get_width_height()
+            image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+            buf = io.BytesIO()
+            image.convert("RGB").save(buf, "png", compress_level=1)  # speed over size
+            return buf.getvalue()
+
+    def _blit(self) -> None:
+        """Axes, ticks and labels are drawn once per y-limits; each update draws only the data."""
+        key = tuple(ax.get_ylim() for ax in self.figure.axes)
+        if key != self._background_key:
+            self.canvas.draw()  # draws everything not animated
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._background_key = key
+        else:
+            self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in self._animated():
+            artist.draw(renderer)
+
+    def _animated(self) -> list[Any]:
+        artists = [a for a in (self._band, self._truth_line, self._mean) if a is not None]
+        for _ax, points, best in self._flag_panels:
+            artists += [points, best]
+        if self._conv is not None:
+            artists += self._conv[1:]
+        return [*artists, self._title]
+
+    def _update(self, ys: np.ndarray, xs: list[np.ndarray], trials: np.ndarray, model: Any) -> None:
+        sign = -1.0 if self.plan.direction == "max" else 1.0
+        best = int(np.argmin(sign * ys)) if len(ys) else None
+        pick = slice(best, best + 1) if best is not None else slice(0, 0)
+        for (_ax, points, marker), x in zip(self._flag_panels, xs):
+            points.set_data(x, ys)
+            marker.set_data(x[pick], ys[pick])
+        if self._flag_panels:
+            seen = ys if self._truth is None else np.concatenate([ys, self._truth[1]])
+            self._ylim = _grow(self._ylim, seen)  # the band may leave the axes: the data set the scale
+            for ax, _points, _marker in self._flag_panels:
+                if self._ylim is not None:
+                    ax.set_ylim(*self._ylim)
+        if self._mean is not None and model is not None:
+            mx, mean, std = model
+            self._mean.set_data(mx, mean)
+            if model is not self._model_drawn:  # a band is a polygon: rebuild it when it changed
+                if self._band is not None:
+                    self._band.remove()
+                ax = self._flag_panels[0][0]
+                self._band = ax.fill_between(mx, mean - 2 * std, mean + 2 * std, color="C2", alpha=0.2, lw=0)
+                self._band.set_animated(True)
+                self._model_drawn = model
+        if self._conv is not None:
+            ax, dots, line = self._conv
+            order = np.argsort(trials, kind="stable")  # parallel trials finish out of order
+            t, y = trials[order], ys[order]
+            dots.set_data(t, y)
+            line.set_data(t, sign * np.minimum.accumulate(sign * y) if len(y) else y)
+            self._conv_ylim = _grow(self._conv_ylim, ys)
+            if self._conv_ylim is not None:
+                ax.set_ylim(*self._conv_ylim)
+        count = f"{len(ys)} of {self.plan.total} trials"
+        if best is not None:
+            count += f"; best {self.plan.objective} {ys[best]:.4g}"
+        self._title.set_text(count)
+
+
+def _grow(limits: tuple[float, float] | None, values: np.ndarray) -> tuple[float, float] | None:
+    """Y-limits that only widen, with headroom, so that most updates keep the cached background."""
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return limits
+    lo, hi = float(values.min()), float(values.max())
+    if limits is not None:
+        if limits[0] <= lo and hi <= limits[1]:
+            return limits
+        lo, hi = min(lo, limits[0]), max(hi, limits[1])
+    pad = (hi - lo) * 0.12 or max(abs(lo) * 0.1, 0.1)
+    return lo - pad, hi + pad

@@ -1,0 +1,98 @@
+"""The runs table: an anywidget (front end js/table.js) with a Download CSV button.
+
+State travels in traits (``columns``, ``rows`` as display text, ``caption``); the CSV is an
+action: the button sends ``{"type": "csv"}`` and the kernel answers ``{"type": "csv", "name",
+"text"}`` built by ``compare.to_csv`` (its columns and formula-injection rule), which the browser
+saves through a Blob. Values travel raw; the front end escapes them, as ``to_html`` does here.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..core import compare
+from ..core.records import RunRecord
+from ._static import esm_path
+from .state import short
+
+_CSS = """
+.hpw-table .hpw-rows { border-collapse: collapse; font: 12px/1.4 var(--jp-code-font-family, monospace); }
+.hpw-table .hpw-rows th, .hpw-table .hpw-rows td { padding: 2px 10px; text-align: right; }
+.hpw-table .hpw-rows th { border-bottom: 1px solid #999; }
+.hpw-table .hpw-caption { font-size: 12px; margin: 4px 0; }
+.hpw-table .hpw-csv { margin: 4px 0; }
+"""
+
+
+def live_columns(records: Sequence[RunRecord]) -> list[str]:
+    """run, status, the flags (sorted), the scalars (the objective first)."""
+    flags = sorted({n for r in records for n in r.flags})
+    scalars = sorted({n for r in records for n in r.scalars} - set(flags))
+    objectives = [r.objective for r in records[:1] if r.objective in scalars]
+    return ["run", "status", *flags, *objectives, *[s for s in scalars if s not in objectives]]
+
+
+def row_text(record: RunRecord, columns: Sequence[str]) -> list[str]:
+    """Display text per column; a flag wins over a base column of the same name (a flag `label`)."""
+    out = []
+    for column in columns:
+        if column in ("run", "status"):
+            out.append(str(compare.cell(record, column)))
+        else:
+            out.append(short(record.flags[column] if column in record.flags else compare.cell(record, column)))
+    return out
+
+
+def to_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
+    """The same table as the front end draws, for saved notebooks and nbconvert; all escaped."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+    title = f'<div class="hpw-caption">{esc(caption)}</div>' if caption else ""
+    return f'{title}<table class="hpw-rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class RunsTable(anywidget.AnyWidget):
+    _esm = esm_path("table.js")
+    _css = _CSS
+    columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    rows = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Callable[[], Sequence[RunRecord]], csv_name: str = "runs.csv",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._source = source  # every run the CSV holds (the table may show only the top N)
+        self._csv_name = csv_name
+        self._send_lock = threading.Lock()  # the batch thread and the kernel thread both send
+        self.add_class("hpw-table")
+        self.on_msg(self._on_msg)
+
+    def show(self, records: Sequence[RunRecord], caption: str = "", columns: Sequence[str] | None = None) -> None:
+        """Show these runs; a list trait notifies only when reassigned, so build new lists."""
+        columns = list(columns or live_columns(records))
+        rows = [row_text(r, columns) for r in records]
+        with self._send_lock, self.hold_sync():
+            self.columns, self.rows, self.caption = columns, rows, caption
+
+    def csv_message(self) -> dict[str, str]:
+        return {"type": "csv", "name": self._csv_name, "text": compare.to_csv(list(self._source()))}
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "csv":
+            message = self.csv_message()
+            with self._send_lock:
+                self.send(message)
+
+    def to_html(self) -> str:
+        return to_html(self.columns, self.rows, self.caption)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        return {**data, "text/html": self.to_html()}, metadata

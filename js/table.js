@@ -1,0 +1,101 @@
+// The runs table of hpwidgets: a plain ES module for anywidget (no build step).
+// State comes from the model's traits (columns, rows, caption); the Download CSV button asks
+// the kernel for the CSV with a custom message and saves the answer through a Blob.
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/**
+ * Text made safe to place in HTML, as an element's content or a quoted attribute.
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function escapeHtml(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/**
+ * The table as HTML; every value escaped (flag values are user text).
+ * @param {string[]} columns
+ * @param {string[][]} rows
+ * @param {string} [caption]
+ * @returns {string}
+ */
+export function tableHtml(columns, rows, caption = "") {
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows
+    .map((row) => "<tr>" + row.map((v) => `<td>${escapeHtml(v)}</td>`).join("") + "</tr>")
+    .join("");
+  const title = caption ? `<div class="hpw-caption">${escapeHtml(caption)}</div>` : "";
+  return `${title}<table class="hpw-rows"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/**
+ * A download name that cannot leave the downloads folder or hide its type.
+ * @param {unknown} name
+ * @returns {string}
+ */
+export function csvFileName(name) {
+  const base = String(name ?? "")
+    .replace(/\.csv$/i, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/^[._]+/, "");
+  return (base || "runs") + ".csv";
+}
+
+/**
+ * @param {string} text
+ * @returns {Blob}
+ */
+export function csvBlob(text) {
+  return new Blob([text], { type: "text/csv;charset=utf-8" });
+}
+
+/**
+ * Hand the browser a CSV file: a Blob URL clicked through an <a download>.
+ * @param {Document} doc
+ * @param {{createObjectURL(b: Blob): string, revokeObjectURL(u: string): void}} urls
+ * @param {string} name
+ * @param {string} text
+ * @returns {HTMLAnchorElement}
+ */
+export function downloadCsv(doc, urls, name, text) {
+  const url = urls.createObjectURL(csvBlob(text));
+  const link = doc.createElement("a");
+  link.href = url;
+  link.download = csvFileName(name);
+  link.style.display = "none";
+  doc.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => urls.revokeObjectURL(url), 0); // after the browser took the click
+  return link;
+}
+
+/** @param {{ model: any, el: HTMLElement }} ctx */
+function render({ model, el }) {
+  const doc = el.ownerDocument;
+  const button = doc.createElement("button");
+  button.className = "hpw-csv jupyter-button";
+  button.textContent = "Download CSV";
+  const body = doc.createElement("div");
+  const draw = () => {
+    body.innerHTML = tableHtml(model.get("columns") ?? [], model.get("rows") ?? [], model.get("caption"));
+  };
+  const ask = () => model.send({ type: "csv" });
+  /** @param {any} msg */
+  const onMessage = (msg) => {
+    if (msg && msg.type === "csv") downloadCsv(doc, URL, msg.name, msg.text);
+  };
+  button.addEventListener("click", ask);
+  for (const name of ["change:columns", "change:rows", "change:caption"]) model.on(name, draw);
+  model.on("msg:custom", onMessage);
+  draw();
+  el.append(button, body);
+  return () => {
+    for (const name of ["change:columns", "change:rows", "change:caption"]) model.off(name, draw);
+    model.off("msg:custom", onMessage);
+    button.removeEventListener("click", ask);
+  };
+}
+
+export default { render };

@@ -1,0 +1,1 @@
+"""Tests of the notebook front (a package, so its conftest does not shadow tests/conftest.py)."""

@@ -1,0 +1,212 @@
+"""The dashboard through its synced widget state: progress, Stop, table rows, CSV, plot, fallback."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from hpwidgets.core.batch import prepare
+from hpwidgets.core.errors import OptionError
+from hpwidgets.core.plan import RunOptions
+from hpwidgets.core.store import Store
+from hpwidgets.notebook.dashboard import Dashboard
+
+PAYLOAD = "<img src=x onerror=alert(1)>"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def square(x=0.0, name="a"):
+    return {"loss": (x - 1) ** 2, "acc": 1.0 - abs(x - 1) / 10}
+
+
+def grid_batch(home, xs="[3,1,2,0]", **flags):
+    return prepare(square, {"x": xs, **flags}, RunOptions(), Store(str(home)))
+
+
+def test_root_classes(home):
+    dash = Dashboard(grid_batch(home))
+    assert dash.widget._dom_classes == ("hpw-dashboard",)
+    assert dash.progress._dom_classes == ("hpw-progress",)
+    assert dash.stop_button._dom_classes == ("hpw-stop",)
+    assert dash.image._dom_classes == ("hpw-plot",)
+    assert dash.table._dom_classes == ("hpw-table",)
+    assert dash.header.value == ('<pre class="hpw-plan" style="margin:0">You are about to run square as a batch '
+                                 '(4 trials)\n  name: a\n  x: [3.0, 1.0, 2.0, 0.0]</pre>')
+
+
+def test_table_rows_after_a_batch_are_the_top_n_by_the_objective(home):
+    batch = grid_batch(home)
+    dash = Dashboard(batch, top=3)
+    batch.start()
+    ids = {r.flags["x"]: r.short_id for r in batch.runs}
+    assert dash.table.columns == ["run", "status", "name", "x", "loss", "acc"]
+    assert dash.table.rows == [
+        [ids[1], "completed", "a", "1", "0", "1"],
+        [ids[2], "completed", "a", "2", "1", "0.9"],
+        [ids[0], "completed", "a", "0", "1", "0.9"],
+    ]
+    assert dash.table.caption == "Top 3 of 4 runs by loss (lowest first)"
+
+
+def test_flag_values_travel_raw_and_every_html_is_escaped(home):
+    batch = grid_batch(home, xs="[1]", name=PAYLOAD)
+    dash = Dashboard(batch)
+    batch.start()
+    assert dash.table.rows[0][2] == PAYLOAD  # the front end escapes (js/table.test.mjs)
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    for html in (dash.table.to_html(), dash.to_html(), dash.header.value):
+        assert escaped in html
+        assert PAYLOAD not in html
+
+
+def test_progress_reaches_3_of_3_from_a_background_batch(workdir, home):
+    batch = prepare("sleepy.py", {"x": "[0,1,0]"}, RunOptions(), Store(str(home)))
+    dash = Dashboard(batch, interval=0.01)
+    seen: list[str] = []
+    dash.progress.observe(lambda change: seen.append(change["new"]), "value")
+    assert "0 of 3 done · 0 running · 0 failed · 0:00:00 elapsed" in dash.progress.value
+    batch.start(background=True)
+    batch.wait(30)
+    assert dash.wait_drawn(5)
+    final = dash.progress.value
+    assert "Completed: 3 of 3 done · 0 running · 0 failed · best loss 0 (x=0) · " in final
+    assert "ETA" not in final
+    assert any("1 of 3 done" in text for text in seen)  # it moved while the batch ran
+    assert dash.stop_button.disabled
+
+
+def test_stop_button_keeps_finished_runs_and_terminates_the_running_one(workdir, home):
+    store = Store(str(home))
+    batch = prepare("sleepy.py", {"x": "[0,1,2,3,4]"}, RunOptions(), store)
+    dash = Dashboard(batch, interval=0.01)
+    batch.start(background=True)
+    deadline = time.monotonic() + 30
+    while not any(r.flags["x"] == 2 and r.status.value == "running" for r in dash.state.records()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started = time.monotonic()
+    dash.stop_button.click()
+    batch.wait(20)
+    assert time.monotonic() - started < 10  # the 30 s trial was killed
+    assert dash.stop_button.disabled and dash.stop_button.description == "Stopped"
+    assert {r.flags["x"]: r.status.value for r in batch.runs} == {0: "completed", 1: "completed", 2: "terminated"}
+    assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 1: "completed", 2: "terminated"}
+    assert batch.finished.status == "stopped"
+    assert dash.progress.value.startswith('<span style="font-family:monospace">Stopped: 3 of 5 done · 0 running · '
+                                          '0 failed · 1 terminated · best loss 0 (x=0)')
+
+
+def test_csv_action_sends_the_batch_csv(home):
+    batch = grid_batch(home, xs="[1,2]", name="=HYPERLINK(1)")
+    dash = Dashboard(batch, top=1)
+    batch.start()
+    sent = []
+    dash.table.send = sent.append
+    dash.table._handle_custom_msg({"type": "csv"}, [])
+    assert len(sent) == 1
+    message = sent[0]
+    assert message["type"] == "csv"
+    assert message["name"] == f"hpw-{batch.id[:8]}.csv"
+    lines = message["text"].splitlines()
+    assert lines[0] == "run,operation,started,time,status,label,name,x,step,acc,loss"
+    assert len(lines) == 3  # every run of the batch, not only the top 1 shown
+    cells = lines[1].split(",")
+    assert cells[6] == "'=HYPERLINK(1)"  # a spreadsheet would run it: quoted
+    assert cells[9:] == ["1.0", "0.0"]
+
+
+def test_unknown_messages_are_ignored(home):
+    dash = Dashboard(grid_batch(home))
+    sent = []
+    dash.table.send = sent.append
+    dash.table._handle_custom_msg({"type": "other"}, [])
+    dash.table._handle_custom_msg("csv", [])
+    assert sent == []
+
+
+def test_plot_image_changes_with_each_finished_trial(home, sync_refresh):
+    batch = grid_batch(home)
+    dash = Dashboard(batch)
+    images = [bytes(dash.image.value)]
+    dash.image.observe(lambda change: images.append(bytes(change["new"])), "value")
+    batch.start()
+    assert len(images) == 5  # the empty plot, then one frame per trial
+    assert len(set(images)) == 5
+    assert all(png.startswith(PNG) for png in images)
+    assert dash.png == images[-1]
+
+
+def test_gp_plot_draws_the_surrogate_band_after_each_trial(home, sync_refresh):
+    batch = prepare(square, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp", max_trials=6, random_seed=1,
+                                                          opt_flags={"random-starts": "2"}),
+                    Store(str(home)), want_model=True)
+    dash = Dashboard(batch, truth=lambda x: (x - 1) ** 2)
+    models = []
+    batch.events.subscribe(lambda e: models.append(e) if type(e).__name__ == "ModelUpdated" else None)
+    images = [bytes(dash.image.value)]
+    dash.image.observe(lambda change: images.append(bytes(change["new"])), "value")
+    batch.start()
+    assert len(models) == 5  # a surrogate after each trial from the second (2 random starts) on
+    assert dash.plot._band is not None
+    assert len(models[-1].xs) == 200
+    assert len(set(images)) == len(images) == 1 + 6 + len(models)
+
+
+def test_truth_needs_one_numeric_searched_flag(home):
+    with pytest.raises(OptionError) as info:
+        Dashboard(grid_batch(home, name="[a,b]"), truth=lambda x: x)
+    assert str(info.value) == ("Invalid value for --truth: '<lambda>' (accepted: a batch that searches one "
+                               "numeric flag (this one searches: name, x))")
+
+
+def test_static_fallback_after_the_batch(home):
+    batch = grid_batch(home, xs="[1,2]")
+    dash = Dashboard(batch)
+    updates = []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj._repr_mimebundle_())
+
+    dash.handle = Handle()
+    batch.start()
+    assert len(updates) == 1
+    bundle = updates[0]
+    assert sorted(bundle) == ["application/vnd.jupyter.widget-view+json", "image/png", "text/html", "text/plain"]
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == dash.widget.model_id
+    assert base64.b64decode(bundle["image/png"]) == dash.png
+    assert bundle["text/plain"].startswith("You are about to run square as a batch (2 trials)\nCompleted: 2 of 2 done")
+    html = bundle["text/html"]
+    assert f'src="data:image/png;base64,{bundle["image/png"]}"' in html
+    assert "<td>completed</td>" in html and "Completed: 2 of 2 done" in html
+
+
+def test_top_must_be_positive(home):
+    with pytest.raises(OptionError) as info:
+        Dashboard(grid_batch(home), top=0)
+    assert str(info.value) == "Invalid value for --top: 0 (accepted: a positive integer)"
+
+
+def test_hp_run_show_displays_the_dashboard(home, shown):
+    import hpwidgets as hp
+
+    batch = hp.run(square, {"x": "[2,1,3]"}, show=True, top=2, store=str(home))
+    (dash,) = shown
+    assert isinstance(dash, Dashboard) and dash.batch is batch
+    assert batch.done
+    assert [row[3] for row in dash.table.rows] == ["1", "2"]
+    assert "Completed: 3 of 3 done" in dash.progress.value
+
+
+def test_hp_run_show_in_the_background_with_truth(home, shown):
+    import hpwidgets as hp
+
+    batch = hp.run(square, {"x": "[-2.0:2.0]"}, optimizer="random", max_trials=4, random_seed=7, show=True,
+                   background=True, truth=lambda x: (x - 1) ** 2, store=str(home))
+    batch.wait(30)
+    (dash,) = shown
+    assert dash.wait_drawn(5)
+    assert dash.plot.points == 4
+    assert dash.plot._truth_line is not None

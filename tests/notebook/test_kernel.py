@@ -1,0 +1,130 @@
+"""Real kernels: the example notebook end to end (nbclient), and live updates after a cell returns."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from hpwidgets.notebook import tutorial
+
+EXAMPLES = Path(tutorial.__file__).resolve().parents[2] / "examples"
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def outputs_of(nb, source_start):
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(source_start)]
+    return cell.outputs
+
+
+def test_example_notebook_end_to_end(tmp_path, home):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for name in ("optimize.ipynb", "train.py"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    out = tmp_path / "out"
+    nb, written = tutorial.run(folder / "optimize.ipynb", out, timeout=120)
+    assert [p.name for p in written] == ["optimize.html", "optimize.png", "results.csv"]
+
+    grid = outputs_of(nb, "%hprun train.py x=[-2,0,2]")
+    assert [o.output_type for o in grid] == ["display_data", "execute_result"]
+    assert sorted(grid[0].data) == [WIDGET, "image/png", "text/html", "text/plain"]
+    assert "Completed: 3 of 3 done · 0 running · 0 failed" in grid[0].data["text/html"]
+    assert grid[1].data["text/plain"].endswith("train.py done: 3/3 trials>")
+
+    gp = outputs_of(nb, "%hprun train.py x=[-2.0:2.0] --optimizer gp")[0].data
+    assert gp["text/plain"].startswith("You are about to run train.py with gp optimizer (10 trials, minimize loss)"
+                                       "\nCompleted: 10 of 10 done · 0 running · 0 failed · best loss ")
+    assert (out / "optimize.png").read_bytes() == base64.b64decode(gp["image/png"])
+
+    table = outputs_of(nb, "%hpcompare --top 5")[0]
+    lines = table.text.splitlines()
+    assert lines[0].split() == ["run", "operation", "started", "time", "status", "label", "noise", "x", "step", "loss"]
+    assert len(lines) == 6
+    losses = [float(line.split()[-1]) for line in lines[1:]]
+    assert losses == sorted(losses)
+
+    assert outputs_of(nb, "%hpcompare --csv")[0].text == "wrote 13 runs to results.csv\n"
+    csv_lines = (out / "results.csv").read_text().splitlines()
+    assert csv_lines[0] == "run,operation,started,time,status,label,noise,x,step,loss"
+    assert len(csv_lines) == 14
+    assert not (folder / "results.csv").exists()  # moved next to the HTML
+
+    panel = outputs_of(nb, 'hp.panel("train.py")')[0].data
+    assert panel["text/plain"] == "hpwidgets panel for train.py (flags: x, noise)"
+
+    html = (out / "optimize.html").read_text()
+    assert html.count('class="hpw-plot"') == 2
+    assert "Completed: 10 of 10 done" in html and "hpw-rows" in html
+
+
+class Kernel:
+    """A real ipykernel over jupyter_client; keeps every iopub message, whatever its parent."""
+
+    def __init__(self, cwd):
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(cwd))
+        self.messages: list[dict] = []
+
+    def execute(self, code: str, timeout: float = 60) -> list[dict]:
+        msg_id = self.client.execute(code)
+        mine = []
+        while True:
+            msg = self.client.get_iopub_msg(timeout=timeout)
+            self.messages.append(msg)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                mine.append(msg)
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return mine
+
+    def wait_for(self, predicate, timeout: float = 60) -> dict:
+        for msg in self.messages:
+            if predicate(msg):
+                return msg
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.client.get_iopub_msg(timeout=deadline - time.monotonic())
+            self.messages.append(msg)
+            if predicate(msg):
+                return msg
+        raise AssertionError("no such message")
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel(workdir):
+    k = Kernel(workdir)
+    yield k
+    k.close()
+
+
+def _progress(msg, text):
+    state = msg["content"].get("data", {}).get("state", {}) if msg["msg_type"] == "comm_msg" else {}
+    return text in str(state.get("value", ""))
+
+
+def test_background_batch_updates_the_dashboard_after_the_cell_returns(kernel):
+    kernel.execute("%load_ext hpwidgets")
+    started = time.monotonic()
+    cell = kernel.execute("b = %hprun slow.py x=[0,1,2]")
+    assert time.monotonic() - started < 10  # imports included; the batch alone takes 3 s
+    assert [m["msg_type"] for m in cell if m["msg_type"] == "error"] == []
+    shown = [m for m in cell if m["msg_type"] == "display_data"]
+    assert len(shown) == 1 and WIDGET in shown[0]["content"]["data"]
+    assert kernel.execute("print(b.done)")[2]["content"]["text"] == "False\n"  # the kernel is idle, the batch runs
+    kernel.wait_for(lambda m: _progress(m, "Completed: 3 of 3 done"))
+    final = kernel.wait_for(lambda m: m["msg_type"] == "update_display_data")
+    assert final["content"]["transient"]["display_id"] == shown[0]["content"]["transient"]["display_id"]
+    assert "Completed: 3 of 3 done" in final["content"]["data"]["text/html"]
+    assert base64.b64decode(final["content"]["data"]["image/png"]).startswith(b"\x89PNG")
+    done = kernel.execute("print(b.finished.counts)")
+    assert [m["content"]["text"] for m in done if m["msg_type"] == "stream"] == [
+        "{'completed': 3, 'failed': 0, 'terminated': 0}\n"]

@@ -1,0 +1,134 @@
+"""The table widget's Python side, the front-end module's location, the throttle, the progress text."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from hpwidgets.core.events import BatchFinished, BatchStarted, TrialFinished, TrialStarted
+from hpwidgets.core.plan import RunOptions, build_plan
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.notebook import _static
+from hpwidgets.notebook.state import BatchState
+from hpwidgets.notebook.table import RunsTable, live_columns, to_html
+from hpwidgets.notebook.throttle import Throttle
+
+
+def rec(i, loss, status=Status.COMPLETED, **flags):
+    return RunRecord(id=f"{i:08d}ffff", batch="b", operation="train.py", flags=flags, status=status,
+                     scalars={} if loss is None else {"loss": loss}, trial=i)
+
+
+def test_esm_prefers_the_wheel_copy_then_the_repository(tmp_path, monkeypatch):
+    repo_copy = _static.esm_path("table.js")
+    assert repo_copy == _static._PACKAGE.parent / "js" / "table.js"
+    wheel = tmp_path / "hpwidgets"
+    (wheel / "static").mkdir(parents=True)
+    (wheel / "static" / "table.js").write_text("export default {}")
+    monkeypatch.setattr(_static, "_PACKAGE", wheel)
+    assert _static.esm_path("table.js") == wheel / "static" / "table.js"
+    (wheel / "static" / "table.js").unlink()
+    try:
+        _static.esm_path("table.js")
+    except FileNotFoundError as exc:
+        assert str(exc).startswith("hpwidgets front-end module 'table.js' not found (looked in ")
+    else:
+        raise AssertionError("no module, no path")
+
+
+def test_widget_esm_is_the_module_with_the_csv_button():
+    table = RunsTable(list)
+    assert "export default { render }" in table._esm
+    assert 'className = "hpw-csv' in table._esm
+    assert table._dom_classes == ("hpw-table",)
+
+
+def test_show_sets_columns_rows_and_caption_in_one_message():
+    table = RunsTable(list)
+    states = []
+    table.send_state = lambda key=None: states.append(sorted(key) if key else None)
+    table.show([rec(0, 0.25, x=-2.0, label="<b>"), rec(1, None, Status.RUNNING, x=1.5, label="q")], "top 2")
+    assert table.columns == ["run", "status", "label", "x", "loss"]
+    assert table.rows == [["00000000", "completed", "<b>", "-2", "0.25"], ["00000001", "running", "q", "1.5", ""]]
+    assert table.caption == "top 2"
+    assert states == [["caption", "columns", "rows"]]
+
+
+def test_live_columns_put_the_objective_first():
+    a = RunRecord(id="a", batch="b", operation="t", flags={"x": 1}, scalars={"acc": 0.5, "loss": 0.1})
+    assert live_columns([a]) == ["run", "status", "x", "loss", "acc"]
+
+
+def test_to_html_escapes_everything():
+    assert to_html(["<c>"], [["<img src=x onerror=alert(1)>"]], "a&b") == (
+        '<div class="hpw-caption">a&amp;b</div><table class="hpw-rows"><thead><tr><th>&lt;c&gt;</th></tr></thead>'
+        "<tbody><tr><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table>")
+
+
+def test_table_bundle_has_an_html_fallback():
+    table = RunsTable(list)
+    table.show([rec(0, 0.5, x=1.0)], "1 run")
+    data, _meta = table._repr_mimebundle_()
+    assert data["text/html"] == table.to_html()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == table.model_id
+
+
+def test_progress_text_counts_best_and_eta():
+    now = [100.0]
+    plan = build_plan("train.py", {"x": (0.1, float)}, {"x": "[1,2,3,4]"}, RunOptions())
+    state = BatchState(plan, clock=lambda: now[0])
+    state.apply(BatchStarted("b", plan))
+    state.apply(TrialFinished(rec(0, 0.5, x=1.0)))
+    state.apply(TrialFinished(rec(1, None, Status.FAILED, x=2.0)))
+    state.apply(TrialStarted(rec(2, None, Status.RUNNING, x=3.0)))
+    now[0] = 110.0
+    assert state.progress_text() == ("2 of 4 done · 1 running · 1 failed · best loss 0.5 (x=1) · "
+                                     "0:00:10 elapsed · ETA 0:00:10")
+    state.apply(TrialFinished(rec(2, 0.25, x=3.0)))
+    state.apply(BatchFinished("b", "stopped", {}, None, 12.0))
+    assert state.progress_text() == ("Stopped: 3 of 4 done · 0 running · 1 failed · best loss 0.25 (x=3) · "
+                                     "0:00:12 elapsed")
+    assert [r.trial for r in state.top(2)] == [2, 0]
+    assert [r.trial for r in state.top(5)] == [2, 0, 1]
+
+
+def test_throttle_coalesces_pokes_and_stops_on_close():
+    calls = []
+    gate = threading.Event()
+
+    def refresh():
+        calls.append(time.monotonic())
+        gate.wait(1)
+
+    throttle = Throttle(refresh, interval=0.05)
+    throttle.poke()
+    while not calls:
+        time.sleep(0.001)
+    for _ in range(100):
+        throttle.poke()  # arrive while the first refresh runs: one more refresh, not a hundred
+    gate.set()
+    time.sleep(0.3)
+    assert len(calls) == 2
+    assert calls[1] - calls[0] >= 0.05
+    throttle.close()
+    throttle.poke()
+    time.sleep(0.1)
+    assert len(calls) == 2
+
+
+def test_a_failing_refresh_does_not_end_the_thread(capsys):
+    calls = []
+
+    def refresh():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    throttle = Throttle(refresh, interval=0.0)
+    throttle.poke()
+    time.sleep(0.1)
+    throttle.poke()
+    time.sleep(0.1)
+    throttle.close()
+    assert len(calls) == 2
+    assert "RuntimeError: boom" in capsys.readouterr().err
