@@ -10,18 +10,17 @@ from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput
 from .core.records import Status
 
 
-def prepare_batch(ns: Any, **kwargs: Any) -> Batch:
+def prepare_batch(ns: Any, prog: str = "hpw run", **kwargs: Any) -> Batch:
     """The batch that parsed `hpw run` / `%hprun` arguments ask for (a new one, or --resume)."""
     from .arguments import UsageError, flag_values, run_options
     from .core.batch import prepare, resume
 
     if ns.resume:
         if ns.script or ns.flags:
-            raise UsageError(f"{ns.prog if hasattr(ns, 'prog') else 'hpw run'}: error: --resume takes no script or flags "
-                             "(the batch's own are used)")
-        return resume(ns.resume, **{k: v for k, v in kwargs.items() if k == "store"})
+            raise UsageError(f"{prog}: error: --resume takes no script or flags (the batch's own are used)")
+        return resume(ns.resume, **kwargs)
     if not ns.script:
-        raise UsageError("hpw run: error: the following arguments are required: script")
+        raise UsageError(f"{prog}: error: the following arguments are required: script (or --resume BATCH)")
     return prepare(ns.script, flag_values(ns), run_options(ns), **kwargs)
 
 

@@ -54,3 +54,10 @@ def test_write_csv_refuses_symlink(tmp_path):
     assert target.read_text() == "keep"
     compare.write_csv(str(tmp_path / "ok.csv"), "a,b\n")
     assert (tmp_path / "ok.csv").read_text() == "a,b\n"
+
+
+def test_flag_named_like_a_column_is_not_hidden():
+    rec = _rec(1, 0.5, label="mine", status="x", x=1)
+    cols = compare.columns_for([rec])
+    assert cols == ["run", "operation", "started", "time", "status", "label", "=label", "=status", "x", "step", "loss"]
+    assert [compare.cell(rec, c) for c in cols[5:8]] == ["x=1", "mine", "x"]

@@ -91,7 +91,8 @@ class Batch:
     @property
     def runs(self) -> list[RunRecord]:
         """This batch's runs in trial order (frozen records)."""
-        return sorted(self.engine.records.values(), key=lambda r: r.trial or 0)
+        records = self.engine.records.copy()  # the batch thread may add a run meanwhile
+        return sorted(records.values(), key=lambda r: r.trial or 0)
 
     @property
     def best(self) -> RunRecord | None:
@@ -223,7 +224,7 @@ def _options_json(options: RunOptions) -> dict[str, Any]:
     return data
 
 
-def resume(ref: str, store: Store | None = None, runner: Any = None) -> Batch:
+def resume(ref: str, store: Store | None = None, runner: Any = None, want_model: bool = False) -> Batch:
     """Prepare the rest of an interrupted batch: finished trials count and serve as priors."""
     store = store or Store()
     manifest = load_manifest(store, ref)
@@ -233,7 +234,7 @@ def resume(ref: str, store: Store | None = None, runner: Any = None) -> Batch:
     finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
     options = RunOptions(**manifest["options"])
     return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
-                   batch_id=manifest["id"], resumed=finished)
+                   batch_id=manifest["id"], resumed=finished, want_model=want_model)
 
 
 def load_manifest(store: Store, ref: str) -> dict[str, Any]:

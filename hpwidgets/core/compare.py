@@ -15,17 +15,26 @@ from .records import RunRecord
 
 BASE_COLUMNS = ("run", "operation", "started", "time", "status", "label")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FIXED = {*BASE_COLUMNS, "step"}
 
 
 def columns_for(records: Sequence[RunRecord]) -> list[str]:
-    """run, operation, started, time, status, label, flags (sorted), step, scalars (sorted)."""
+    """run, operation, started, time, status, label, flags (sorted), step, scalars (sorted).
+
+    A flag named like a fixed column (``label``, ``step``...) is shown as ``=label``, the way
+    Guild's column specs name flags, so neither hides the other.
+    """
     flags = sorted({name for r in records for name in r.flags})
     scalars = sorted({name for r in records for name in r.scalars} - set(flags))
-    return [*BASE_COLUMNS, *flags, "step", *scalars]
+    shown = [f"={f}" if f in _FIXED else f for f in flags]
+    return [*BASE_COLUMNS, *shown, "step", *(f"={s}" if s in _FIXED else s for s in scalars)]
 
 
 def cell(record: RunRecord, column: str) -> Any:
     """The raw value of one cell: numbers stay numbers, absent values are None."""
+    if column.startswith("="):
+        name = column[1:]
+        return record.flags[name] if name in record.flags else record.scalars.get(name)
     if column == "run":
         return record.short_id
     if column == "operation":

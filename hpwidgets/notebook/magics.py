@@ -59,12 +59,10 @@ class HpMagics(Magics):
         from .dashboard import show_dashboard
 
         ns = run_parser("%hprun", notebook=True).parse_args(split(line))
-        if not ns.script and not ns.resume:
-            raise UsageError("%hprun: error: the following arguments are required: script (or --resume BATCH)")
         if ns.top < 1:
             raise OptionError("--top", ns.top, "a positive integer")
         truth = self._truth(ns.truth)
-        batch = prepare_batch(ns, store=Store(), want_model=True)  # the CLI's own: a new batch or --resume
+        batch = prepare_batch(ns, "%hprun", store=Store(), want_model=True)  # the CLI's own: a new batch or --resume
         if ns.preview:
             print(batch.plan.text())
             print("\n".join(preview_lines(batch)))
