@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any, TextIO
 
 from .core.batch import Batch
@@ -51,7 +52,15 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
             print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, "
                   f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
 
-    batch.events.subscribe(echo)
+    def safe_echo(event: Any) -> None:
+        try:
+            echo(event)
+        except BrokenPipeError:  # `hpw run ... | head`: stop echoing, keep running the batch
+            batch.events.unsubscribe(safe_echo)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())  # so that the exit-time flush does not fail either
+
+    batch.events.subscribe(safe_echo)
 
 
 def preview_lines(batch: Batch, limit: int = 50) -> list[str]:
