@@ -28,13 +28,3 @@ def write_script(tmp_path):
         return str(path)
 
     return write
-
-
-def hpw(*args: str, env=None, input: str | None = None, cwd=None):
-    """Run the real `hpw` command line in a subprocess."""
-    import subprocess
-
-    return subprocess.run(
-        [sys.executable, "-m", "hpwidgets.cli", *args],
-        capture_output=True, text=True, env=env, input=input, cwd=cwd, timeout=120,
-    )

@@ -5,7 +5,7 @@ import io
 import os
 
 import pytest
-from conftest import hpw
+from tests.clitools import hpw
 
 
 @pytest.fixture

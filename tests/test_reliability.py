@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import hpw
+from tests.clitools import hpw
 
 import hpwidgets as hp
 from hpwidgets.core import store as store_mod

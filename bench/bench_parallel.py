@@ -1,0 +1,171 @@
+"""Parallel trials beside serial ones: wall time, and what parallelism costs the gp optimizer.
+
+    python bench/bench_parallel.py [--seeds N] [--no-dask] [--no-gp]
+
+1. Wall time of 16 trials of a script that sleeps 0.5 s and prints a loss: serial, --workers 4,
+   and --dask on a 4-worker cluster (a `dask scheduler` and `dask worker --nworkers 4
+   --nthreads 1` started here, on 127.0.0.1). Sleeping trials parallelize even on 2 cores.
+2. gp success rate after 20 trials, serial versus --workers 4, on bench/objectives.py with
+   in-process function trials. Success: regret of the best OBSERVED trial below the
+   objective's tolerance. Noise is common: a seeded draw per (seed, point), whatever the order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
+
+import numpy as np  # noqa: E402
+from objectives import OBJECTIVES, Objective  # noqa: E402
+
+from hpwidgets.core.batch import prepare  # noqa: E402
+from hpwidgets.core.plan import RunOptions  # noqa: E402
+from hpwidgets.core.records import Status  # noqa: E402
+from hpwidgets.core.space import Categorical, Integer, Real  # noqa: E402
+from hpwidgets.core.store import Store  # noqa: E402
+
+TRIALS, SLEEP, WORKERS, GP_TRIALS = 16, 0.5, 4, 20
+TARGETS = {"workers": 0.35, "dask": 0.40, "gp_points": 10.0}
+SLEEPER = f"import time\nx = 0\ntime.sleep({SLEEP})\nprint(f'loss: {{x}}')\n"
+
+
+def timed_batch(script: str, store: Store, **options) -> float:
+    batch = prepare(script, {"x": list(range(TRIALS))}, RunOptions(**options), store)
+    t0 = time.perf_counter()
+    batch.start()
+    elapsed = time.perf_counter() - t0
+    statuses = {r.status for r in batch.runs}
+    assert len(batch.runs) == TRIALS and statuses == {Status.COMPLETED}, statuses
+    return elapsed
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_cluster(folder: str) -> tuple[str, list[subprocess.Popen]]:
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = open(os.path.join(folder, "cluster.log"), "w")  # noqa: SIM115
+    common = dict(stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder)
+    dask = [sys.executable, "-m", "dask"]
+    procs = [
+        subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common),
+        subprocess.Popen([*dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard",
+                          "--host", "127.0.0.1", "--local-directory", folder], **common),
+    ]  # fmt: skip
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(WORKERS, timeout=60)
+    return address, procs
+
+
+def stop_cluster(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wall_times(use_dask: bool) -> None:
+    print(f"## Wall time: {TRIALS} trials of a script that sleeps {SLEEP} s")
+    with tempfile.TemporaryDirectory(prefix="hpw-bench-") as tmp:
+        script = os.path.join(tmp, "sleeper.py")
+        Path(script).write_text(SLEEPER)
+        store = Store(os.path.join(tmp, "store"))
+        serial = timed_batch(script, store)
+        rows = [
+            ("serial", serial, None, None),
+        ]
+        parallel = timed_batch(script, store, workers=WORKERS)
+        rows.append((f"--workers {WORKERS}", parallel, parallel / serial, TARGETS["workers"]))
+        if use_dask:
+            address, procs = start_cluster(tmp)
+            try:
+                cold = timed_batch(script, store, dask=address)  # workers import hpwidgets first
+                warm = timed_batch(script, store, dask=address)
+            finally:
+                stop_cluster(procs)
+            rows.append((f"--dask, {WORKERS} workers (first batch)", cold, cold / serial, TARGETS["dask"]))
+            rows.append((f"--dask, {WORKERS} workers (next batch)", warm, warm / serial, TARGETS["dask"]))
+    print(f"{'mode':34} {'seconds':>8} {'x serial':>9} {'target':>8}")
+    for name, seconds, ratio, target in rows:
+        verdict = "" if target is None else ("  ok" if ratio <= target else "  MISSED")
+        r = "" if ratio is None else f"{ratio:.2f}"
+        t = "" if target is None else f"<= {target:.2f}"
+        print(f"{name:34} {seconds:8.2f} {r:>9} {t:>8}{verdict}")
+
+
+def _flags(obj: Objective) -> dict:
+    out: dict = {}
+    for name, dim in obj.space.items():
+        if isinstance(dim, Categorical):
+            out[name] = list(dim.choices)
+        elif isinstance(dim, Integer):
+            out[name] = f"[{dim.low}:{dim.high}]"
+        elif isinstance(dim, Real):
+            out[name] = f"{'loguniform' if dim.log else ''}[{float(dim.low)!r}:{float(dim.high)!r}]"
+    return out
+
+
+def gp_search(obj: Objective, seed: int, workers: int, store: Store) -> bool:
+    def objective(**params) -> float:
+        digest = hashlib.sha256(repr((seed, sorted(params.items()))).encode()).digest()
+        draw = np.random.default_rng(int.from_bytes(digest[:8], "little")).standard_normal()
+        return obj.f(params) + obj.noise_sd * float(draw)
+
+    options = RunOptions(optimizer="gp", max_trials=GP_TRIALS, random_seed=seed, workers=workers,
+                         opt_flags={"prev-trials": "batch"})  # fmt: skip
+    batch = prepare(objective, _flags(obj), options, store)
+    batch.start()
+    assert len(batch.runs) == GP_TRIALS
+    return obj.regret(batch.best.flags) < obj.tolerance
+
+
+def gp_success(seeds: int) -> None:
+    print(f"\n## gp success after {GP_TRIALS} trials: serial vs --workers {WORKERS} ({seeds} seeds)")
+    print(f"{'objective':52} {'serial':>7} {'workers':>8} {'diff':>6} {'target':>9}")
+    with tempfile.TemporaryDirectory(prefix="hpw-bench-") as tmp:
+        store = Store(os.path.join(tmp, "store"))
+        for obj in OBJECTIVES.values():
+            rates = []
+            for workers in (1, WORKERS):
+                wins = sum(gp_search(obj, seed, workers, store) for seed in range(seeds))
+                rates.append(100.0 * wins / seeds)
+            diff = rates[1] - rates[0]
+            verdict = "  ok" if diff >= -TARGETS["gp_points"] else "  MISSED"
+            print(f"{obj.name:52} {rates[0]:6.0f}% {rates[1]:7.0f}% {diff:+6.0f} {'>= -10':>9}{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=25)
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--no-gp", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"cores: {os.cpu_count()}; python {sys.version.split()[0]}\n")
+    wall_times(not args.no_dask)
+    if not args.no_gp:
+        gp_success(args.seeds)
+
+
+if __name__ == "__main__":
+    main()

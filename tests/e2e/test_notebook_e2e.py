@@ -1,0 +1,217 @@
+"""hpwidgets in a real JupyterLab and Chromium: magics, live dashboard, CSV download, Stop, panel.
+
+Each test opens its own notebook (its own kernel) on the session's server; the run store is the
+server's HPWIDGETS_HOME, read here with ``Store``. Any JavaScript error fails the test (see
+conftest.py). A full-page screenshot after each step goes to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from hpwidgets.core import compare
+from hpwidgets.core.records import Status
+from hpwidgets.core.store import Store
+
+pytestmark = pytest.mark.e2e
+
+LOAD = "%load_ext hpwidgets"
+# When a batch ends, its dashboard refreshes the cell's display once more (adding the static PNG
+# and table for saved notebooks), which replaces the widget's DOM. `_` is the Batch the magic
+# returned; wait() returns after that refresh was sent, so once this cell has printed, the
+# dashboard on the page is the last one and no element goes away under a click or a screenshot.
+SETTLE = 'print("batch", _.wait().finished.status)'
+SLEEPY = 'import time\n\nx = 0.5\n\ntime.sleep(0.2)\nprint(f"loss: {x}")\n'
+
+
+def progress(nb, scope) -> str:
+    """The dashboard's progress line (``Completed: 3 of 3 done · ...``)."""
+    return nb.text(scope.locator(".hpw-progress"))
+
+
+def done_count(line: str) -> int:
+    match = re.search(r"(\d+) of \d+ done", line)
+    return int(match.group(1)) if match else -1
+
+
+def table_rows(scope) -> tuple[list[str], list[list[str]]]:
+    """The runs table's header and rows as the page shows them."""
+    table = scope.locator(".hpw-table table.hpw-rows")
+    header = [t.strip() for t in table.locator("thead th").all_text_contents()]
+    rows = [
+        [t.strip() for t in row.locator("td").all_text_contents()] for row in table.locator("tbody tr").all()
+    ]
+    return header, rows
+
+
+def settle(nb, cell: int, dash, status: str) -> None:
+    """Run the SETTLE cell, then wait for the redrawn dashboard's progress line and picture."""
+    nb.run_cell(cell)
+    nb.wait_output(cell, f"batch {status}")
+    nb.wait_until(lambda: progress(nb, dash).startswith(f"{status.capitalize()}: "), "the last dashboard")
+    picture = dash.locator("img.hpw-plot")
+    nb.wait_until(lambda: picture.evaluate("img => img.complete && img.naturalWidth > 0"), "the last picture")
+
+
+def batch_of(store: Store, rows: list[list[str]]) -> str:
+    """The id of the one batch whose runs the table rows show (their first cell: a short run id)."""
+    shown = {row[0] for row in rows}
+    batches = {r.batch for r in store.runs() if r.short_id in shown}
+    assert len(batches) == 1, batches
+    return batches.pop()
+
+
+def test_grid_of_three(open_notebook):
+    nb = open_notebook("grid.ipynb", [LOAD, "%hprun train.py x=[-2,0,2]", SETTLE])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    dash = nb.cell(1).locator(".hpw-dashboard")
+    nb.wait_until(
+        lambda: len(table_rows(dash)[1]) == 3 and progress(nb, dash).startswith("Completed: 3 of 3 done"),
+        "3 table rows and 'Completed: 3 of 3 done'",
+    )
+    settle(nb, 2, dash, "completed")
+    header, rows = table_rows(dash)
+    assert header[:2] == ["run", "status"] and {"x", "loss"} <= set(header)
+    assert sorted(float(row[header.index("x")]) for row in rows) == [-2.0, 0.0, 2.0]
+    assert {row[1] for row in rows} == {"completed"}
+    nb.screenshot("1-grid", dash)
+
+
+def test_gp_search_redraws_live_with_true_curve_then_csv_download(open_notebook, lab):
+    nb = open_notebook(
+        "gp.ipynb",
+        [
+            f"{LOAD}\nimport numpy as np",
+            "def truth(x):\n    return np.sin(5*x)*(1-np.tanh(x**2))",
+            "%hprun train.py x=[-2.0:2.0] --optimizer gp --max-trials 10 --truth truth --random-seed 1",
+            SETTLE,
+        ],
+    )
+    for cell in range(3):
+        nb.run_cell(cell)
+    dash = nb.cell(2).locator(".hpw-dashboard")
+    nb.wait_until(
+        lambda: progress(nb, dash).startswith("Completed: 10 of 10 done"), "the gp batch to complete"
+    )
+    settle(nb, 3, dash, "completed")
+
+    # Step 2: the picture changed while trials were left to run (not only at the end), and the
+    # last frame, with all 10 trials, was shown too. Frames come from conftest.FRAME_RECORDER.
+    frames = nb.wait_until(
+        lambda: (f := nb.frames()) and any(done_count(x["progress"]) == 10 for x in f) and f,
+        "the plot's frame with 10 finished trials",
+    )
+    live = [f for f in frames if 0 <= done_count(f["progress"]) < 10]
+    summary = [(done_count(f["progress"]), f["hash"]) for f in frames]
+    print(f"{len(frames)} plot frames, {len(live)} while running:", summary)
+    assert not [f for f in frames if f["hash"].startswith("error")], summary
+    assert len({f["hash"] for f in live}) >= 5, summary
+    assert len({done_count(f["progress"]) for f in live}) >= 3, summary
+    plot = dash.locator("img.hpw-plot")
+    assert "hpw-truth" in (plot.get_attribute("class") or "").split(), "the plot does not draw the true curve"
+    header, rows = table_rows(dash)
+    assert nb.text(dash.locator(".hpw-caption")) == "Top 5 of 10 runs by loss (lowest first)"
+    losses = [float(row[header.index("loss")]) for row in rows]
+    assert len(losses) == 5 and losses == sorted(losses)
+    nb.screenshot("2-gp", dash)
+
+    # Step 3: Download CSV saves every run of the batch (not only the 5 shown), as the store has them.
+    with nb.page.expect_download() as info:
+        dash.locator("button.hpw-csv").click()
+    download = info.value
+    saved = nb.artifact("3-download.csv")
+    download.save_as(saved)
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    store = Store(str(lab.home))
+    batch = batch_of(store, rows)
+    assert download.suggested_filename == f"hpw-{batch[:8]}.csv"
+    runs = store.runs(batch=batch)
+    expected = compare.to_csv(runs).splitlines()
+    assert lines[0] == expected[0]
+    assert len(lines) - 1 == len(runs) == 10
+    assert sorted(lines[1:]) == sorted(expected[1:])
+    nb.screenshot("3-csv", dash)
+
+
+def test_stop_a_long_batch_while_the_kernel_stays_free(open_notebook, lab):
+    (lab.root / "sleepy.py").write_text(SLEEPY)
+    nb = open_notebook(
+        "stop.ipynb",
+        [
+            LOAD,
+            "%hprun sleepy.py x=[0.0:1.0] --optimizer random --max-trials 50 --random-seed 7",
+            'print("kernel is free:", 6 * 7, "| batch done:", _.done)',
+            SETTLE,
+        ],
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    dash = nb.cell(1).locator(".hpw-dashboard")
+    nb.wait_until(lambda: done_count(progress(nb, dash)) >= 3, "3 finished trials")
+
+    nb.run_cell(2)  # the batch runs on its own thread: this cell runs and prints meanwhile
+    nb.wait_output(2, "kernel is free: 42 | batch done: False")
+    line = progress(nb, dash)
+    assert not line.startswith(("Completed", "Stopped")) and done_count(line) < 50, line
+    nb.screenshot("4-kernel-free", nb.cell(2))
+
+    # Click while a trial has just started (as the store says), so that one surely runs when Stop
+    # arrives: in the 1-5 ms between two trials (of 250 ms each) nothing would be terminated.
+    store = Store(str(lab.home))
+    batch = batch_of(store, table_rows(dash)[1])
+
+    def trial_just_started() -> bool:
+        now = time.time()
+        runs = store.runs(batch=batch)
+        return any(r.status is Status.RUNNING and r.started and now - r.started < 0.08 for r in runs)
+
+    nb.wait_until(trial_just_started, "a trial that started less than 80 ms ago", poll=0.005)
+    dash.locator("button.hpw-stop").click()
+    settle(nb, 3, dash, "stopped")
+    nb.wait_until(
+        lambda: nb.text(dash.locator("button.hpw-stop")) == "Stopped", "the Stop button to say Stopped"
+    )
+    assert dash.locator("button.hpw-stop").is_disabled()
+
+    runs = store.runs(batch=batch)
+    statuses = [r.status for r in runs]
+    assert len(runs) < 50
+    assert statuses.count(Status.COMPLETED) >= 3
+    assert [s for s in statuses if not s.is_finished()] == []
+    (stopped,) = [r for r in runs if r.status is Status.TERMINATED]
+    assert stopped.reason == "stopped before it finished"
+    assert statuses.count(Status.COMPLETED) + 1 == len(runs)
+    assert progress(nb, dash).startswith(
+        f"Stopped: {len(runs)} of 50 done · 0 running · 0 failed · 1 terminated"
+    )
+    nb.screenshot("4-stopped", dash)
+
+
+def test_control_panel_runs_a_batch(open_notebook, lab):
+    nb = open_notebook("panel.ipynb", ['import hpwidgets as hp\nhp.panel("train.py")'])
+    nb.run_cell(0)
+    panel = nb.cell(0).locator(".hpw-panel")
+    x_box = panel.locator(".widget-text").filter(has=nb.page.locator("label", has_text=re.compile(r"^x$")))
+    x_input = x_box.locator("input")
+    assert x_input.input_value() == "0.1"  # the script's default
+    x_input.fill("[-1,1]")
+    x_input.press("Tab")
+    panel.locator("button.hpw-run").click()
+    dash = panel.locator(".hpw-dashboard")
+    nb.wait_until(
+        lambda: len(table_rows(dash)[1]) == 2 and progress(nb, dash).startswith("Completed: 2 of 2 done"),
+        "2 table rows and 'Completed: 2 of 2 done'",
+    )
+    header, rows = table_rows(dash)
+    assert sorted(float(row[header.index("x")]) for row in rows) == [-1.0, 1.0]
+    store = Store(str(lab.home))
+    runs = store.runs(batch=batch_of(store, rows))
+    assert sorted(r.flags["x"] for r in runs) == [-1.0, 1.0]
+    assert {r.status for r in runs} == {Status.COMPLETED}
+    nb.wait_until(lambda: panel.locator("button.hpw-run").is_enabled(), "Run to be enabled again")
+    assert nb.text(panel.locator(".hpw-error")) == ""
+    nb.screenshot("5-panel", dash)

@@ -1,0 +1,308 @@
+"""--dask: trials on a real Dask cluster (a `dask scheduler` and two `dask worker` processes).
+
+The cluster starts once for the file; its last test shuts it down and checks that no process
+of it (scheduler, nannies, workers, trials) is left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import hpwidgets.api as hp
+from hpwidgets.core.errors import HpwError
+from hpwidgets.core.records import Status
+from hpwidgets.core.store import Store
+
+distributed = pytest.importorskip("distributed")
+psutil = pytest.importorskip("psutil")
+
+pytestmark = pytest.mark.dask
+
+WORKERS, THREADS = 2, 2
+
+
+@dataclass
+class Cluster:
+    address: str
+    client: distributed.Client
+    procs: list[subprocess.Popen]
+    logs: str
+    seen: set[int] = field(default_factory=set)  # every pid of the cluster we have met
+
+    def worker_pids(self) -> set[int]:
+        """The worker processes (children of the nannies) now."""
+        pids = set(self.client.run(os.getpid).values())
+        self.seen |= pids
+        return pids
+
+    def ready(self) -> None:
+        self.client.wait_for_workers(WORKERS, timeout=30)
+        self.worker_pids()
+
+    def shutdown(self) -> list[int]:
+        """Stop every process of the cluster; return those still alive afterwards."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                self.seen |= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+        self.client.close()
+        for proc in reversed(self.procs):  # workers first, then the scheduler
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and [p for p in self.seen if _alive(p)]:
+            time.sleep(0.1)
+        return [p for p in self.seen if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = str(folder / "cluster.log")
+    out = open(logs, "w")  # noqa: SIM115  (closed at teardown)
+    common = dict(stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=str(folder))
+    dask = [sys.executable, "-m", "dask"]
+    port = address.rsplit(":", 1)[1]
+    procs = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], **common
+        )
+    ]
+    for i in range(WORKERS):
+        cmd = [*dask, "worker", address, "--nthreads", str(THREADS), "--no-dashboard", "--host", "127.0.0.1",
+               "--local-directory", str(folder / f"w{i}"), "--name", f"w{i}"]  # fmt: skip
+        procs.append(subprocess.Popen(cmd, **common))
+    client = distributed.Client(address, timeout="30s", set_as_default=False)
+    c = Cluster(address, client, procs, logs, {p.pid for p in procs})
+    try:
+        c.ready()
+        yield c
+    finally:
+        c.shutdown()
+        out.close()
+
+
+@pytest.fixture
+def dask_cluster(cluster, home):
+    if cluster.client.status != "running":
+        pytest.skip("the cluster was shut down by an earlier test")
+    cluster.ready()
+    return cluster
+
+
+PROBE = """
+import os
+x = 0.5
+print(f"worker_pid: {os.getppid()}")
+print(f"loss: {(x - 0.3) ** 2}")
+"""
+
+
+def test_grid_by_address(dask_cluster, write_script):
+    script = write_script(PROBE)
+    batch = hp.run(script, {"x": [0.0, 0.5, 1.0]}, dask=dask_cluster.address)
+    store = Store()
+    runs = store.runs(batch=batch.id)
+    assert sorted(r.flags["x"] for r in runs) == [0.0, 0.5, 1.0]
+    assert {r.status for r in runs} == {Status.COMPLETED}
+    for r in runs:
+        assert r.scalars["loss"] == pytest.approx((r.flags["x"] - 0.3) ** 2)
+        assert int(r.scalars["worker_pid"]) in dask_cluster.worker_pids()  # not this process
+        assert "loss:" in store.output(r.id)
+    assert batch.engine.workers == WORKERS * THREADS  # as many at once as the cluster has threads
+    assert batch.engine.runner.client.status == "closed"  # a client made from an address is closed
+
+
+def test_random_with_a_client(dask_cluster, train_py):
+    batch = hp.run(train_py, {"x": "[-2.0:2.0]"}, optimizer="random", max_trials=5, random_seed=4,
+                   dask=dask_cluster.client)  # fmt: skip
+    runs = Store().runs(batch=batch.id)
+    assert len(runs) == 5 and {r.status for r in runs} == {Status.COMPLETED}
+    assert all(-2.0 <= r.flags["x"] <= 2.0 and "loss" in r.scalars for r in runs)
+    assert dask_cluster.client.status == "running"  # a given client stays open
+
+
+def test_gp_on_dask(dask_cluster, train_py):
+    batch = hp.run(train_py, {"x": "[-2.0:2.0]", "noise": 0.0}, optimizer="gp", max_trials=7, random_seed=1,
+                   opt_flags={"random-starts": 3}, dask=dask_cluster.address)  # fmt: skip
+    runs = Store().runs(batch=batch.id)
+    assert [(r.status, r.reason) for r in runs] == [(Status.COMPLETED, None)] * 7
+    assert batch.best.value < 0  # the minimum is about -0.9 near x = -0.29
+    assert len({r.flags["x"] for r in runs}) == 7
+
+
+SLEEPER = """
+import os, time
+x = 0
+folder = ""
+seconds = 60.0
+with open(os.path.join(folder, f"{x}.pid"), "w") as fh:
+    fh.write(str(os.getpid()))
+time.sleep(seconds)
+print("loss: 1")
+"""
+
+
+def _wait(ok, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ok():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def _pids(folder) -> list[int]:
+    return [int((folder / n).read_text() or 0) for n in os.listdir(folder) if n.endswith(".pid")]
+
+
+def test_stop_cancels_queued_and_kills_running(dask_cluster, write_script, tmp_path):
+    script, folder = write_script(SLEEPER), tmp_path / "pids"
+    folder.mkdir()
+    slots = WORKERS * THREADS  # 4 run, 2 wait in the scheduler's queue, 2 are never asked for
+    batch = hp.run(script, {"x": list(range(slots + 4)), "folder": str(folder)}, workers=slots + 2,
+                   dask=dask_cluster.address, background=True)  # fmt: skip
+    _wait(lambda: len(_pids(folder)) == slots and all(_pids(folder)))
+    running = _pids(folder)
+    batch.stop()
+    batch.wait(60)
+    assert batch.finished.status == "stopped"
+    assert [r.status for r in batch.runs] == [Status.TERMINATED] * (slots + 2)
+    assert len(_pids(folder)) == slots  # the queued trials never started
+    _wait(lambda: not any(_alive(p) for p in running), 10)
+
+
+LOSABLE = """
+import os, time
+x = 0
+folder = ""
+first = not os.path.exists(os.path.join(folder, "attempted"))
+if first:
+    open(os.path.join(folder, "attempted"), "w").close()
+    with open(os.path.join(folder, "first.tmp"), "w") as fh:
+        fh.write(f"{os.getpid()} {os.getppid()}")
+    os.replace(os.path.join(folder, "first.tmp"), os.path.join(folder, "first"))
+    time.sleep(60)
+print(f"loss: {x}")
+"""
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_lost_worker_fails_the_trial_or_retries_it(dask_cluster, write_script, tmp_path, retries):
+    script, folder = write_script(LOSABLE), tmp_path / "lost"
+    folder.mkdir()
+    batch = hp.run(script, {"x": 3, "folder": str(folder)}, dask=dask_cluster.address, retries=retries,
+                   background=True)  # fmt: skip
+    marker = folder / "first"
+    _wait(marker.exists)
+    trial, worker = (int(p) for p in marker.read_text().split())
+    assert worker in dask_cluster.worker_pids()
+    os.kill(worker, signal.SIGKILL)
+    batch.wait(60)
+    (run,) = batch.runs
+    if retries:
+        assert run.status is Status.COMPLETED and run.scalars["loss"] == 3
+        assert "was lost; retrying (attempt 2 of 2)" in Store().output(run.id)
+    else:
+        assert run.status is Status.FAILED
+        assert run.reason.startswith("its Dask worker tcp://127.0.0.1:") and run.reason.endswith("was lost")
+    _wait(lambda: not _alive(trial), 10)  # the orphaned trial killed itself
+
+
+def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
+    from hpwidgets.core.batch import prepare
+    from hpwidgets.core.plan import RunOptions
+
+    script = write_script(SLEEPER.replace("time.sleep(seconds)", "time.sleep(seconds * x)"))
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    options = RunOptions(timeout=1.0, dask=dask_cluster.address)
+    batch = prepare(script, {"x": [0, 1], "folder": str(folder)}, options, Store())
+    os.remove(script)  # only its source travels with the tasks
+    batch.start()
+    fast, slow = batch.runs
+    assert slow.status is Status.FAILED and slow.reason == "timed out after 1 s"
+    assert fast.status is Status.COMPLETED and fast.scalars["loss"] == 1
+    _wait(lambda: not any(_alive(p) for p in _pids(folder)), 10)
+
+
+def test_function_trials_cannot_go_to_dask(dask_cluster):
+    with pytest.raises(HpwError, match="a function's trials run in this process"):
+        hp.run(lambda x=0.0: x, {"x": [1.0]}, dask=dask_cluster.address)
+
+
+def test_retries_need_dask(home, train_py):
+    with pytest.raises(HpwError, match=r"Invalid value for --retries: 1 \(accepted: 0, or a number"):
+        hp.run(train_py, retries=1)
+
+
+def test_missing_dask_is_a_clear_error(monkeypatch, train_py):
+    from hpwidgets.core.executors.dask import DaskRunner
+    from hpwidgets.core.script import inspect_script
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(HpwError, match=r"--dask needs dask and distributed: pip install 'hpwidgets\[dask\]'"):
+        DaskRunner(inspect_script(train_py), "tcp://127.0.0.1:8786")
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1", "missing port number in address '127.0.0.1'"),
+        ("nonsense://x", "unknown address scheme 'nonsense'"),
+    ],
+)
+def test_a_malformed_address_is_a_clear_error(home, train_py, address, why):
+    with pytest.raises(HpwError) as info:
+        hp.run(train_py, {"x": [1.0]}, dask=address)
+    assert str(info.value).startswith(f"Invalid value for --dask: {address!r}: {why}")
+    assert str(info.value).endswith(
+        "(accepted: the address of a running Dask scheduler, such as tcp://10.0.0.5:8786)"
+    )
+
+
+def test_only_the_dask_executor_imports_dask():
+    import hpwidgets
+
+    root = Path(hpwidgets.__file__).parent
+    importers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+(dask|distributed)\b", path.read_text(), re.MULTILINE)
+    )
+    assert importers == ["core/executors/dask.py"]
+    code = (
+        "import sys, hpwidgets.api, hpwidgets.cli, hpwidgets.core.batch; print('distributed' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"  # a batch without --dask never loads it
+
+
+def test_teardown_leaves_no_process(cluster):
+    assert cluster.shutdown() == []
