@@ -5,6 +5,7 @@ import io
 import os
 
 import pytest
+
 from tests.clitools import hpw
 
 

@@ -10,12 +10,12 @@ import sys
 import time
 
 import pytest
-from tests.clitools import hpw
 
 import hpwidgets as hp
 from hpwidgets.core import store as store_mod
 from hpwidgets.core.records import Status
 from hpwidgets.core.store import Store
+from tests.clitools import hpw
 
 
 def _wait_for(predicate, timeout=30.0):
