@@ -122,8 +122,13 @@ class Batch:
         write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
 
     def __repr__(self) -> str:
-        state = "done" if self.done else "running" if self._thread else "ready"
-        return f"<Batch {self.id[:8]} {self.plan.operation} {state}: {len(self.runs)}/{self.plan.total} trials>"
+        # Shown under a live dashboard right after %hprun returns: say nothing that goes stale.
+        head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
+        done = self.finished if self.done else None
+        if done is None:
+            return head + ">"
+        c = done.counts
+        return f"{head}: {done.status}, {c['completed']} completed, {c['failed']} failed, {c['terminated']} terminated>"
 
 
 def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:

@@ -272,7 +272,7 @@ class LivePlot:
             self._conv_ylim = _grow(self._conv_ylim, ys)
             if self._conv_ylim is not None:
                 ax.set_ylim(*self._conv_ylim)
-        count = f"{len(ys)} of {self.plan.total} trials"
+        count = f"{len(ys)} completed of {self.plan.total} trials"  # failed ones have no point
         if best is not None:
             count += f"; best {self.plan.objective} {ys[best]:.4g}"
         self._title.set_text(count)

@@ -34,7 +34,7 @@ def test_example_notebook_end_to_end(tmp_path, home):
     assert [o.output_type for o in grid] == ["display_data", "execute_result"]
     assert sorted(grid[0].data) == [WIDGET, "image/png", "text/html", "text/plain"]
     assert "Completed: 3 of 3 done · 0 running · 0 failed" in grid[0].data["text/html"]
-    assert grid[1].data["text/plain"].endswith("train.py done: 3/3 trials>")
+    assert grid[1].data["text/plain"].endswith(": train.py, grid, 3 trials: completed, 3 completed, 0 failed, 0 terminated>")
 
     gp = outputs_of(nb, "%hprun train.py x=[-2.0:2.0] --optimizer gp")[0].data
     assert gp["text/plain"].startswith("You are about to run train.py with gp optimizer (10 trials, minimize loss)"

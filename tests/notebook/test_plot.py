@@ -35,7 +35,7 @@ def test_one_flag_one_panel_with_truth_and_best():
     points, best = p._flag_panels[0][1:]
     assert list(points.get_xdata()) == [0.5, -1.0, 1.5]
     assert list(best.get_xdata()) == [-1.0] and list(best.get_ydata()) == [-0.4]
-    assert p._title.get_text() == "3 of 20 trials; best loss -0.4"
+    assert p._title.get_text() == "3 completed of 20 trials; best loss -0.4"
 
 
 def test_maximize_marks_the_highest():
