@@ -75,8 +75,8 @@ class Dashboard:
             self._throttle.close()
             self._refresh()
             self.stop_button.disabled = True
-            if event.status == "stopped":
-                self.stop_button.description = "Stopped"
+            self.stop_button.button_style = ""  # nothing left to stop: no longer a red call to action
+            self.stop_button.description = "Stopped" if event.status == "stopped" else "Finished"
             if self.handle is not None:
                 self.handle.update(self)
         finally:

@@ -74,7 +74,8 @@ def test_progress_reaches_3_of_3_from_a_background_batch(workdir, home):
     assert "Completed: 3 of 3 done · 0 running · 0 failed · best loss 0 (x=0) · " in final
     assert "ETA" not in final
     assert any("1 of 3 done" in text for text in seen)  # it moved while the batch ran
-    assert dash.stop_button.disabled
+    button = dash.stop_button
+    assert (button.disabled, button.description, button.button_style) == (True, "Finished", "")
 
 
 def test_stop_button_keeps_finished_runs_and_terminates_the_running_one(workdir, home):
