@@ -37,9 +37,10 @@ class Dashboard:
         self.plot = LivePlot(plan, truth)
         self.png = b""
         self.header = HTML(f'<pre class="hpw-plan" style="margin:0">{html.escape(plan.text())}</pre>')
-        self.progress = HTML().add_class("hpw-progress")
+        self.progress = HTML(layout=Layout(flex="1 1 auto")).add_class("hpw-progress")
         self.stop_button = Button(description="Stop", icon="stop", button_style="danger",
-                                  tooltip="Kill the running trials; keep the finished runs")
+                                  tooltip="Kill the running trials; keep the finished runs",
+                                  layout=Layout(width="auto", flex="0 0 auto"))  # the line keeps the room
         self.stop_button.add_class("hpw-stop")
         self.stop_button.on_click(self._on_stop)
         self.image = Image(format="png").add_class("hpw-plot")
