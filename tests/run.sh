@@ -8,5 +8,6 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 cd "$repo"
+ruff check hpwidgets tests bench
 node --test js/
 python -m pytest tests "$@"
