@@ -84,21 +84,13 @@ def _run(args: list[str]) -> int:
 
 def _compare(args: list[str]) -> int:
     from .arguments import compare_parser
+    from .console import compare_command
     from .core import compare
-    from .core.store import Store
 
     ns = compare_parser().parse_args(args)
-    rows = compare.select(Store().runs(batch=ns.batch, operation=ns.operation), ns.top, ns.min, ns.max)
-    columns = compare.columns_for(rows)
-    if ns.csv:
-        text = compare.to_csv(rows, columns)
-        if ns.csv == "-":
-            sys.stdout.write(text)
-        else:
-            compare.write_csv(ns.csv, text)
-            print(f"wrote {len(rows)} runs to {ns.csv}", file=sys.stderr)
-        if not ns.table:
-            return 0
+    rows, columns = compare_command(ns, note=sys.stderr)
+    if ns.csv and not ns.table:
+        return 0
     print(compare.table(rows, columns))
     return 0
 

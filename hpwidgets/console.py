@@ -1,14 +1,17 @@
-"""Text that the CLI (and the magics' plain mode) shows: trial echo and the trial preview."""
+"""What the CLI and the magics share: preparing a batch from parsed arguments, the trial echo,
+the trial preview and the compare command."""
 
 from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .core.batch import Batch
 from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput, TrialStarted
 from .core.records import Status
+
+if TYPE_CHECKING:  # `hpw compare` imports this module: keep its start-up light
+    from .core.batch import Batch
 
 
 def prepare_batch(ns: Any, prog: str = "hpw run", **kwargs: Any) -> Batch:
@@ -86,3 +89,23 @@ def _fmt(value: Any) -> str:
     from .core.flags import format_value
 
     return format_value(value)
+
+
+def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
+    """What `hpw compare` and `%hpcompare` share: select the rows, write --csv; returns the rows
+    and their columns for the caller to show."""
+    import sys
+
+    from .core import compare
+    from .core.store import Store
+
+    rows = compare.select(Store().runs(batch=ns.batch, operation=ns.operation), ns.top, ns.min, ns.max)
+    columns = compare.columns_for(rows)
+    if ns.csv:
+        text = compare.to_csv(rows, columns)
+        if ns.csv == "-":
+            sys.stdout.write(text)
+        else:
+            compare.write_csv(ns.csv, text)
+            print(f"wrote {len(rows)} runs to {ns.csv}", file=note)
+    return rows, columns

@@ -103,20 +103,12 @@ class HpMagics(Magics):
         Shows the table widget (--table: the plain table) and returns a DataFrame."""
         from IPython.display import display
 
+        from ..console import compare_command
         from ..core import compare
-        from ..core.store import Store
         from .table import RunsTable
 
         ns = compare_parser("%hpcompare").parse_args(split(line))
-        rows = compare.select(Store().runs(batch=ns.batch, operation=ns.operation), ns.top, ns.min, ns.max)
-        columns = compare.columns_for(rows)
-        if ns.csv:
-            text = compare.to_csv(rows, columns)
-            if ns.csv == "-":
-                sys.stdout.write(text)
-            else:
-                compare.write_csv(ns.csv, text)
-                print(f"wrote {len(rows)} runs to {ns.csv}")
+        rows, columns = compare_command(ns, note=sys.stdout)
         if ns.table:
             print(compare.table(rows, columns))
         elif not ns.csv:
