@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.clitools import hpw
+from tests.helpers import hpw
 
 
 @pytest.fixture

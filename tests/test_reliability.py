@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -15,25 +14,9 @@ import hpwidgets as hp
 from hpwidgets.core import store as store_mod
 from hpwidgets.core.records import Status
 from hpwidgets.core.store import Store
-from tests.clitools import hpw
-
-
-def _wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
+from tests.helpers import group_alive as _group_alive
+from tests.helpers import hpw
+from tests.helpers import wait_for as _wait_for
 
 SLEEPER = (
     "import os, subprocess, sys, time\n"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import queue
-import time
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
 from hpwidgets.core.records import Status
 from hpwidgets.core.store import Store
+from tests.helpers import group_alive as _group_alive
+from tests.helpers import wait_for as _wait_for
 
 # x = 1 hangs (and records its process group), the others print at once.
 SCRIPT = (
@@ -24,21 +25,8 @@ SCRIPT = (
 )
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
-def _wait_for(predicate, timeout=60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _pgid_of_hanging_trial(store: Store) -> int | None:
