@@ -100,7 +100,7 @@ def test_gp_search_redraws_live_with_true_curve_then_csv_download(open_notebook,
     settle(nb, 3, dash, "completed")
 
     # Step 2: the picture changed while trials were left to run (not only at the end), and the
-    # last frame, with all 10 trials, was shown too. Frames come from conftest.FRAME_RECORDER.
+    # last frame, with all 10 trials, was shown too. Frames come from notebook_page.FRAME_RECORDER.
     frames = nb.wait_until(
         lambda: (f := nb.frames()) and any(done_count(x["progress"]) == 10 for x in f) and f,
         "the plot's frame with 10 finished trials",
