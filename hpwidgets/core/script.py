@@ -199,6 +199,8 @@ def _argv(info: ScriptInfo, flags: dict[str, Any]) -> list[str]:
     for name in sorted(flags):
         flag = info.flags[name]
         value = flags[name]
+        if value is None:  # no default and not given: the script's parser decides
+            continue
         option = flag.option or f"--{name}"
         if flag.store_true:
             if value:
