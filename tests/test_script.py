@@ -40,8 +40,8 @@ def test_argparse_flags(write_script):
     out = _run(info, {"learning_rate": 0.5, "epochs": 4, "bn": True, "opt": "sgd"}, path)
     assert out == "loss: 2.0 True sgd\n"
     # a flag without a default that the user did not set is left to the script's parser
-    assert command(info, {"learning_rate": 0.5, "epochs": None, "bn": None, "opt": "adam"}, path)[-2:] == [
-        path, '{"source": "%s", "argv": ["--learning-rate", "0.5", "--opt", "adam"]}' % path]
+    argv = command(info, {"learning_rate": 0.5, "epochs": None, "bn": None, "opt": "adam"}, path)
+    assert json.loads(argv[-1]) == {"source": path, "argv": ["--learning-rate", "0.5", "--opt", "adam"]}
 
 
 def _run(info, flags, copy):
