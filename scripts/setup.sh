@@ -10,8 +10,10 @@ apt_install() {
   [ -n "$apt_ready" ] || { as_root apt-get update -qq; apt_ready=1; }
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
-if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
-if [ ! -x "$repo/.venv/bin/python" ]; then python3 -m venv "$repo/.venv"; fi
+if [ ! -x "$repo/.venv/bin/python" ]; then
+  # Debian's own python3 needs python3-venv (ensurepip) before it can make a venv
+  python3 -m venv "$repo/.venv" 2>/dev/null || { rm -rf "$repo/.venv"; apt_install python3-venv; python3 -m venv "$repo/.venv"; }
+fi
 # shellcheck disable=SC1091
 . "$repo/.venv/bin/activate"
 python -m pip install -q --upgrade pip
