@@ -50,12 +50,21 @@ def model(rng: np.random.Generator) -> ModelUpdated:
 
 
 class FakeBatch:
-    """What a Dashboard reads from a batch, without an engine."""
+    """What a Dashboard reads from a batch, without an engine: its events and its read model."""
 
     def __init__(self, plan):
         from hpwidgets.core.events import Dispatcher
+        from hpwidgets.core.results import BatchState
 
-        self.plan, self.events, self.id, self.runs = plan, Dispatcher(), "f" * 32, []
+        self.plan, self.events, self.id, self.priors = plan, Dispatcher(), "f" * 32, []
+        self.state = BatchState(plan)
+        self.events.subscribe(self.state.apply)  # the engine folds every event first
+
+    def snapshot(self):
+        return self.state.snapshot()
+
+    def describe(self):
+        return self.plan.text()
 
     def stop(self):
         pass
@@ -72,18 +81,18 @@ def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
     rng = np.random.default_rng(0)
     if kind == "dashboard":
         dashboard.Throttle = _Manual  # refresh only when the benchmark says so
-        dash = dashboard.Dashboard(FakeBatch(plan), truth=truth, top=5)
-        feed, update = dash._on_event, dash._refresh
+        batch = FakeBatch(plan)
+        dash = dashboard.Dashboard(batch, truth=truth, top=5)
+        feed, update = batch.events.emit, dash._refresh
     else:
+        from hpwidgets.core.results import BatchState
+
         plot = LivePlot(plan, truth if kind == "1 flag + gp" else None)
+        state = BatchState(plan)
+        feed = state.apply
 
-        def feed(event):
-            if isinstance(event, TrialFinished):
-                plot.add(event.record)
-            else:
-                plot.set_model(event.xs, event.mean, event.std)
-
-        update = plot.render
+        def update():
+            plot.render(state.snapshot())
     results = {}
     count = 0
     for n in POINTS:

@@ -51,7 +51,11 @@ def run(
     if show:
         from .notebook.dashboard import show_dashboard
 
-        show_dashboard(batch, truth=truth, top=top)
+        dashboard = show_dashboard(batch, truth=truth, top=top)
+        batch.start(background=background)
+        if not background:
+            dashboard.wait_drawn(10)  # the cell ends with the last frame in it
+        return batch
     return batch.start(background=background)
 
 
@@ -64,13 +68,18 @@ def compare(
     store: Store | str | None = None,
 ):
     """Runs as a DataFrame with the columns of ``hpw compare``, sorted and cut as asked."""
-    rows = _compare.select(_store(store).runs(batch=batch, operation=operation), top, min, max)
+    store = _store(store)
+    store.reap_orphans()
+    batch = store.resolve_batch(batch) if batch else None
+    rows = _compare.select(store.runs(batch=batch, operation=operation), top, min, max)
     return _compare.records_frame(rows)
 
 
 def runs(limit: int | None = None, store: Store | str | None = None) -> list[RunRecord]:
-    """Run records, newest first."""
-    return _store(store).runs(limit=limit)
+    """Run records, newest first (runs whose process died read as terminated)."""
+    store = _store(store)
+    store.reap_orphans()
+    return store.runs(limit=limit)
 
 
 def _store(store: Store | str | None) -> Store:

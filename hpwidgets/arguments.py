@@ -81,6 +81,18 @@ def runs_parser(prog: str = "hpw runs") -> Parser:
     return p
 
 
+def option_names() -> dict[str, str]:
+    """The Python API's keyword for each option (``max_trials``) -> how a command line spells it
+    (``--max-trials``), read off the parsers: adapters rename the core's errors with it."""
+    names = {"opt_flags": "-Fo", "flags": "flag"}
+    for parser in (run_parser(notebook=True), compare_parser(), runs_parser()):
+        for action in parser._actions:
+            long = [s for s in action.option_strings if s.startswith("--")]
+            if long and action.dest != "help":
+                names.setdefault(action.dest, long[0])
+    return names
+
+
 def split(line: str) -> list[str]:
     """A magic's line split as a POSIX shell would split the same command line."""
     try:

@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: run, runs, compare)", file=sys.stderr)
         return 2
-    from .arguments import UsageError, _HelpShown
-    from .core.errors import HpwError
+    from .arguments import UsageError, _HelpShown, option_names
+    from .core.errors import HpwError, OptionError
 
     try:
         return handlers[command](rest)
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OptionError as exc:
+        print(f"hpw {command}: error: {exc.renamed(option_names())}", file=sys.stderr)
+        return 1
     except HpwError as exc:
         print(f"hpw {command}: error: {exc}", file=sys.stderr)
         return 1
@@ -62,11 +65,11 @@ def _run(args: list[str]) -> int:
     ns = run_parser().parse_args(args)
     batch = prepare_batch(ns)
     if ns.preview:
-        print(batch.plan.text())
+        print(batch.describe())
         for line in preview_lines(batch):
             print(line)
         return 0
-    if not ns.yes and not _confirm(batch.plan.text()):
+    if not ns.yes and not _confirm(batch.describe()):
         return 0
     echo_to(batch, sys.stdout)
     try:
@@ -102,6 +105,7 @@ def _runs(args: list[str]) -> int:
 
     ns = runs_parser().parse_args(args)
     store = Store()
+    store.reap_orphans()
     if ns.action == "rm":
         if not ns.refs:
             print("hpw runs rm: error: name the runs to delete (accepted: run ids or their first characters)",

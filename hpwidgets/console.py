@@ -7,6 +7,7 @@ import itertools
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .core.cells import number
 from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput, TrialStarted
 from .core.records import Status
 
@@ -38,8 +39,9 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
             print(f"Resuming batch {event.batch_id[:8]}: {event.resumed} of {total} trials already finished",
                   file=stream, flush=True)
         if isinstance(event, BatchStarted) and event.priors:
-            print(f"Found {event.priors} earlier trial{'s' if event.priors != 1 else ''} "
-                  "for use as priors", file=stream, flush=True)
+            count = len(event.priors)
+            print(f"Found {count} earlier trial{'s' if count != 1 else ''} for use as priors "
+                  f"(prev-trials={event.prev_trials})", file=stream, flush=True)
         elif isinstance(event, TrialStarted) and show_trials:
             rec = event.record
             print(f"Running trial {rec.short_id} ({rec.trial + 1}/{total}): {rec.label}", file=stream, flush=True)
@@ -51,7 +53,7 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
         elif isinstance(event, BatchFinished) and show_trials:
             c = event.counts
             best = event.best
-            tail = f"; best {best.objective} {best.value:g} ({best.label})" if best else ""
+            tail = f"; best {best.objective} {number(best.value)} ({best.label})" if best else ""
             print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, "
                   f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
 
@@ -99,7 +101,10 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
     from .core import compare
     from .core.store import Store
 
-    rows = compare.select(Store().runs(batch=ns.batch, operation=ns.operation), ns.top, ns.min, ns.max)
+    store = Store()
+    store.reap_orphans()
+    batch = store.resolve_batch(ns.batch) if ns.batch else None
+    rows = compare.select(store.runs(batch=batch, operation=ns.operation), ns.top, ns.min, ns.max)
     columns = compare.columns_for(rows)
     if ns.csv:
         text = compare.to_csv(rows, columns)

@@ -163,13 +163,13 @@ def test_gp_accepts_guild_flags_and_hedges():
 @pytest.mark.parametrize(
     ("kind", "flags", "message"),
     [
-        ("gp", {"acq_func": "EIps"}, "Invalid value for -Fo acq-func: 'EIps' (accepted: LCB, EI, PI, gp_hedge)"),
-        ("gp", {"kappa": -1}, "Invalid value for -Fo kappa: -1 (accepted: a number >= 0)"),
-        ("gp", {"random_starts": 2.5}, "Invalid value for -Fo random-starts: 2.5 (accepted: an integer >= 0)"),
-        ("gp", {"noise": "loud"}, "Invalid value for -Fo noise: 'loud' (accepted: gaussian or a variance >= 0)"),
-        ("forest", {"noise": 0.1}, "Invalid value for -Fo noise: 0.1 (accepted: a forest optimizer flag: "
+        ("gp", {"acq_func": "EIps"}, "Invalid value for opt_flags['acq-func']: 'EIps' (accepted: LCB, EI, PI, gp_hedge)"),
+        ("gp", {"kappa": -1}, "Invalid value for opt_flags['kappa']: -1 (accepted: a number >= 0)"),
+        ("gp", {"random_starts": 2.5}, "Invalid value for opt_flags['random-starts']: 2.5 (accepted: an integer >= 0)"),
+        ("gp", {"noise": "loud"}, "Invalid value for opt_flags['noise']: 'loud' (accepted: gaussian or a variance >= 0)"),
+        ("forest", {"noise": 0.1}, "Invalid value for opt_flags['noise']: 0.1 (accepted: a forest optimizer flag: "
          "random-starts, acq-func, kappa, xi, prev-trials)"),
-        ("gbrt", {"foo": 1}, "Invalid value for -Fo foo: 1 (accepted: a gbrt optimizer flag: "
+        ("gbrt", {"foo": 1}, "Invalid value for opt_flags['foo']: 1 (accepted: a gbrt optimizer flag: "
          "random-starts, acq-func, kappa, xi, prev-trials)"),
     ],
 )  # fmt: skip
@@ -180,7 +180,7 @@ def test_bad_optimizer_flags_raise_option_error(kind, flags, message):
 
 
 def test_unknown_kind_and_string_flag_values():
-    with pytest.raises(OptionError, match="--optimizer: 'tpe'"):
+    with pytest.raises(OptionError, match="optimizer: 'tpe'"):
         BayesOptimizer(TUTORIAL, "tpe")
     opt = BayesOptimizer(TUTORIAL, "forest", random_starts="2", kappa="1.5", acq_func="EIps")
     assert opt.flags["random_starts"] == 2 and opt.flags["kappa"] == 1.5

@@ -258,7 +258,7 @@ def test_function_trials_cannot_go_to_dask(dask_cluster):
 
 
 def test_retries_need_dask(home, train_py):
-    with pytest.raises(HpwError, match=r"Invalid value for --retries: 1 \(accepted: 0, or a number"):
+    with pytest.raises(HpwError, match=r"Invalid value for retries: 1 \(accepted: 0, or a number of new attempts with dask"):
         hp.run(train_py, retries=1)
 
 

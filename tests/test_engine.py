@@ -156,11 +156,19 @@ def test_background_batch(home, write_script):
     assert batch.done and len(batch.runs) == 3
 
 
-def test_priors_from_earlier_runs_of_same_source(home, write_script):
-    from hpwidgets.core.batch import find_priors, prepare
+def test_priors_only_when_asked_for_and_only_of_the_same_source(home, write_script):
+    from hpwidgets.core.batch import prepare
     from hpwidgets.core.plan import RunOptions
 
     path = write_script("x = 0.5\nprint('loss:', (x - 0.3) ** 2)\n")
     hp.run(path, flags={"x": [-1.0, 0.0, 1.0, 5.0]})
-    batch = prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="random"))
-    assert sorted(r.flags["x"] for r in find_priors(Store(), batch.plan, batch.engine.source_hash)) == [-1.0, 0.0, 1.0]
+    fresh = prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp"))
+    assert fresh.priors == []  # Guild's default, prev-trials=batch: a new batch starts fresh
+    asked = prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp", opt_flags={"prev-trials": "sourcecode"}))
+    assert sorted(r.flags["x"] for r in asked.priors) == [-1.0, 0.0, 1.0]  # 5.0 is outside the space
+    assert asked.describe().endswith("\nPriors: 3 earlier runs of script.py (prev-trials=sourcecode)")
+    with open(path, "a") as fh:
+        fh.write("# changed\n")
+    assert prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp", opt_flags={"prev-trials": "sourcecode"})).priors == []
+    by_name = prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp", opt_flags={"prev-trials": "operation"}))
+    assert len(by_name.priors) == 3

@@ -59,13 +59,16 @@ def test_index_rebuilds_identically(tmp_path):
     assert [r.to_json() for r in again.runs()] == before
 
 
-def test_dead_owner_reads_terminated(tmp_path):
+def test_reap_orphans_terminates_runs_of_a_dead_owner(tmp_path):
     store = Store(str(tmp_path))
     store.create(_rec(1, status=Status.RUNNING, owner="thishost-not:1:1"))
     import socket
     store.create(_rec(2, status=Status.RUNNING, owner=f"{socket.gethostname()}:999999:1"))
+    assert {r.id[:2]: r.status for r in store.runs()} == {"01": Status.RUNNING, "02": Status.RUNNING}  # reading changes nothing
+    assert [r.id[:2] for r in store.reap_orphans()] == ["02"]  # a run on another host may still be alive
     got = {r.id[:2]: r.status for r in store.runs()}
     assert got == {"01": Status.RUNNING, "02": Status.TERMINATED}
+    assert store.reap_orphans() == []
     with open(os.path.join(store.run_dir(_rec(2).id), "run.json")) as fh:
         assert json.load(fh)["status"] == "terminated"
 

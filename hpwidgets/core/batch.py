@@ -16,19 +16,21 @@ from .errors import OptionError, UnknownFlagError
 from .events import BatchFinished
 from .executors.inprocess import FunctionRunner
 from .executors.local import ScriptRunner
-from .plan import BatchPlan, RunOptions, build_plan, in_space
+from .plan import BatchPlan, RunOptions, build_plan
+from .priors import find_priors
 from .records import RunRecord, Status
+from .results import BatchSnapshot
 from .script import ScriptInfo, inspect_script
 from .store import Store, write_private
-
-PREV_TRIALS = ("batch", "sourcecode", "operation")
 
 
 class Batch:
     """A prepared search. ``start()`` runs it (here or on a thread); the rest reads its results."""
 
-    def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None) -> None:
+    def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None,
+                 request: dict[str, Any] | None = None) -> None:
         self.plan, self.engine, self.store, self.info = plan, engine, store, info
+        self.request = request or {"flags": {}, "options": {}}  # what --resume needs to prepare it again
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
@@ -40,6 +42,25 @@ class Batch:
     @property
     def events(self):
         return self.engine.events
+
+    @property
+    def priors(self) -> list[RunRecord]:
+        """Earlier runs the optimizer takes as observations (``-Fo prev-trials``)."""
+        return list(self.engine.priors)
+
+    def describe(self) -> str:
+        """The plan as Guild prints it, and the priors the batch will use."""
+        text = self.plan.text()
+        if self.engine.priors:
+            mode = self.plan.opt_flags.get("prev-trials")
+            count = len(self.engine.priors)
+            text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
+                     f"(prev-trials={mode})")
+        return text
+
+    def snapshot(self) -> BatchSnapshot:
+        """A frozen view of the batch's results now (see core/results.py)."""
+        return self.engine.state.snapshot()
 
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
@@ -86,21 +107,16 @@ class Batch:
 
     @property
     def finished(self) -> BatchFinished | None:
-        return getattr(self.engine, "finished", None)
+        return self.engine.finished
 
     @property
     def runs(self) -> list[RunRecord]:
         """This batch's runs in trial order (frozen records)."""
-        records = self.engine.records.copy()  # the batch thread may add a run meanwhile
-        return sorted(records.values(), key=lambda r: r.trial or 0)
+        return list(self.snapshot().runs)
 
     @property
     def best(self) -> RunRecord | None:
-        done = [r for r in self.runs if r.status is Status.COMPLETED and r.value is not None]
-        if not done:
-            return None
-        sign = -1 if self.plan.direction == "max" else 1
-        return min(done, key=lambda r: sign * r.value)
+        return self.snapshot().best
 
     @property
     def df(self):
@@ -111,10 +127,10 @@ class Batch:
 
     def _save_manifest(self) -> None:
         """What --resume needs to run the rest of the batch again later."""
-        folder = os.path.join(self.store.root, "batches")
+        folder = self.store.batches_dir
         os.makedirs(folder, mode=0o700, exist_ok=True)
         os.chmod(folder, 0o700)
-        request = getattr(self, "request", {"flags": {}, "options": {}})
+        request = self.request
         options = {**request["options"], "random_seed": self.plan.seed}  # resume draws the same points
         data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
                 "optimizer": self.plan.optimizer, "script": self.info.path if self.info else None,
@@ -175,8 +191,8 @@ def prepare(
                 if name not in known:
                     raise UnknownFlagError(f"{operation}()", name, sorted(known))
         if options.dask is not None:
-            raise OptionError("--dask", options.dask, "a script to run there; a function's trials run in this process")
-        runner = runner or FunctionRunner(target, options.objective[0])
+            raise OptionError("dask", options.dask, "a script to run there; a function's trials run in this process")
+        runner = runner or FunctionRunner(target, options.objective.name)
         source_hash, script_name, source = _function_hash(target), None, None
     else:
         info = inspect_script(str(target))
@@ -188,9 +204,11 @@ def prepare(
         source_hash = hashlib.sha256(info.source.encode()).hexdigest()
         script_name, source = info.name, info.source
     plan = build_plan(operation, known, given, options)
-    priors = find_priors(store, plan, source_hash) if plan.optimizer in ("gp", "forest", "gbrt") else []
+    store.reap_orphans()  # runs a dead process left running must not count as running
+    priors = find_priors(store, plan, source_hash)
     if options.retries and options.dask is None:
-        raise OptionError("--retries", options.retries, "0, or a number of new attempts with --dask when a worker is lost")
+        raise OptionError("retries", options.retries, "0, or a number of new attempts with {0} when a worker is lost",
+                          mentions=("dask",))
     workers = options.workers
     if runner is None:  # --dask: connect once the plan holds
         from .executors.dask import DaskRunner
@@ -201,11 +219,8 @@ def prepare(
                     workers=workers, label=options.label, source_hash=source_hash,
                     priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
-    if hasattr(runner, "on_event"):  # the Dask runner lets go of the cluster when the batch ends
-        engine.events.subscribe(runner.on_event)
-    batch = Batch(plan, engine, store, info)
-    batch.request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
-    return batch
+    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
+    return Batch(plan, engine, store, info, request)
 
 
 def _jsonable(value: Any) -> Any:
@@ -232,9 +247,10 @@ def _options_json(options: RunOptions) -> dict[str, Any]:
 def resume(ref: str, store: Store | None = None, runner: Any = None, want_model: bool = False) -> Batch:
     """Prepare the rest of an interrupted batch: finished trials count and serve as priors."""
     store = store or Store()
+    store.reap_orphans()  # trials a dead process left running are run again
     manifest = load_manifest(store, ref)
     if not manifest.get("script"):
-        raise OptionError("--resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
+        raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
     runs = store.runs(batch=manifest["id"])
     finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
     options = RunOptions(**manifest["options"])
@@ -243,29 +259,9 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
 
 
 def load_manifest(store: Store, ref: str) -> dict[str, Any]:
-    folder = os.path.join(store.root, "batches")
-    names = [n[:-5] for n in (os.listdir(folder) if os.path.isdir(folder) else []) if n.endswith(".json")]
-    found = [n for n in names if ref and n.startswith(ref)]
-    if len(found) != 1:
-        why = "no batch has that id" if not found else "more than one batch starts so"
-        raise OptionError("--resume", ref, f"a batch id or its first characters ({why})")
-    with open(os.path.join(folder, f"{found[0]}.json"), encoding="utf-8") as fh:
+    batch_id = store.resolve_batch(ref, option="resume")
+    path = os.path.join(store.batches_dir, f"{batch_id}.json")
+    if not os.path.isfile(path):
+        raise OptionError("resume", ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
+    with open(path, encoding="utf-8") as fh:
         return json.load(fh)
-
-
-def find_priors(store: Store, plan: BatchPlan, source_hash: str | None) -> list[RunRecord]:
-    """Earlier completed runs that the optimizer may take as observations (Guild's prev-trials)."""
-    mode = plan.opt_flags.get("prev-trials", "sourcecode")
-    if mode not in PREV_TRIALS:
-        raise OptionError("-Fo prev-trials", mode, ", ".join(PREV_TRIALS))
-    if mode == "batch":
-        return []
-    found = []
-    for rec in store.runs(operation=plan.operation):
-        if rec.status is not Status.COMPLETED or rec.objective != plan.objective:
-            continue
-        if mode == "sourcecode" and rec.source_hash != source_hash:
-            continue
-        if rec.value is not None and in_space(plan, rec.flags):
-            found.append(rec)
-    return found

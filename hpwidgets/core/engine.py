@@ -9,8 +9,9 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from . import owner
+from . import owner, priors
 from .cancel import CancelToken
+from .cells import text
 from .events import (
     BatchFinished,
     BatchStarted,
@@ -20,9 +21,9 @@ from .events import (
     TrialOutput,
     TrialStarted,
 )
-from .flags import format_value
 from .plan import BatchPlan, make_optimizer
 from .records import RunRecord, Status
+from .results import BatchState
 from .scalars import ScalarLog
 from .space import Categorical, Real
 from .trial import TrialOutcome, TrialRunner, TrialSpec
@@ -31,12 +32,7 @@ MODEL_POINTS = 200  # resolution of the surrogate curve sent to the plot
 
 
 def make_label(flags: dict[str, Any]) -> str:
-    parts = []
-    for name in sorted(flags):
-        value = flags[name]
-        text = f"{value:.5g}" if isinstance(value, float) else format_value(value)
-        parts.append(f"{name}={text}")
-    return " ".join(parts)
+    return " ".join(f"{name}={text(flags[name])}" for name in sorted(flags))
 
 
 class Engine:
@@ -64,18 +60,20 @@ class Engine:
         self.batch_id = batch_id or uuid.uuid4().hex
         self.source_hash = source_hash
         self.events = Dispatcher()
+        self.state = BatchState(plan, runs=resumed)  # the read model: folded first, before any view
+        self.events.subscribe(self.state.apply, critical=True)
+        self.events.subscribe(runner.on_event)
         self.cancel = CancelToken()
         self.want_model = want_model
         self.optimizer = make_optimizer(plan)
         # --resume: the batch's finished trials count toward its total and are not run again
         self.resumed = list(resumed)
         self._skip = [self._params(r.flags) for r in self.resumed]
-        ok = [*priors, *(r for r in self.resumed if r.status is Status.COMPLETED)]
-        self.priors = [p for p in ok if p.value is not None and math.isfinite(p.value)]
-        self.records: dict[str, RunRecord] = {r.id: r for r in self.resumed}
+        self.priors = [p for p in priors if plan.objective.value(p) is not None]  # earlier runs
         self._failed_fast = False
         self._owner = owner.current_token()
-        self._inline = workers == 1 and getattr(runner, "in_process", False)
+        self._inline = workers == 1 and runner.in_process
+        self.finished: BatchFinished | None = None
 
     # -- public ------------------------------------------------------------------------------
 
@@ -85,10 +83,15 @@ class Engine:
 
     def run(self) -> BatchFinished:
         started = time.time()
+        objective = self.plan.objective
         for prior in self.priors:
-            self.optimizer.observe(self._params(prior.flags), self._minimized(prior.value))
-        earlier = sum(1 for r in self.resumed if r.status is Status.COMPLETED)
-        self.events.emit(BatchStarted(self.batch_id, self.plan, len(self.priors) - earlier, len(self.resumed)))
+            self.optimizer.observe(self._params(prior.flags), objective.minimized(objective.value(prior)))
+        for earlier in self.resumed:  # the batch's own finished trials, from before a --resume
+            value = objective.value(earlier)
+            if value is not None:
+                self.optimizer.observe(self._params(earlier.flags), objective.minimized(value))
+        mode = priors.mode_of(self.plan.opt_flags)
+        self.events.emit(BatchStarted(self.batch_id, self.plan, tuple(self.priors), len(self.resumed), mode))
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hpw-trial")
         flight: dict[Future, tuple[RunRecord, dict]] = {}
         index = len(self.resumed)
@@ -134,9 +137,6 @@ class Engine:
     def _params(self, flags: dict[str, Any]) -> dict[str, Any]:
         return {n: flags[n] for n in self.plan.searched if n in flags}
 
-    def _minimized(self, value: float) -> float:
-        return -value if self.plan.direction == "max" else value
-
     def _start(self, index: int, params: dict[str, Any]) -> RunRecord:
         flags = {**self.plan.fixed, **params}
         record = RunRecord(
@@ -147,14 +147,13 @@ class Engine:
             status=Status.RUNNING,
             started=time.time(),
             label=self.label or make_label(flags),
-            objective=self.plan.objective,
-            direction=self.plan.direction,
+            objective=self.plan.objective.name,
+            direction=self.plan.objective.direction,
             source_hash=self.source_hash,
             searched=self.plan.searched,
             owner=self._owner,
             trial=index,
         )
-        self.records[record.id] = record
         self.events.emit(TrialStarted(record))
         return record
 
@@ -189,9 +188,8 @@ class Engine:
         status, reason, scalars = self._judge(record, outcome, log)
         final = record.evolve(status=status, reason=reason, scalars=scalars, step=log.step,
                               stopped=time.time(), exit_code=outcome.exit_code)
-        self.records[final.id] = final
-        value = final.value if status is Status.COMPLETED else None
-        self.optimizer.tell(params, None if value is None else self._minimized(value))
+        value = self.plan.objective.value(final)
+        self.optimizer.tell(params, None if value is None else self.plan.objective.minimized(value))
         self.events.emit(TrialFinished(final, {k: list(v) for k, v in log.series.items()}))
         if status is Status.FAILED and self.fail_fast:
             self._failed_fast = True
@@ -217,8 +215,7 @@ class Engine:
         return Status.COMPLETED, None, scalars
 
     def _emit_model(self) -> None:
-        surrogate = getattr(self.optimizer, "surrogate", None)
-        if surrogate is None or len(self.plan.space) != 1:
+        if len(self.plan.space) != 1:
             return
         (flag, dim), = self.plan.space.items()
         if isinstance(dim, Categorical):
@@ -228,25 +225,17 @@ class Engine:
             xs = [math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (MODEL_POINTS - 1)) for i in range(MODEL_POINTS)]
         else:
             xs = [lo + (hi - lo) * i / (MODEL_POINTS - 1) for i in range(MODEL_POINTS)]
-        result = surrogate([{flag: x} for x in xs])
+        result = self.optimizer.surrogate([{flag: x} for x in xs])
         if result is None:
             return
-        mean, std = result
-        if self.plan.direction == "max":
-            mean = [-m for m in mean]
+        mean = [self.plan.objective.minimized(m) for m in result[0]]  # back from the minimized sign
+        std = result[1]
         self.events.emit(ModelUpdated(flag, tuple(xs), tuple(mean), tuple(std)))
 
     def _emit_finished(self, started: float) -> None:
-        counts: dict[str, int] = {s.value: 0 for s in Status if s.is_finished()}
-        best: RunRecord | None = None
-        for rec in self.records.values():
-            if rec.status.value in counts:
-                counts[rec.status.value] += 1
-            if rec.status is Status.COMPLETED and rec.value is not None:
-                if best is None or self._minimized(rec.value) < self._minimized(best.value):
-                    best = rec
+        snap = self.state.snapshot()
         status = "failed" if self._failed_fast else ("stopped" if self.cancel.is_set() else "completed")
-        self.finished = BatchFinished(self.batch_id, status, counts, best, time.time() - started)
+        self.finished = BatchFinished(self.batch_id, status, snap.finished_counts(), snap.best, time.time() - started)
         self.events.emit(self.finished)
 
 

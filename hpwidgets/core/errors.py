@@ -33,11 +33,43 @@ class ScriptError(HpwError):
 
 
 class OptionError(HpwError, ValueError):
-    """A run or compare option has a value outside its accepted form."""
+    """A run or compare option has a value outside its accepted form.
 
-    def __init__(self, option: str, received: object, accepted: str) -> None:
-        self.option, self.received, self.accepted = option, received, accepted
-        super().__init__(f"Invalid value for {option}: {received!r} (accepted: {accepted})")
+    ``option`` is the concept's name as the Python API spells it (``max_trials``, or
+    ``opt_flags`` with ``item="kappa"``). The core never spells a command line: the CLI and the
+    magics give ``renamed`` their own names (``--max-trials``, ``-Fo kappa``). Other options the
+    accepted text mentions are ``{0}``, ``{1}``... placeholders for the names in ``mentions``.
+    """
+
+    def __init__(self, option: str, received: object, accepted: str, *, item: str | None = None,
+                 mentions: tuple[str, ...] = (), names: dict[str, str] | None = None) -> None:
+        self.option, self.received, self.item, self.mentions = option, received, item, mentions
+        self._accepted, self.names = accepted, dict(names or {})
+        super().__init__(str(self))
+
+    def _name(self, option: str, item: str | None = None) -> str:
+        if option in self.names:
+            return f"{self.names[option]} {item}" if item else self.names[option]
+        return f"{option}[{item!r}]" if item else option
+
+    @property
+    def label(self) -> str:
+        """The option as the caller knows it: ``max_trials`` in Python, ``--max-trials`` in a shell."""
+        return self._name(self.option, self.item)
+
+    @property
+    def accepted(self) -> str:
+        if not self.mentions:
+            return self._accepted
+        return self._accepted.format(*(self._name(m) for m in self.mentions))
+
+    def renamed(self, names: dict[str, str]) -> OptionError:
+        """The same error in an adapter's words."""
+        return OptionError(self.option, self.received, self._accepted, item=self.item,
+                           mentions=self.mentions, names={**self.names, **names})
+
+    def __str__(self) -> str:
+        return f"Invalid value for {self.label}: {self.received!r} (accepted: {self.accepted})"
 
 
 class StoreError(HpwError):

@@ -21,8 +21,9 @@ from .records import RunRecord
 class BatchStarted:
     batch_id: str
     plan: Any  # a frozen BatchPlan
-    priors: int = 0  # earlier runs given to the optimizer as observations
+    priors: tuple[RunRecord, ...] = ()  # earlier runs given to the optimizer as observations
     resumed: int = 0  # finished trials of this batch from before a --resume
+    prev_trials: str = "batch"  # how the priors were chosen (Guild's prev-trials)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 from . import flags as flagsyntax
 from . import optimizers
-from .errors import OptionError
+from .errors import FlagSyntaxError, OptionError
+from .objective import Objective
 from .space import Categorical, Integer, Real, Space, sorted_space
 
 DEFAULT_TRIALS = 20  # Guild's default for random and Bayesian search
@@ -32,21 +33,21 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         if self.max_trials is not None and self.max_trials < 1:
-            raise OptionError("--max-trials", self.max_trials, "a positive integer")
+            raise OptionError("max_trials", self.max_trials, "a positive integer")
         if self.minimize and self.maximize:
-            raise OptionError("--maximize", self.maximize, "either --minimize or --maximize, not both")
+            raise OptionError("maximize", self.maximize, "either {0} or {1}, not both", mentions=("minimize", "maximize"))
         if self.workers < 1:
-            raise OptionError("--workers", self.workers, "a positive integer")
+            raise OptionError("workers", self.workers, "a positive integer")
         if self.timeout is not None and not self.timeout > 0:
-            raise OptionError("--timeout", self.timeout, "a positive number of seconds")
+            raise OptionError("timeout", self.timeout, "a positive number of seconds")
         if self.retries < 0:
-            raise OptionError("--retries", self.retries, "0 or a positive integer")
+            raise OptionError("retries", self.retries, "0 or a positive integer")
 
     @property
-    def objective(self) -> tuple[str, str]:
+    def objective(self) -> Objective:
         if self.maximize:
-            return self.maximize, "max"
-        return self.minimize or "loss", "min"
+            return Objective(self.maximize, "max")
+        return Objective(self.minimize or "loss", "min")
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ class BatchPlan:
     space: Space
     optimizer: str
     total: int
-    objective: str
-    direction: str
+    objective: Objective
     seed: int
     opt_flags: dict[str, str]
     described: dict[str, str]  # every flag as the user gave it, for the plan's text
@@ -66,6 +66,10 @@ class BatchPlan:
     @property
     def searched(self) -> tuple[str, ...]:
         return tuple(sorted(list(self.grid) + list(self.space)))
+
+    @property
+    def is_bayesian(self) -> bool:
+        return self.optimizer in optimizers.BAYESIAN
 
     @property
     def is_batch(self) -> bool:
@@ -80,8 +84,8 @@ class BatchPlan:
             return f"You are about to run {name} as a batch ({trials})"
         if self.optimizer == "random":
             return f"You are about to run {name} with random search ({trials})"
-        verb = "minimize" if self.direction == "min" else "maximize"
-        return f"You are about to run {name} with {self.optimizer} optimizer ({trials}, {verb} {self.objective})"
+        goal = f"{self.objective.verb} {self.objective.name}"
+        return f"You are about to run {name} with {self.optimizer} optimizer ({trials}, {goal})"
 
     def text(self) -> str:
         lines = [self.header()]
@@ -102,7 +106,17 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 def build_plan(operation: str, flag_types: dict[str, tuple[Any, type | None]],
                given: dict[str, Any], options: RunOptions) -> BatchPlan:
-    """``flag_types`` maps each known flag to (default, type); ``given`` holds the user's values."""
+    """``flag_types`` maps each known flag to (default, type); ``given`` holds the user's values.
+
+    The objective is never a flag: a script that starts with ``loss = 2.0`` and prints
+    ``loss: ...`` has its printed values counted, not its initial value set.
+    """
+    objective = options.objective
+    if objective.name in given:
+        raise FlagSyntaxError(objective.name, str(given[objective.name]), "a flag other than the objective",
+                              f"{objective.name} is the objective this batch would {objective.verb}: "
+                              "it is read from the output, never set")
+    flag_types = {n: t for n, t in flag_types.items() if n != objective.name}
     parsed: dict[str, Any] = {}
     for name, value in given.items():
         ftype = flag_types[name][1] if name in flag_types else None
@@ -120,7 +134,7 @@ def build_plan(operation: str, flag_types: dict[str, tuple[Any, type | None]],
     name = optimizers.canonical(options.optimizer) if options.optimizer else ("random" if dims else "grid")
     if name == "grid" and dims:
         flag = sorted(dims)[0]
-        raise OptionError("--optimizer", "grid",
+        raise OptionError("optimizer", "grid",
                           f"random, gp, forest or gbrt to search the range {flag}={dims[flag].describe()}")
     if name != "grid":  # lists become categorical choices under random and Bayesian search
         dims.update({n: Categorical(v) for n, v in grid.items()})
@@ -130,10 +144,9 @@ def build_plan(operation: str, flag_types: dict[str, tuple[Any, type | None]],
         size = math.prod(len(v) for v in grid.values())
         total = min(size, options.max_trials) if options.max_trials else size
     seed = options.random_seed if options.random_seed is not None else random.SystemRandom().randrange(2**31)
-    objective, direction = options.objective
     described = {n: flagsyntax.describe(v) for n, v in parsed.items()}
     described.update({n: flagsyntax.format_value(v) for n, v in fixed.items() if n not in described})
-    return BatchPlan(operation, fixed, grid, sorted_space(dims), name, total, objective, direction,
+    return BatchPlan(operation, fixed, grid, sorted_space(dims), name, total, objective,
                      seed, dict(options.opt_flags), described)
 
 

@@ -1,14 +1,24 @@
 """The run store: one directory per run is the truth; a SQLite index (WAL) makes queries fast.
 
-Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, mode 0700, files 0600)::
+Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, folders 0700, files 0600)::
 
-    runs/<id>/run.json        the record (atomic replace)
+    runs/<id>/run.json        the record (written to a temporary file, then renamed over)
     runs/<id>/output.log      what the trial printed
     runs/<id>/series.json     every value of every scalar
     runs/<id>/sourcecode/     a copy of the script
-    index.db                  rebuildable index; kept on local disk when the root is on NFS
+    runs/<id>/trial.pid       the trial's process group and its start time (see owner.py)
+    batches/<id>.json         a batch's manifest: what ``--resume`` needs to prepare it again
+    index.db                  a cache of the records, rebuilt from runs/ when missing or of an
+                              older schema; kept on local disk when the root is on NFS
 
-A Store is safe to use from several threads and from many processes at once.
+Contract:
+- One Store object is safe to share between threads; any number of processes (kernels, CLI
+  commands, Dask result handlers) may use one root at once. Writes to the index are
+  serialized by SQLite (WAL, with a busy timeout); a record is replaced atomically.
+- Records returned are frozen copies; changing the store never changes one already returned.
+- Reading has no side effects. Runs left ``running`` by a process that died are turned into
+  ``terminated`` (and their trial's process group killed) only by ``reap_orphans()``, which is
+  called where a batch starts and by the ``runs`` and ``compare`` commands.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import owner
-from .errors import StoreError
+from .errors import OptionError, StoreError
 from .records import RunRecord, Status
 
 _SCHEMA_VERSION = 1
@@ -92,6 +102,10 @@ class Store:
     @property
     def runs_dir(self) -> str:
         return os.path.join(self.root, "runs")
+
+    @property
+    def batches_dir(self) -> str:
+        return os.path.join(self.root, "batches")
 
     def run_dir(self, run_id: str) -> str:
         return os.path.join(self.runs_dir, run_id)
@@ -229,7 +243,7 @@ class Store:
             return {}
 
     def runs(self, batch: str | None = None, operation: str | None = None, limit: int | None = None) -> list[RunRecord]:
-        """Runs, newest first; runs left running by a dead process read as terminated."""
+        """Runs, newest first, as recorded (``batch`` is a full batch id: see ``resolve_batch``)."""
         sql, args = "SELECT data FROM runs", []
         where = []
         if batch:
@@ -245,23 +259,50 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._conn().execute(sql, args).fetchall()
-        records = [RunRecord.from_json(json.loads(data)) for (data,) in rows]
-        return self._reconcile(records)
+        return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
 
-    def _reconcile(self, records: list[RunRecord]) -> list[RunRecord]:
-        orphans = [
-            r.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
-            for r in records
-            if not r.status.is_finished() and not owner.is_alive(r.owner)
-        ]
-        if not orphans:
-            return records
-        for rec in orphans:
-            if os.path.isdir(self.run_dir(rec.id)):
-                owner.kill_orphan_trial(self.run_dir(rec.id))  # no trial outlives its dead supervisor
-                self.save(rec)
-        fixed = {r.id: r for r in orphans}
-        return [fixed.get(r.id, r) for r in records]
+    def reap_orphans(self) -> list[RunRecord]:
+        """Mark runs whose supervising process died as terminated and kill their trials.
+
+        The one step that changes runs nobody asked to change, like optuna's
+        ``fail_stale_trials``: called where a batch starts and by ``runs``/``compare``.
+        Returns the runs it terminated.
+        """
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT data FROM runs WHERE status IN (?, ?)", (Status.PENDING.value, Status.RUNNING.value)
+            ).fetchall()
+        reaped = []
+        for (data,) in rows:
+            record = RunRecord.from_json(json.loads(data))
+            if owner.is_alive(record.owner) or not os.path.isdir(self.run_dir(record.id)):
+                continue
+            owner.kill_orphan_trial(self.run_dir(record.id))  # no trial outlives its dead supervisor
+            record = record.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
+            self.save(record)
+            reaped.append(record)
+        return reaped
+
+    def batch_ids(self) -> set[str]:
+        """Every batch the store knows: from its runs and from the manifests."""
+        with self._lock:
+            ids = {b for (b,) in self._conn().execute("SELECT DISTINCT batch FROM runs") if b}
+        if os.path.isdir(self.batches_dir):
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+        return ids
+
+    def resolve_batch(self, ref: str, option: str = "batch") -> str:
+        """The full id of the one batch whose id starts with ``ref``; ``option`` names the
+        option that gave it in the error."""
+        found = sorted(b for b in self.batch_ids() if ref and b.startswith(ref))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            why = "no batch has that id"
+        else:
+            listed = ", ".join(b[:12] for b in found[:5]) + (" ..." if len(found) > 5 else "")
+            why = f"ambiguous: {len(found)} batches start so ({listed}); give more characters"
+        raise OptionError(option, ref, f"a batch id or its first characters ({why})")
 
     def get(self, ref: str) -> RunRecord:
         """A run by its id or a unique prefix of it."""
@@ -274,7 +315,7 @@ class Store:
             raise StoreError(f"No run matches '{ref}' (accepted: a run id or its first characters)")
         if len(rows) > 1:
             raise StoreError(f"Run id '{ref}' is ambiguous: give more characters")
-        return self._reconcile([RunRecord.from_json(json.loads(rows[0][0]))])[0]
+        return RunRecord.from_json(json.loads(rows[0][0]))
 
     def delete(self, refs: list[str]) -> list[RunRecord]:
         records = [self.get(ref) for ref in refs]  # all resolve before anything is removed

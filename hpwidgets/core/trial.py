@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from .cancel import CancelToken
 
@@ -25,7 +25,18 @@ class TrialOutcome:
     scalars: dict[str, float] = field(default_factory=dict)  # direct results (in-process)
 
 
-class TrialRunner(Protocol):
-    """Runs one trial; calls ``on_line`` for each printed line, in order, as it comes."""
+class TrialRunner:
+    """Runs one trial; calls ``on_line`` for each printed line, in order, as it comes.
 
-    def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome: ...
+    What a runner may do beyond that is declared here with defaults that do nothing, so the
+    engine never probes for it.
+    """
+
+    in_process: bool = False  # True: trials run in the calling process; the engine may call inline
+    slots: int | None = None  # trials it can run at once (a Dask cluster's threads); None: no opinion
+
+    def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
+        raise NotImplementedError
+
+    def on_event(self, event: Any) -> None:
+        """Hears every event of the batch (the Dask runner lets go of its cluster at the end)."""

@@ -1,9 +1,12 @@
 """The live dashboard of a batch: plan, progress line, Stop, plot and top-N table.
 
-It subscribes to the batch's events (frozen records, on the batch thread), folds them into a
-BatchState and lets a Throttle thread push the widgets a few times a second. When the batch
-ends, the last frame is drawn on the batch thread and the cell's display is refreshed with a
-static PNG and HTML table beside the widget view, for nbconvert and reopened notebooks.
+The engine folds every event into the batch's read model (core/results.py) before anyone else
+hears it. The dashboard's event handler, on the batch thread, only pokes a Throttle; the
+Throttle's thread is the one thread that changes the widgets after the constructor: it reads a
+snapshot and redraws at most a few times a second. The Stop button (kernel thread) only asks the
+batch to stop and pokes, so "Stopping" can never overwrite "Stopped". When the batch ends, the
+last frame is drawn and the cell's display refreshed with a static PNG and HTML table beside
+the widget view, for nbconvert and reopened notebooks.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 from ipywidgets import HTML, Button, HBox, Image, Layout, VBox
 
 from ..core.errors import OptionError
-from ..core.events import BatchFinished, ModelUpdated, TrialFinished
+from ..core.progress import progress_text
+from ..core.results import BatchSnapshot
 from .plot import LivePlot
-from .state import BatchState
 from .table import RunsTable
 from .throttle import Throttle
 
@@ -30,13 +33,11 @@ class Dashboard:
     def __init__(self, batch: Any, truth: Callable[..., Any] | None = None, top: int = 5,
                  interval: float = 0.25) -> None:
         if top < 1:
-            raise OptionError("--top", top, "a positive integer")
-        plan = batch.plan
+            raise OptionError("top", top, "a positive integer")
         self.batch, self.top = batch, top
-        self.state = BatchState(plan)
-        self.plot = LivePlot(plan, truth)
+        self.plot = LivePlot(batch.plan, truth, priors=batch.priors)
         self.png = b""
-        self.header = HTML(f'<pre class="hpw-plan" style="margin:0">{html.escape(plan.text())}</pre>')
+        self.header = HTML(f'<pre class="hpw-plan" style="margin:0">{html.escape(batch.describe())}</pre>')
         self.progress = HTML(layout=Layout(flex="1 1 auto")).add_class("hpw-progress")
         self.stop_button = Button(description="Stop", icon="stop", button_style="danger",
                                   tooltip="Kill the running trials; keep the finished runs",
@@ -46,89 +47,80 @@ class Dashboard:
         self.image = Image(format="png").add_class("hpw-plot")
         if "true curve" in self.plot.legend:  # the PNG alone tells a page (and its tests) nothing
             self.image.add_class("hpw-truth")
-        self.table = RunsTable(self.state.records, csv_name=f"hpw-{batch.id[:8]}.csv")
+        self.table = RunsTable(lambda: self.batch.snapshot().runs, csv_name=f"hpw-{batch.id[:8]}.csv")
         bar = HBox([self.progress, self.stop_button], layout=Layout(align_items="center"))
         self.widget = VBox([self.header, bar, self.image, self.table]).add_class("hpw-dashboard")
         self.handle: Any = None  # the cell's DisplayHandle, refreshed when the batch ends
-        self._ui_lock = threading.Lock()  # the refresh thread and the batch's last event both draw
+        self._stop_asked = False
         self._shown_version = -1
-        self._plotted = -1
-        self._done = threading.Event()
+        self._plotted: Any = None
+        self._snap: BatchSnapshot = batch.snapshot()
+        self._drawn = threading.Event()
         self._throttle = Throttle(self._refresh, interval)
-        for record in batch.runs:  # a resumed batch starts with its finished trials
-            self.state.apply(TrialFinished(record))
-            self.plot.add(record)
-        self._refresh()
+        self._refresh()  # the first frame, before any other thread can draw
         batch.events.subscribe(self._on_event)
 
-    # -- events (batch thread) -------------------------------------------------------------
+    # -- the batch thread and the kernel thread only post --------------------------------
 
-    def _on_event(self, event: Any) -> None:
-        self.state.apply(event)
-        if isinstance(event, TrialFinished):
-            self.plot.add(event.record)
-        elif isinstance(event, ModelUpdated):
-            self.plot.set_model(event.xs, event.mean, event.std)
-        if not isinstance(event, BatchFinished):
-            self._throttle.poke()
-            return
-        try:  # the last frame, drawn here so that `--wait` returns with it in the cell
-            self._throttle.close()
-            self._refresh()
-            self.stop_button.disabled = True
-            self.stop_button.button_style = ""  # nothing left to stop: no longer a red call to action
-            self.stop_button.description = "Stopped" if event.status == "stopped" else "Finished"
-            if self.handle is not None:
-                self.handle.update(self)
-        finally:
-            self._done.set()
-
-    def _refresh(self) -> None:
-        with self._ui_lock:
-            text = self.state.progress_text()
-            version = self.state.version
-            plotted = self.plot.version
-            self.progress.value = f'<span style="font-family:monospace">{html.escape(text)}</span>'
-            if version != self._shown_version:
-                self._shown_version = version
-                top = self.state.top(self.top)
-                self.table.show(top, self._caption(len(top)))
-            if plotted != self._plotted:  # output lines and starts leave the plot as it is
-                self._plotted = plotted
-                self.png = self.plot.render()
-                self.image.value = self.png
-
-    def _caption(self, shown: int) -> str:
-        plan = self.state.plan
-        order = "lowest" if plan.direction == "min" else "highest"
-        total = len(self.state.records())
-        return f"Top {shown} of {total} runs by {plan.objective} ({order} first)"
-
-    # -- actions (kernel thread) -----------------------------------------------------------
+    def _on_event(self, _event: Any) -> None:
+        self._throttle.poke()  # the read model already holds the event
 
     def _on_stop(self, _button: Any = None) -> None:
-        self.stop_button.disabled = True
-        self.stop_button.description = "Stopping"
+        self._stop_asked = True
         self.batch.stop()
+        self._throttle.poke()
 
     def wait_drawn(self, timeout: float | None = None) -> bool:
         """True once the last frame after the batch's end is drawn."""
-        return self._done.wait(timeout)
+        return self._drawn.wait(timeout)
+
+    # -- the one thread that draws -------------------------------------------------------
+
+    def _refresh(self) -> None:
+        snap = self._snap = self.batch.snapshot()
+        self.progress.value = f'<span style="font-family:monospace">{html.escape(progress_text(snap))}</span>'
+        if snap.version != self._shown_version:
+            self._shown_version = snap.version
+            top = snap.top(self.top)
+            self.table.show(top, self._caption(snap, len(top)))
+        if self.plot.key(snap) != self._plotted:  # output lines and starts leave the plot as it is
+            self._plotted = self.plot.key(snap)
+            self.png = self.plot.render(snap)
+            self.image.value = self.png
+        self._show_button(snap)
+        if snap.finished is not None and not self._drawn.is_set():
+            if self.handle is not None:
+                self.handle.update(self)
+            self._drawn.set()
+            self._throttle.close()
+
+    def _show_button(self, snap: BatchSnapshot) -> None:
+        button = self.stop_button
+        if snap.finished is not None:  # nothing left to stop: no longer a red call to action
+            button.disabled, button.button_style = True, ""
+            button.description = "Stopped" if snap.finished.status == "stopped" else "Finished"
+        elif self._stop_asked:
+            button.disabled, button.description = True, "Stopping"
+
+    @staticmethod
+    def _caption(snap: BatchSnapshot, shown: int) -> str:
+        objective = snap.objective
+        return f"Top {shown} of {len(snap.runs)} runs by {objective.name} ({objective.order})"
 
     # -- static fallback -------------------------------------------------------------------
 
     def to_html(self) -> str:
         picture = base64.b64encode(self.png).decode("ascii")
         return ('<div class="hpw-dashboard">'
-                f'<pre class="hpw-plan">{html.escape(self.state.plan.text())}</pre>'
-                f'<div class="hpw-progress">{html.escape(self.state.progress_text())}</div>'
+                f'<pre class="hpw-plan">{html.escape(self.batch.describe())}</pre>'
+                f'<div class="hpw-progress">{html.escape(progress_text(self._snap))}</div>'
                 f'<img class="hpw-plot" alt="hpwidgets plot" src="data:image/png;base64,{picture}">'
                 f'<div class="hpw-table">{self.table.to_html()}</div></div>')
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The widget view where widgets run; a PNG and an HTML table everywhere else."""
         data = dict(self.widget._repr_mimebundle_() or {})
-        data["text/plain"] = f"{self.state.plan.header()}\n{self.state.progress_text()}"
+        data["text/plain"] = f"{self.batch.plan.header()}\n{progress_text(self._snap)}"
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
         data["text/html"] = self.to_html()
         return data

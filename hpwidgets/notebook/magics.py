@@ -20,6 +20,7 @@ from ..arguments import (
     UsageError,
     _HelpShown,
     compare_parser,
+    option_names,
     run_parser,
     runs_parser,
     split,
@@ -38,6 +39,8 @@ def _one_line_errors(command: Callable[[Any, str], Any]) -> Callable[[Any, str],
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
+        except OptionError as exc:
+            raise IPythonUsageError(f"%{command.__name__}: error: {exc.renamed(option_names())}") from None
         except HpwError as exc:
             raise IPythonUsageError(f"%{command.__name__}: error: {exc}") from None
         return None if silent else result
@@ -60,19 +63,19 @@ class HpMagics(Magics):
 
         ns = run_parser("%hprun", notebook=True).parse_args(split(line))
         if ns.top < 1:
-            raise OptionError("--top", ns.top, "a positive integer")
+            raise OptionError("top", ns.top, "a positive integer")
         truth = self._truth(ns.truth)
         batch = prepare_batch(ns, "%hprun", store=Store(), want_model=True)  # the CLI's own: a new batch or --resume
         if ns.preview:
-            print(batch.plan.text())
+            print(batch.describe())
             print("\n".join(preview_lines(batch)))
             return None
         try:
-            show_dashboard(batch, truth=truth, top=ns.top)
+            dashboard = show_dashboard(batch, truth=truth, top=ns.top)
         except OptionError as exc:
-            if exc.option != "--truth":
+            if exc.option != "truth":
                 raise
-            raise OptionError("--truth", ns.truth, exc.accepted) from None  # the name as given
+            raise OptionError("truth", ns.truth, exc.accepted) from None  # the name as given
         batch.start(background=True)
         if ns.wait:
             try:
@@ -82,6 +85,7 @@ class HpMagics(Magics):
                 kept = done.counts["completed"] if done else 0
                 print(f"%hprun: stopped; {kept} finished runs kept, the running ones terminated",
                       file=sys.stderr)
+            dashboard.wait_drawn(10)  # the cell ends with the last frame in it
         return batch
 
     def _truth(self, name: str | None) -> Callable[..., Any] | None:
@@ -89,10 +93,10 @@ class HpMagics(Magics):
             return None
         accepted = "the name of a function defined in the notebook, such as truth"
         if name not in self.shell.user_ns:
-            raise OptionError("--truth", name, f"{accepted} (no such name)")
+            raise OptionError("truth", name, f"{accepted} (no such name)")
         value = self.shell.user_ns[name]
         if not callable(value):
-            raise OptionError("--truth", name, f"{accepted} (it is a {type(value).__name__})")
+            raise OptionError("truth", name, f"{accepted} (it is a {type(value).__name__})")
         return value
 
     @no_var_expand
@@ -127,6 +131,7 @@ class HpMagics(Magics):
 
         ns = runs_parser("%hpruns").parse_args(split(line))
         store = Store()
+        store.reap_orphans()
         if ns.action == "rm":
             if not ns.refs:
                 raise UsageError("%hpruns rm: error: name the runs to delete (accepted: run ids or their first characters)")

@@ -62,8 +62,8 @@ class Panel:
 
     def options(self) -> RunOptions:
         return RunOptions(optimizer=self.optimizer.value or None,
-                          max_trials=_whole("max trials", self.max_trials.value),
-                          random_seed=_whole("seed", self.seed.value))
+                          max_trials=_whole("max_trials", self.max_trials.value),
+                          random_seed=_whole("random_seed", self.seed.value))
 
     def _on_run(self, _button: Any = None) -> None:
         self.error.value = ""
@@ -71,6 +71,8 @@ class Panel:
             batch = prepare(self.info.path, self.flags(), self.options(), self.store or Store(), want_model=True)
             dashboard = Dashboard(batch)
         except HpwError as exc:
+            if isinstance(exc, OptionError):
+                exc = exc.renamed(_FIELD_NAMES)  # the panel's own words for its fields
             self.error.value = f'<span style="color:#b00020">{html.escape(str(exc))}</span>'
             return
         self.batch, self.dashboard = batch, dashboard
@@ -94,6 +96,9 @@ class Panel:
         data = dict(self.widget._repr_mimebundle_() or {})
         data.update({"text/plain": text, "text/html": f"<p class=\"hpw-panel\">{html.escape(text)}</p>"})
         return data
+
+
+_FIELD_NAMES = {"max_trials": "max trials", "random_seed": "seed"}
 
 
 def _whole(label: str, text: str) -> int | None:

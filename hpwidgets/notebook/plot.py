@@ -2,8 +2,10 @@
 
 One searched flag: the loss of each trial against the flag, the true curve, the best point and,
 for a Bayesian search, the surrogate mean with a ±2σ band. Several flags: loss against each flag
-plus a best-so-far panel. Artists are made once and only their data change, so a redraw at
-1,000 points stays within the 30 ms budget (bench/bench_plot.py measures it).
+plus a best-so-far panel. Earlier runs taken as priors are drawn as hollow grey circles.
+It draws a snapshot of the batch's read model (core/results.py) and derives nothing itself.
+Artists are made once and only their data change, so a redraw at 1,000 points stays within the
+30 ms budget (bench/bench_plot.py measures it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,12 +22,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..core.cells import number
 from ..core.errors import OptionError
-from ..core.records import RunRecord, Status
+from ..core.records import RunRecord
+from ..core.results import BatchSnapshot
 from ..core.space import Categorical, Integer, Real
 
 TRUTH_POINTS = 400
-_BAYESIAN = ("gp", "forest", "gbrt")
 
 
 class _Axis:
@@ -81,60 +84,41 @@ def truth_curve(truth: Callable[..., Any], xs: np.ndarray) -> np.ndarray:
         return np.array([float(truth(float(x))) for x in xs])
     except Exception as exc:
         name = getattr(truth, "__name__", repr(truth))
-        raise OptionError("--truth", name, f"a function of one number returning a number "
+        raise OptionError("truth", name, f"a function of one number returning a number "
                                            f"(it raised {type(exc).__name__}: {exc})") from None
 
 
 class LivePlot:
-    """Data arrive with ``add``/``set_model`` from any thread; ``render`` draws the PNG."""
+    """``render(snapshot)`` draws the PNG; ``key(snapshot)`` tells whether it would change."""
 
-    def __init__(self, plan: Any, truth: Callable[..., Any] | None = None, *, width: float = 7.5,
-                 dpi: int = 80) -> None:
+    def __init__(self, plan: Any, truth: Callable[..., Any] | None = None, *, priors: Sequence[RunRecord] = (),
+                 width: float = 7.5, dpi: int = 80) -> None:
         self.plan = plan
         self.dpi = dpi
         dims = {**plan.grid, **plan.space}
         self.axes = [_Axis(name, dims[name]) for name in plan.searched]
-        self._lock = threading.Lock()  # the data
         self._draw_lock = threading.Lock()  # matplotlib is not thread-safe: one drawer at a time
-        self._trials: list[int] = []
-        self._ys: list[float] = []
-        self._xs: list[list[float]] = [[] for _ in self.axes]
-        self._model: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._model_drawn: Any = None
-        self.version = 0  # bumps with each point or surrogate: what a redraw would show
+        self.points = 0  # the batch's points in the last picture
+        self.priors = [r for r in priors if plan.objective.value(r) is not None]
+        self._prior_values = np.array([plan.objective.value(r) for r in self.priors], dtype=float)
         self._truth: tuple[np.ndarray, np.ndarray] | None = None
         if truth is not None:
             if len(self.axes) != 1 or not self.axes[0].numeric:
                 searched = ", ".join(plan.searched) or "none"
-                raise OptionError("--truth", getattr(truth, "__name__", repr(truth)),
+                raise OptionError("truth", getattr(truth, "__name__", repr(truth)),
                                   f"a batch that searches one numeric flag (this one searches: {searched})")
             xs = self.axes[0].grid()
             self._truth = (xs, truth_curve(truth, xs))
         self._build(width)
 
-    # -- data (any thread) -----------------------------------------------------------------
+    @staticmethod
+    def key(snap: BatchSnapshot) -> tuple[int, int]:
+        """What the picture shows of a snapshot: starts and output lines leave it as it is."""
+        return len(snap.completed()), id(snap.model)
 
-    def add(self, record: RunRecord) -> bool:
-        """Take a finished trial; True when it adds a point."""
-        value = record.value
-        if record.status is not Status.COMPLETED or value is None or not math.isfinite(value):
-            return False
-        with self._lock:
-            self._trials.append(record.trial if record.trial is not None else len(self._trials))
-            self._ys.append(float(value))
-            for axis, xs in zip(self.axes, self._xs):
-                xs.append(axis.position(record.flags.get(axis.name)))
-            self.version += 1
-        return True
-
-    def set_model(self, xs: Any, mean: Any, std: Any) -> None:
-        with self._lock:
-            self._model = (np.asarray(xs, float), np.asarray(mean, float), np.asarray(std, float))
-            self.version += 1
-
-    @property
-    def points(self) -> int:
-        return len(self._ys)
+    def _positions(self, records: Sequence[RunRecord]) -> list[np.ndarray]:
+        return [np.array([axis.position(r.flags.get(axis.name)) for r in records], dtype=float) for axis in self.axes]
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -172,7 +156,7 @@ class LivePlot:
         ax.tick_params(labelsize=8)
         ax.set_xlabel(axis.name, fontsize=9)
         if first_column:
-            ax.set_ylabel(self.plan.objective, fontsize=9)
+            ax.set_ylabel(self.plan.objective.name, fontsize=9)
         if axis.log:
             ax.set_xscale("log")
         if not axis.numeric:
@@ -180,15 +164,21 @@ class LivePlot:
         ax.set_xlim(*axis.limits())
         points = ax.plot([], [], "o", ms=4, color="C0", alpha=0.7, label="trials")[0]
         best = ax.plot([], [], "*", ms=14, color="C3", mec="black", mew=0.6, zorder=5, label="best")[0]
+        if self.priors:  # static: drawn once with the axes, under the batch's own points
+            values = np.array([self.plan.objective.value(r) for r in self.priors])
+            xs = np.array([axis.position(r.flags.get(axis.name)) for r in self.priors], dtype=float)
+            ax.plot(xs, values, "o", ms=5, mfc="none", mec="0.55", mew=0.9, zorder=1,
+                    label=f"earlier runs ({len(self.priors)})")
         return ax, points, best
 
     def _one_flag_extras(self, ax: Any) -> None:
         """The true curve, the surrogate's mean (its band comes with each model) and a legend."""
         handles = list(self._flag_panels[0][1:])
+        handles += [line for line in ax.get_lines() if line.get_label().startswith("earlier runs")]
         if self._truth is not None:
             self._truth_line = ax.plot(*self._truth, "-", color="0.2", lw=1.3, label="true curve")[0]
             handles.append(self._truth_line)
-        if self.plan.optimizer in _BAYESIAN:
+        if self.plan.is_bayesian:
             self._mean = ax.plot([], [], "--", color="C2", lw=1.4, label="surrogate mean")[0]
             handles += [self._mean, Patch(color="C2", alpha=0.2, label="±2σ")]
         self.legend = [h.get_label() for h in handles]
@@ -197,21 +187,28 @@ class LivePlot:
     def _convergence_panel(self, ax: Any) -> tuple[Any, Any, Any]:
         ax.tick_params(labelsize=8)
         ax.set_xlabel("trial", fontsize=9)
-        ax.set_ylabel(f"best {self.plan.objective}", fontsize=9)
+        ax.set_ylabel(f"best {self.plan.objective.name}", fontsize=9)
         ax.set_xlim(0.5, max(self.plan.total, 1) + 0.5)
         dots = ax.plot([], [], "o", ms=3, color="C0", alpha=0.4)[0]
         line = ax.plot([], [], "-", color="C3", lw=1.5, drawstyle="steps-post")[0]
         return ax, dots, line
 
-    def render(self) -> bytes:
-        """The figure with every point so far, as PNG bytes."""
-        with self._lock:
-            ys = np.array(self._ys)
-            xs = [np.array(x) for x in self._xs]
-            trials = np.array(self._trials, dtype=float) + 1
-            model = self._model
+    def render(self, snap: BatchSnapshot) -> bytes:
+        """The figure of this snapshot, as PNG bytes."""
+        objective = self.plan.objective
+        done = snap.completed()
+        ys = np.array([objective.value(r) for r in done], dtype=float)
+        xs = self._positions(done)
+        trials = np.array([r.trial if r.trial is not None else i for i, r in enumerate(done)], dtype=float) + 1
+        best = snap.best
+        pick = next((i for i, r in enumerate(done) if r is best), None)
+        model = None
+        if snap.model is not None:
+            model = (np.asarray(snap.model.xs, float), np.asarray(snap.model.mean, float),
+                     np.asarray(snap.model.std, float))
         with self._draw_lock:
-            self._update(ys, xs, trials, model)
+            self.points = len(done)
+            self._update(ys, xs, trials, pick, model, snap.model)
             self._blit()
             width, height = self.canvas.get_width_height()
             image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -240,15 +237,14 @@ class LivePlot:
             artists += self._conv[1:]
         return [*artists, self._title]
 
-    def _update(self, ys: np.ndarray, xs: list[np.ndarray], trials: np.ndarray, model: Any) -> None:
-        sign = -1.0 if self.plan.direction == "max" else 1.0
-        best = int(np.argmin(sign * ys)) if len(ys) else None
+    def _update(self, ys: np.ndarray, xs: list[np.ndarray], trials: np.ndarray, best: int | None,
+                model: Any, model_event: Any) -> None:
         pick = slice(best, best + 1) if best is not None else slice(0, 0)
         for (_ax, points, marker), x in zip(self._flag_panels, xs):
             points.set_data(x, ys)
             marker.set_data(x[pick], ys[pick])
         if self._flag_panels:
-            seen = ys if self._truth is None else np.concatenate([ys, self._truth[1]])
+            seen = np.concatenate([ys, self._prior_values, *([] if self._truth is None else [self._truth[1]])])
             self._ylim = _grow(self._ylim, seen)  # the band may leave the axes: the data set the scale
             for ax, _points, _marker in self._flag_panels:
                 if self._ylim is not None:
@@ -256,25 +252,27 @@ class LivePlot:
         if self._mean is not None and model is not None:
             mx, mean, std = model
             self._mean.set_data(mx, mean)
-            if model is not self._model_drawn:  # a band is a polygon: rebuild it when it changed
+            if model_event is not self._model_drawn:  # a band is a polygon: rebuild it when it changed
                 if self._band is not None:
                     self._band.remove()
                 ax = self._flag_panels[0][0]
                 self._band = ax.fill_between(mx, mean - 2 * std, mean + 2 * std, color="C2", alpha=0.2, lw=0)
                 self._band.set_animated(True)
-                self._model_drawn = model
+                self._model_drawn = model_event
         if self._conv is not None:
             ax, dots, line = self._conv
             order = np.argsort(trials, kind="stable")  # parallel trials finish out of order
             t, y = trials[order], ys[order]
             dots.set_data(t, y)
-            line.set_data(t, sign * np.minimum.accumulate(sign * y) if len(y) else y)
+            line.set_data(t, np.array(self.plan.objective.best_so_far(y.tolist())))
             self._conv_ylim = _grow(self._conv_ylim, ys)
             if self._conv_ylim is not None:
                 ax.set_ylim(*self._conv_ylim)
         count = f"{len(ys)} completed of {self.plan.total} trials"  # failed ones have no point
         if best is not None:
-            count += f"; best {self.plan.objective} {ys[best]:.4g}"
+            count += f"; best {self.plan.objective.name} {number(ys[best])}"
+        if self.priors:
+            count += f"; {len(self.priors)} earlier runs as priors"
         self._title.set_text(count)
 
 

@@ -16,10 +16,9 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..core import compare
+from ..core import cells, compare
 from ..core.records import RunRecord
 from ._static import esm_path
-from .state import short
 
 _CSS = """
 .hpw-table .hpw-rows { border-collapse: collapse; font: 12px/1.4 var(--jp-code-font-family, monospace); }
@@ -28,25 +27,6 @@ _CSS = """
 .hpw-table .hpw-caption { font-size: 12px; margin: 4px 0; }
 .hpw-table .hpw-csv { margin: 4px 0; }
 """
-
-
-def live_columns(records: Sequence[RunRecord]) -> list[str]:
-    """run, status, the flags (sorted), the scalars (the objective first)."""
-    flags = sorted({n for r in records for n in r.flags})
-    scalars = sorted({n for r in records for n in r.scalars} - set(flags))
-    objectives = [r.objective for r in records[:1] if r.objective in scalars]
-    return ["run", "status", *flags, *objectives, *[s for s in scalars if s not in objectives]]
-
-
-def row_text(record: RunRecord, columns: Sequence[str]) -> list[str]:
-    """Display text per column; a flag wins over a base column of the same name (a flag `label`)."""
-    out = []
-    for column in columns:
-        if column in ("run", "status"):
-            out.append(str(compare.cell(record, column)))
-        else:
-            out.append(short(record.flags[column] if column in record.flags else compare.cell(record, column)))
-    return out
 
 
 def to_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
@@ -76,8 +56,8 @@ class RunsTable(anywidget.AnyWidget):
 
     def show(self, records: Sequence[RunRecord], caption: str = "", columns: Sequence[str] | None = None) -> None:
         """Show these runs; a list trait notifies only when reassigned, so build new lists."""
-        columns = list(columns or live_columns(records))
-        rows = [row_text(r, columns) for r in records]
+        columns = list(columns or cells.columns_for(records, brief=True))
+        rows = [cells.row_text(r, columns) for r in records]
         with self._send_lock, self.hold_sync():
             self.columns, self.rows, self.caption = columns, rows, caption
 

@@ -40,6 +40,7 @@ def test_table_rows_after_a_batch_are_the_top_n_by_the_objective(home):
     batch = grid_batch(home)
     dash = Dashboard(batch, top=3)
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     ids = {r.flags["x"]: r.short_id for r in batch.runs}
     assert dash.table.columns == ["run", "status", "name", "x", "loss", "acc"]
     assert dash.table.rows == [
@@ -54,6 +55,7 @@ def test_flag_values_travel_raw_and_every_html_is_escaped(home):
     batch = grid_batch(home, xs="[1]", name=PAYLOAD)
     dash = Dashboard(batch)
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     assert dash.table.rows[0][2] == PAYLOAD  # the front end escapes (js/table.test.mjs)
     escaped = "&lt;img src=x onerror=alert(1)&gt;"
     for html in (dash.table.to_html(), dash.to_html(), dash.header.value):
@@ -66,7 +68,7 @@ def test_progress_reaches_3_of_3_from_a_background_batch(workdir, home):
     dash = Dashboard(batch, interval=0.01)
     seen: list[str] = []
     dash.progress.observe(lambda change: seen.append(change["new"]), "value")
-    assert "0 of 3 done · 0 running · 0 failed · 0:00:00 elapsed" in dash.progress.value
+    assert "0 of 3 done · 0 running · 0 failed · 0.0s elapsed" in dash.progress.value
     batch.start(background=True)
     batch.wait(30)
     assert dash.wait_drawn(5)
@@ -84,13 +86,14 @@ def test_stop_button_keeps_finished_runs_and_terminates_the_running_one(workdir,
     dash = Dashboard(batch, interval=0.01)
     batch.start(background=True)
     deadline = time.monotonic() + 30
-    while not any(r.flags["x"] == 2 and r.status.value == "running" for r in dash.state.records()):
+    while not any(r.flags["x"] == 2 and r.status.value == "running" for r in dash.batch.snapshot().runs):
         assert time.monotonic() < deadline
         time.sleep(0.02)
     started = time.monotonic()
     dash.stop_button.click()
     batch.wait(20)
     assert time.monotonic() - started < 10  # the 30 s trial was killed
+    assert dash.wait_drawn(5)
     assert dash.stop_button.disabled and dash.stop_button.description == "Stopped"
     assert {r.flags["x"]: r.status.value for r in batch.runs} == {0: "completed", 1: "completed", 2: "terminated"}
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 1: "completed", 2: "terminated"}
@@ -103,6 +106,7 @@ def test_csv_action_sends_the_batch_csv(home):
     batch = grid_batch(home, xs="[1,2]", name="=HYPERLINK(1)")
     dash = Dashboard(batch, top=1)
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     sent = []
     dash.table.send = sent.append
     dash.table._handle_custom_msg({"type": "csv"}, [])
@@ -133,6 +137,7 @@ def test_plot_image_changes_with_each_finished_trial(home, sync_refresh):
     images = [bytes(dash.image.value)]
     dash.image.observe(lambda change: images.append(bytes(change["new"])), "value")
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     assert len(images) == 5  # the empty plot, then one frame per trial
     assert len(set(images)) == 5
     assert all(png.startswith(PNG) for png in images)
@@ -149,6 +154,7 @@ def test_gp_plot_draws_the_surrogate_band_after_each_trial(home, sync_refresh):
     images = [bytes(dash.image.value)]
     dash.image.observe(lambda change: images.append(bytes(change["new"])), "value")
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     assert len(models) == 5  # a surrogate after each trial from the second (2 random starts) on
     assert dash.plot._band is not None
     assert len(models[-1].xs) == 200
@@ -158,7 +164,7 @@ def test_gp_plot_draws_the_surrogate_band_after_each_trial(home, sync_refresh):
 def test_truth_needs_one_numeric_searched_flag(home):
     with pytest.raises(OptionError) as info:
         Dashboard(grid_batch(home, name="[a,b]"), truth=lambda x: x)
-    assert str(info.value) == ("Invalid value for --truth: '<lambda>' (accepted: a batch that searches one "
+    assert str(info.value) == ("Invalid value for truth: '<lambda>' (accepted: a batch that searches one "
                                "numeric flag (this one searches: name, x))")
 
 
@@ -173,6 +179,7 @@ def test_static_fallback_after_the_batch(home):
 
     dash.handle = Handle()
     batch.start()
+    assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     assert len(updates) == 1
     bundle = updates[0]
     assert sorted(bundle) == ["application/vnd.jupyter.widget-view+json", "image/png", "text/html", "text/plain"]
@@ -187,7 +194,7 @@ def test_static_fallback_after_the_batch(home):
 def test_top_must_be_positive(home):
     with pytest.raises(OptionError) as info:
         Dashboard(grid_batch(home), top=0)
-    assert str(info.value) == "Invalid value for --top: 0 (accepted: a positive integer)"
+    assert str(info.value) == "Invalid value for top: 0 (accepted: a positive integer)"
 
 
 def test_hp_run_show_displays_the_dashboard(home, shown):

@@ -98,7 +98,8 @@ def test_restart_mid_batch_then_resume(kernel, home):
     pgid = _pgid_of_hanging_trial(store)
     km.restart_kernel(now=True)  # SIGKILL: the batch thread dies with the kernel
     kc.wait_for_ready(timeout=60)
-    runs = sorted(store.runs(), key=lambda r: r.trial)  # reading the store reaps the orphan
+    store.reap_orphans()  # what `hpw runs`, `%hpruns` and a batch's start do first
+    runs = sorted(store.runs(), key=lambda r: r.trial)
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
     assert _wait_for(lambda: not _group_alive(pgid), 10)
 

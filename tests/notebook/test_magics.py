@@ -120,7 +120,7 @@ def test_hpcompare_table_prints_and_returns_the_frame(ip, shown, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
     assert len(lines) == 2
-    assert lines[1].split()[-1] == "1.000000"
+    assert lines[1].split()[-1] == "1"
     assert list(frame.columns) == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
     assert frame["loss"].tolist() == [1.0]
     assert [type(o) for o in shown] == [Dashboard]  # the table is printed, no widget

@@ -69,7 +69,7 @@ def test_stop_ends_a_long_batch(workdir, home):
     panel = hp.panel("sleepy.py", store=store)
     panel.fields["x"].value = "[0,2,3]"
     panel.run_button.click()
-    wait_for(lambda: any(r.flags["x"] == 2 and r.status.value == "running" for r in panel.dashboard.state.records()))
+    wait_for(lambda: any(r.flags["x"] == 2 and r.status.value == "running" for r in panel.dashboard.batch.snapshot().runs))
     panel.stop_button.click()
     panel.batch.wait(20)
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 2: "terminated"}

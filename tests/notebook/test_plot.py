@@ -6,15 +6,37 @@ import numpy as np
 import pytest
 
 from hpwidgets.core.errors import OptionError
+from hpwidgets.core.events import ModelUpdated, TrialFinished
 from hpwidgets.core.plan import RunOptions, build_plan
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.notebook.plot import LivePlot, truth_curve
+from hpwidgets.core.results import BatchState
+from hpwidgets.notebook.plot import LivePlot as _LivePlot
+from hpwidgets.notebook.plot import truth_curve
 
 FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str)}
 
 
 def plan(flags, **options):
     return build_plan("train.py", FLAGS, flags, RunOptions(random_seed=1, **options))
+
+
+class LivePlot:
+    """The plot fed the way the dashboard feeds it: events into a read model, snapshots out."""
+
+    def __init__(self, plan, **kwargs):
+        self.plot, self.state = _LivePlot(plan, **kwargs), BatchState(plan)
+
+    def add(self, record):
+        self.state.apply(TrialFinished(record))
+
+    def set_model(self, xs, mean, std):
+        self.state.apply(ModelUpdated("x", tuple(xs), tuple(mean), tuple(std)))
+
+    def render(self):
+        return self.plot.render(self.state.snapshot())
+
+    def __getattr__(self, name):
+        return getattr(self.plot, name)
 
 
 def record(i, loss, status=Status.COMPLETED, **flags):
@@ -30,7 +52,7 @@ def test_one_flag_one_panel_with_truth_and_best():
     assert ax.get_xlim() == pytest.approx((-2.12, 2.12))
     assert p._truth_line.get_xdata()[0] == -2.0 and len(p._truth_line.get_xdata()) == 400
     for i, (x, loss) in enumerate([(0.5, 0.3), (-1.0, -0.4), (1.5, 0.1)]):
-        assert p.add(record(i, loss, x=x))
+        p.add(record(i, loss, x=x))
     assert p.render().startswith(b"\x89PNG")
     points, best = p._flag_panels[0][1:]
     assert list(points.get_xdata()) == [0.5, -1.0, 1.5]
@@ -48,10 +70,11 @@ def test_maximize_marks_the_highest():
 
 def test_failed_and_valueless_trials_add_no_point():
     p = LivePlot(plan({"x": "[-2.0:2.0]"}))
-    assert not p.add(record(0, None, Status.FAILED, x=0.0))
-    assert not p.add(record(1, float("nan"), x=0.0))
-    assert not p.add(record(2, 0.5, Status.TERMINATED, x=0.0))
-    assert p.points == 0 and p.version == 0
+    p.add(record(0, None, Status.FAILED, x=0.0))
+    p.add(record(1, float("nan"), x=0.0))
+    p.add(record(2, 0.5, Status.TERMINATED, x=0.0))
+    p.render()
+    assert p.points == 0 and list(p._flag_panels[0][1].get_xdata()) == []
 
 
 def test_several_flags_get_a_panel_each_and_a_convergence_panel():
@@ -121,7 +144,7 @@ def test_truth_curve_vectorized_or_pointwise():
 
     with pytest.raises(OptionError) as info:
         truth_curve(broken, xs)
-    assert str(info.value) == ("Invalid value for --truth: 'broken' (accepted: a function of one number "
+    assert str(info.value) == ("Invalid value for truth: 'broken' (accepted: a function of one number "
                                "returning a number (it raised ValueError: nope))")
 
 
@@ -131,3 +154,18 @@ def test_no_searched_flag_shows_the_convergence_panel_only():
     p.add(record(0, 0.5, x=0.1))
     assert p.render().startswith(b"\x89PNG")
     assert list(p._conv[2].get_ydata()) == [0.5]
+
+
+def test_priors_are_drawn_apart_from_the_batch_and_counted():
+    build = plan({"x": "[-2.0:2.0]"}, optimizer="gp")
+    priors = [record(90 + i, loss, x=x) for i, (x, loss) in enumerate([(1.0, 0.2), (-1.0, 0.9)])]
+    p = LivePlot(build, priors=priors)
+    p.add(record(0, 0.5, x=0.0))
+    p.render()
+    earlier = [line for line in p.figure.axes[0].get_lines() if line.get_label() == "earlier runs (2)"]
+    assert len(earlier) == 1
+    assert list(earlier[0].get_xdata()) == [1.0, -1.0] and list(earlier[0].get_ydata()) == [0.2, 0.9]
+    assert earlier[0].get_markerfacecolor() == "none"  # hollow: not one of this batch's trials
+    assert "earlier runs (2)" in p.legend
+    assert list(p._flag_panels[0][2].get_xdata()) == [0.0]  # the best is this batch's own
+    assert p._title.get_text() == "1 completed of 20 trials; best loss 0.5; 2 earlier runs as priors"

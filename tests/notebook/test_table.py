@@ -1,16 +1,14 @@
-"""The table widget's Python side, the front-end module's location, the throttle, the progress text."""
+"""The table widget's Python side, the front-end module's location, the throttle."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from hpwidgets.core.events import BatchFinished, BatchStarted, TrialFinished, TrialStarted
-from hpwidgets.core.plan import RunOptions, build_plan
+from hpwidgets.core.cells import columns_for
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.notebook import _static
-from hpwidgets.notebook.state import BatchState
-from hpwidgets.notebook.table import RunsTable, live_columns, to_html
+from hpwidgets.notebook.table import RunsTable, to_html
 from hpwidgets.notebook.throttle import Throttle
 
 
@@ -48,15 +46,15 @@ def test_show_sets_columns_rows_and_caption_in_one_message():
     states = []
     table.send_state = lambda key=None: states.append(sorted(key) if key else None)
     table.show([rec(0, 0.25, x=-2.0, label="<b>"), rec(1, None, Status.RUNNING, x=1.5, label="q")], "top 2")
-    assert table.columns == ["run", "status", "label", "x", "loss"]
+    assert table.columns == ["run", "status", "=label", "x", "loss"]  # a flag named like a column: =name
     assert table.rows == [["00000000", "completed", "<b>", "-2", "0.25"], ["00000001", "running", "q", "1.5", ""]]
     assert table.caption == "top 2"
     assert states == [["caption", "columns", "rows"]]
 
 
-def test_live_columns_put_the_objective_first():
+def test_brief_columns_put_the_objective_first():
     a = RunRecord(id="a", batch="b", operation="t", flags={"x": 1}, scalars={"acc": 0.5, "loss": 0.1})
-    assert live_columns([a]) == ["run", "status", "x", "loss", "acc"]
+    assert columns_for([a], brief=True) == ["run", "status", "x", "loss", "acc"]
 
 
 def test_to_html_escapes_everything():
@@ -71,25 +69,6 @@ def test_table_bundle_has_an_html_fallback():
     data, _meta = table._repr_mimebundle_()
     assert data["text/html"] == table.to_html()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == table.model_id
-
-
-def test_progress_text_counts_best_and_eta():
-    now = [100.0]
-    plan = build_plan("train.py", {"x": (0.1, float)}, {"x": "[1,2,3,4]"}, RunOptions())
-    state = BatchState(plan, clock=lambda: now[0])
-    state.apply(BatchStarted("b", plan))
-    state.apply(TrialFinished(rec(0, 0.5, x=1.0)))
-    state.apply(TrialFinished(rec(1, None, Status.FAILED, x=2.0)))
-    state.apply(TrialStarted(rec(2, None, Status.RUNNING, x=3.0)))
-    now[0] = 110.0
-    assert state.progress_text() == ("2 of 4 done · 1 running · 1 failed · best loss 0.5 (x=1) · "
-                                     "0:00:10 elapsed · ETA 0:00:10")
-    state.apply(TrialFinished(rec(2, 0.25, x=3.0)))
-    state.apply(BatchFinished("b", "stopped", {}, None, 12.0))
-    assert state.progress_text() == ("Stopped: 3 of 4 done · 0 running · 1 failed · best loss 0.25 (x=3) · "
-                                     "0:00:12 elapsed")
-    assert [r.trial for r in state.top(2)] == [2, 0]
-    assert [r.trial for r in state.top(5)] == [2, 0, 1]
 
 
 def test_throttle_coalesces_pokes_and_stops_on_close():

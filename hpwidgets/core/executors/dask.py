@@ -38,7 +38,7 @@ from ..cancel import CancelToken
 from ..errors import HpwError
 from ..events import BatchFinished
 from ..script import ScriptInfo, command
-from ..trial import TrialOutcome, TrialSpec
+from ..trial import TrialOutcome, TrialRunner, TrialSpec
 from .local import trial_env
 from .subprocess_group import GRACE_SECONDS, run_group
 
@@ -75,7 +75,7 @@ def cluster_threads(client: Any) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-class DaskRunner:
+class DaskRunner(TrialRunner):
     """Runs script trials on the cluster of ``cluster``: a scheduler address or a Client.
 
     A Client made here from an address is closed by ``close()``; a given Client is left open.
@@ -107,7 +107,7 @@ class DaskRunner:
         self._stopped = False
 
     @property
-    def slots(self) -> int:
+    def slots(self) -> int:  # type: ignore[override]
         return cluster_threads(self.client)
 
     def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:

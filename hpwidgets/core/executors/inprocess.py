@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cancel import CancelToken
-from ..trial import TrialOutcome, TrialSpec
+from ..trial import TrialOutcome, TrialRunner, TrialSpec
 
 
-class FunctionRunner:
+class FunctionRunner(TrialRunner):
     in_process = True  # the engine may call it inline, without a thread
+
     def __init__(self, fn: Callable[..., Any], objective: str = "loss") -> None:
         self.fn = fn
         self.objective = objective

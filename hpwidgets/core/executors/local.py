@@ -9,7 +9,7 @@ from .. import owner
 from .. import script as script_mod
 from ..cancel import CancelToken
 from ..script import ScriptInfo
-from ..trial import TrialOutcome, TrialSpec
+from ..trial import TrialOutcome, TrialRunner, TrialSpec
 from .subprocess_group import run_group
 
 
@@ -19,7 +19,7 @@ def trial_env() -> dict[str, str]:
     return env
 
 
-class ScriptRunner:
+class ScriptRunner(TrialRunner):
     def __init__(self, info: ScriptInfo) -> None:
         self.info = info
         self._env = trial_env()

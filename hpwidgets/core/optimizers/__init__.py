@@ -21,7 +21,7 @@ __all__ = ["ACCEPTED", "BAYESIAN", "NAMES", "Optimizer", "Params", "canonical", 
 def canonical(name: str) -> str:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in NAMES:
-        raise OptionError("--optimizer", name, ACCEPTED)
+        raise OptionError("optimizer", name, ACCEPTED)
     return key
 
 
@@ -49,5 +49,6 @@ def make(
 
 def _no_opt_flags(name: str, opt_flags: dict[str, Any]) -> None:
     if opt_flags:
-        flag = next(iter(opt_flags)).replace("_", "-")
-        raise OptionError("-Fo", f"{flag}={opt_flags[next(iter(opt_flags))]}", f"no optimizer flags for {name} search")
+        key = next(iter(opt_flags))
+        raise OptionError("opt_flags", opt_flags[key], f"no optimizer flags for {name} search",
+                          item=key.replace("_", "-"))

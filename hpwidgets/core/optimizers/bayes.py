@@ -12,17 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from hpwidgets.core import priors
 from hpwidgets.core.errors import OptionError
+from hpwidgets.core.optimizers import BAYESIAN
 from hpwidgets.core.optimizers._codec import _Codec
 from hpwidgets.core.optimizers._gp_search import GPSearch
-from hpwidgets.core.optimizers.base import Params
+from hpwidgets.core.optimizers.base import Optimizer, Params
 from hpwidgets.core.space import Categorical, Integer, Space
 
 __all__ = ["BayesOptimizer", "ensure_skopt_compat"]
 
-KINDS = ("gp", "forest", "gbrt")
 _ACQ = {"gp": ("LCB", "EI", "PI", "gp_hedge"), "tree": ("LCB", "EI", "PI", "gp_hedge", "EIps", "PIps")}
-_PREV = ("batch", "sourcecode", "operation")
 # Our gp's defaults are its own design (see bench/bench_optimizers.py); trees keep Guild's.
 _DEFAULTS = {
     "gp": {"random_starts": None, "acq_func": "LCB", "kappa": 3.0, "xi": 0.01, "noise": "gaussian"},
@@ -33,12 +33,12 @@ _DEFAULTS = {
 def _flags(kind: str, given: dict[str, Any]) -> dict[str, Any]:
     """Validate optimizer flags: unknown names and bad values raise OptionError."""
     family = "gp" if kind == "gp" else "tree"
-    out = dict(_DEFAULTS[family], prev_trials="batch")
+    out = dict(_DEFAULTS[family], prev_trials=priors.DEFAULT)
     for name, value in given.items():
-        opt = "-Fo " + name.replace("_", "-")
+        opt = name.replace("_", "-")
         if name not in out:
             names = ", ".join(n.replace("_", "-") for n in out)
-            raise OptionError(opt, value, f"a {kind} optimizer flag: {names}")
+            raise OptionError("opt_flags", value, f"a {kind} optimizer flag: {names}", item=opt)
         if name == "random_starts":
             out[name] = _number(opt, value, int, "an integer >= 0")
         elif name in ("kappa", "xi"):
@@ -47,10 +47,10 @@ def _flags(kind: str, given: dict[str, Any]) -> dict[str, Any]:
             is_gauss = isinstance(value, str) and value.lower() == "gaussian"
             out[name] = "gaussian" if is_gauss else _number(opt, value, float, "gaussian or a variance >= 0")
         else:
-            accepted = _ACQ[family] if name == "acq_func" else _PREV
+            accepted = _ACQ[family] if name == "acq_func" else priors.MODES
             match = [a for a in accepted if isinstance(value, str) and a.lower() == value.lower()]
             if not match:
-                raise OptionError(opt, value, ", ".join(accepted))
+                raise OptionError("opt_flags", value, ", ".join(accepted), item=opt)
             out[name] = match[0]
     return out
 
@@ -61,9 +61,9 @@ def _number(opt: str, value: Any, kind: type, accepted: str) -> Any:
             raise ValueError
         number = kind(value)
     except (TypeError, ValueError):
-        raise OptionError(opt, value, accepted) from None
+        raise OptionError("opt_flags", value, accepted, item=opt) from None
     if not math.isfinite(number) or number < 0:
-        raise OptionError(opt, value, accepted)
+        raise OptionError("opt_flags", value, accepted, item=opt)
     return number
 
 
@@ -71,7 +71,7 @@ def _key(params: Params) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
-class BayesOptimizer:
+class BayesOptimizer(Optimizer):
     """Ask/tell Bayesian optimization (see base.Optimizer for the contract).
 
     kind "gp" is our own Gaussian process (hpwidgets.core.optimizers._gp); "forest" (extra
@@ -87,11 +87,10 @@ class BayesOptimizer:
         max_trials: int | None = None,
         **opt_flags: Any,
     ) -> None:
-        if kind not in KINDS:
-            raise OptionError("--optimizer", kind, ", ".join(KINDS))
+        if kind not in BAYESIAN:
+            raise OptionError("optimizer", kind, ", ".join(BAYESIAN))
         self.name = kind
         self.flags = _flags(kind, opt_flags)
-        self.prev_trials: str = self.flags["prev_trials"]  # read by the engine, not used here
         self._codec = _Codec(space)
         self._rng = np.random.default_rng(seed)
         self._pending: dict[tuple, tuple[Params, float]] = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 import random
 
-from .base import Params
+from .base import Optimizer, Params
 
 
-class GridOptimizer:
+class GridOptimizer(Optimizer):
     name = "grid"
 
     def __init__(self, axes: dict[str, tuple], max_trials: int | None = None, seed: int | None = None) -> None:
@@ -31,7 +31,4 @@ class GridOptimizer:
         return dict(self.points[self._next - 1])
 
     def tell(self, params: Params, value: float | None) -> None:
-        pass
-
-    def observe(self, params: Params, value: float) -> None:
         pass

@@ -6,7 +6,7 @@ import math
 import random
 
 from ..space import Integer, Real, Space
-from .base import Params
+from .base import Optimizer, Params
 
 
 def sample(dim, rng: random.Random):
@@ -26,7 +26,7 @@ def initial_point(space: Space) -> Params | None:
     return {n: d.initial for n, d in space.items() if d.initial is not None}
 
 
-class RandomOptimizer:
+class RandomOptimizer(Optimizer):
     name = "random"
 
     def __init__(self, space: Space, seed: int | None = None) -> None:
@@ -50,6 +50,3 @@ class RandomOptimizer:
     def tell(self, params: Params, value: float | None) -> None:
         if params in self._pending:
             self._pending.remove(params)
-
-    def observe(self, params: Params, value: float) -> None:
-        pass

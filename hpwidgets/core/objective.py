@@ -1,0 +1,82 @@
+"""The objective of a search: the scalar it optimizes and in which direction.
+
+Every comparison of results goes through one ``Objective``: which of two values is better,
+the best run, the order of a ranking, the sign an optimizer (which always minimizes) is told.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import RunRecord
+
+DIRECTIONS = ("min", "max")
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str = "loss"
+    direction: str = "min"  # "min" or "max"
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"`direction in {DIRECTIONS}` must hold, but got {self.direction!r}.")
+
+    @classmethod
+    def of(cls, record: RunRecord) -> Objective:
+        return cls(record.objective, record.direction)
+
+    @property
+    def verb(self) -> str:
+        return "minimize" if self.direction == "min" else "maximize"
+
+    @property
+    def order(self) -> str:
+        """How a ranking by this objective reads: ``lowest first``."""
+        return "lowest first" if self.direction == "min" else "highest first"
+
+    def minimized(self, value: float) -> float:
+        """The value an optimizer is told: optimizers always minimize."""
+        return -value if self.direction == "max" else value
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b``."""
+        return self.minimized(a) < self.minimized(b)
+
+    def value(self, record: RunRecord) -> float | None:
+        """The run's objective when it can rank: a completed run with a finite value."""
+        from .records import Status
+
+        if record.status is not Status.COMPLETED:
+            return None
+        value = record.scalars.get(self.name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return None
+        return float(value)
+
+    def best(self, records: Iterable[RunRecord]) -> RunRecord | None:
+        """The best ranked run; the earliest wins a tie."""
+        best, best_value = None, None
+        for record in records:
+            value = self.value(record)
+            if value is not None and (best_value is None or self.better(value, best_value)):
+                best, best_value = record, value
+        return best
+
+    def best_so_far(self, values: Iterable[float]) -> list[float]:
+        """The best value up to each position (a convergence curve)."""
+        out: list[float] = []
+        for value in values:
+            out.append(value if not out or self.better(value, out[-1]) else out[-1])
+        return out
+
+    def rank(self, records: Iterable[RunRecord]) -> list[RunRecord]:
+        """Ranked runs best first (stable), then the runs that cannot rank, in their order."""
+        records = list(records)
+        scored = [r for r in records if self.value(r) is not None]
+        scored.sort(key=lambda r: self.minimized(self.value(r)))
+        return scored + [r for r in records if self.value(r) is None]

@@ -1,0 +1,33 @@
+"""The one-line progress of a batch, from a snapshot of its read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cells import format_duration, number, text
+from .records import RunRecord, Status
+from .results import BatchSnapshot
+
+
+def point(snap: BatchSnapshot, record: RunRecord) -> str:
+    """The searched flags of a run, ``x=-0.3`` (all flags when nothing is searched)."""
+    names = snap.plan.searched or sorted(record.flags)
+    return " ".join(f"{n}={text(record.flags.get(n))}" for n in names)
+
+
+def progress_text(snap: BatchSnapshot) -> str:
+    """``3 of 10 done · 1 running · 0 failed · best loss -0.91 (x=-0.3) · 4.0s elapsed · ETA 9.0s``"""
+    counts = snap.counts()
+    parts: list[Any] = [f"{snap.done} of {snap.total} done", f"{counts[Status.RUNNING]} running",
+                        f"{counts[Status.FAILED]} failed"]
+    if counts[Status.TERMINATED]:
+        parts.append(f"{counts[Status.TERMINATED]} terminated")
+    best = snap.best
+    if best is not None:
+        parts.append(f"best {snap.objective.name} {number(snap.objective.value(best))} ({point(snap, best)})")
+    parts.append(f"{format_duration(snap.elapsed)} elapsed")
+    eta = snap.eta()
+    if eta is not None:
+        parts.append(f"ETA {format_duration(eta)}")
+    head = "" if snap.finished is None else f"{snap.finished.status.capitalize()}: "
+    return head + " · ".join(parts)

@@ -1,0 +1,129 @@
+"""The one read model of a batch's results.
+
+``BatchState`` folds the engine's events (on the batch thread) into runs by id, the priors,
+the surrogate and the end; ``snapshot()`` gives any thread a frozen ``BatchSnapshot``. Every
+result a user sees is derived here: ``Batch.runs/.best/.df``, the CLI echo, the dashboard's
+progress line, plot and table, and the engine's own ``BatchFinished`` counts and best.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialStarted
+from .records import RunRecord, Status
+
+
+@dataclass(frozen=True)
+class BatchSnapshot:
+    plan: Any  # the frozen BatchPlan
+    runs: tuple[RunRecord, ...] = ()  # this batch's runs so far, in trial order
+    priors: tuple[RunRecord, ...] = ()  # earlier runs the optimizer took as observations
+    model: ModelUpdated | None = None  # the surrogate along the one searched flag
+    finished: BatchFinished | None = None
+    elapsed: float = 0.0
+    version: int = 0  # bumps with every change a view would show
+    series: dict[str, dict[str, list]] = field(default_factory=dict)  # run id -> scalar -> [(step, value)]
+
+    @property
+    def objective(self):
+        return self.plan.objective
+
+    @property
+    def total(self) -> int:
+        return self.plan.total
+
+    def counts(self) -> dict[Status, int]:
+        out = {s: 0 for s in Status}
+        for r in self.runs:
+            out[r.status] += 1
+        return out
+
+    @property
+    def done(self) -> int:
+        return sum(1 for r in self.runs if r.status.is_finished())
+
+    @property
+    def best(self) -> RunRecord | None:
+        return self.objective.best(self.runs)
+
+    def ranked(self) -> list[RunRecord]:
+        """Runs with a value best first, then the rest (running, failed) in trial order."""
+        return self.objective.rank(self.runs)
+
+    def top(self, n: int) -> list[RunRecord]:
+        return self.ranked()[:n]
+
+    def completed(self) -> list[RunRecord]:
+        """Runs with a rankable objective value, in trial order (the plot's points)."""
+        return [r for r in self.runs if self.objective.value(r) is not None]
+
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far (which already counts parallel trials)."""
+        done = self.done
+        if self.finished is not None or not done or done >= self.total:
+            return None
+        return self.elapsed / done * (self.total - done)
+
+    def finished_counts(self) -> dict[str, int]:
+        counts = self.counts()
+        return {s.value: counts[s] for s in Status if s.is_finished()}
+
+
+class BatchState:
+    """Thread-safe: ``apply`` takes events on the batch thread; readers get snapshots."""
+
+    def __init__(self, plan: Any, runs: Iterable[RunRecord] = (), clock: Callable[[], float] = time.monotonic) -> None:
+        self.plan = plan
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._records: dict[str, RunRecord] = {r.id: r for r in runs}  # a resumed batch's finished trials
+        self._series: dict[str, dict[str, list]] = {}
+        self._priors: tuple[RunRecord, ...] = ()
+        self._model: ModelUpdated | None = None
+        self._started: float | None = None
+        self._finished: BatchFinished | None = None
+        self._version = 0
+        self._snapshot: BatchSnapshot | None = None
+
+    def apply(self, event: Any) -> None:
+        with self._lock:
+            if isinstance(event, BatchStarted):
+                self._started = self._clock()
+                self._priors = tuple(event.priors)
+            elif isinstance(event, TrialStarted):
+                self._records[event.record.id] = event.record
+            elif isinstance(event, TrialFinished):
+                self._records[event.record.id] = event.record
+                if event.series:
+                    self._series[event.record.id] = event.series
+            elif isinstance(event, ModelUpdated):
+                self._model = event
+            elif isinstance(event, BatchFinished):
+                self._finished = event
+            else:
+                return  # output lines change no result
+            self._version += 1
+            self._snapshot = None
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def elapsed(self) -> float:
+        if self._finished is not None:
+            return self._finished.elapsed
+        return 0.0 if self._started is None else self._clock() - self._started
+
+    def snapshot(self) -> BatchSnapshot:
+        """A frozen view of the batch now; cheap when nothing changed but the clock."""
+        with self._lock:
+            if self._snapshot is None:
+                runs = tuple(sorted(self._records.values(), key=lambda r: r.trial or 0))
+                self._snapshot = BatchSnapshot(self.plan, runs, self._priors, self._model, self._finished,
+                                               0.0, self._version, dict(self._series))
+            return replace(self._snapshot, elapsed=self.elapsed())

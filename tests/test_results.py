@@ -1,0 +1,82 @@
+"""The read model: Objective, BatchState snapshots, the progress line, and one cell format."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpwidgets.core import cells
+from hpwidgets.core.events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialStarted
+from hpwidgets.core.objective import Objective
+from hpwidgets.core.plan import RunOptions, build_plan
+from hpwidgets.core.progress import progress_text
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results import BatchState
+
+
+def rec(i, loss, status=Status.COMPLETED, objective="loss", direction="min", **flags):
+    return RunRecord(id=f"{i:08d}ffff", batch="b", operation="train.py", flags=flags, status=status,
+                     scalars={} if loss is None else {objective: loss}, trial=i, objective=objective,
+                     direction=direction)
+
+
+def test_objective_ranks_by_direction_and_skips_what_cannot_rank():
+    runs = [rec(0, 0.5), rec(1, None, Status.FAILED), rec(2, -1.0), rec(3, float("nan")),
+            rec(4, 0.2, Status.TERMINATED), rec(5, -1.0)]
+    low, high = Objective("loss", "min"), Objective("loss", "max")
+    assert low.best(runs).trial == 2  # the earliest wins a tie
+    assert high.best(runs).trial == 0
+    assert [r.trial for r in low.rank(runs)] == [2, 5, 0, 1, 3, 4]
+    assert [r.trial for r in high.rank(runs)] == [0, 2, 5, 1, 3, 4]
+    assert (low.minimized(2.0), high.minimized(2.0)) == (2.0, -2.0)
+    assert high.best_so_far([1.0, 3.0, 2.0, 4.0]) == [1.0, 3.0, 3.0, 4.0]
+    assert low.best_so_far([1.0, 3.0, 0.5]) == [1.0, 1.0, 0.5]
+    assert (low.order, high.order, high.verb) == ("lowest first", "highest first", "maximize")
+    with pytest.raises(ValueError, match="direction"):
+        Objective("loss", "down")
+
+
+def test_snapshots_are_frozen_and_fold_every_event():
+    plan = build_plan("train.py", {"x": (0.1, float)}, {"x": "[1,2,3,4]"}, RunOptions(maximize="acc"))
+    state = BatchState(plan, clock=lambda: 5.0)
+    prior = rec(9, 0.7, objective="acc", direction="max", x=9.0)
+    state.apply(BatchStarted("b", plan, (prior,)))
+    state.apply(TrialStarted(rec(0, None, Status.RUNNING, "acc", "max", x=1.0)))
+    before = state.snapshot()
+    state.apply(TrialFinished(rec(0, 0.5, objective="acc", direction="max", x=1.0), {"acc": [[1, 0.5]]}))
+    state.apply(TrialFinished(rec(1, 0.8, objective="acc", direction="max", x=2.0)))
+    state.apply(ModelUpdated("x", (1.0,), (0.5,), (0.1,)))
+    after = state.snapshot()
+    assert [r.status for r in before.runs] == [Status.RUNNING]  # an old snapshot does not change
+    assert before.best is None and before.version == 2
+    assert after.best.trial == 1 and after.done == 2 and after.version == 5
+    assert after.priors == (prior,)
+    assert after.model.mean == (0.5,)
+    assert after.series == {"00000000ffff": {"acc": [[1, 0.5]]}}
+    assert after.finished_counts() == {"completed": 2, "failed": 0, "terminated": 0}
+    assert [r.trial for r in after.completed()] == [0, 1]
+
+
+def test_progress_text_counts_best_and_eta():
+    now = [100.0]
+    plan = build_plan("train.py", {"x": (0.1, float)}, {"x": "[1,2,3,4]"}, RunOptions())
+    state = BatchState(plan, clock=lambda: now[0])
+    state.apply(BatchStarted("b", plan))
+    state.apply(TrialFinished(rec(0, 0.5, x=1.0)))
+    state.apply(TrialFinished(rec(1, None, Status.FAILED, x=2.0)))
+    state.apply(TrialStarted(rec(2, None, Status.RUNNING, x=3.0)))
+    now[0] = 110.0
+    assert progress_text(state.snapshot()) == ("2 of 4 done · 1 running · 1 failed · best loss 0.5 (x=1) · "
+                                               "10.0s elapsed · ETA 10.0s")
+    state.apply(TrialFinished(rec(2, 0.25, x=3.0)))
+    state.apply(BatchFinished("b", "stopped", {}, None, 72.0))
+    snap = state.snapshot()
+    assert progress_text(snap) == ("Stopped: 3 of 4 done · 0 running · 1 failed · best loss 0.25 (x=3) · "
+                                   "0:01:12 elapsed")
+    assert [r.trial for r in snap.top(2)] == [2, 0]
+    assert [r.trial for r in snap.top(5)] == [2, 0, 1]
+
+
+def test_one_cell_format():
+    assert [cells.text(v) for v in (None, True, 0.1 + 0.2, -0.5, 1e-7, 123456789.0, 3, "adam")] == [
+        "", "yes", "0.3", "-0.5", "1e-07", "1.23457e+08", "3", "adam"]
+    assert [cells.format_duration(s) for s in (0.21, 12.34, 65, 3725)] == ["0.2s", "12.3s", "0:01:05", "1:02:05"]
