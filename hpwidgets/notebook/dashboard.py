@@ -56,6 +56,7 @@ class Dashboard:
         self._plotted: Any = None
         self._snap: BatchSnapshot = batch.snapshot()
         self._drawn = threading.Event()
+        self._when_drawn: list[Callable[[], None]] = []
         self._throttle = Throttle(self._refresh, interval)
         self._refresh()  # the first frame, before any other thread can draw
         batch.events.subscribe(self._on_event)
@@ -69,6 +70,11 @@ class Dashboard:
         self._stop_asked = True
         self.batch.stop()
         self._throttle.poke()
+
+    def when_drawn(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the drawing thread once the last frame is drawn (a panel's Run
+        button comes back then): widgets keep one owner thread."""
+        self._when_drawn.append(callback)
 
     def wait_drawn(self, timeout: float | None = None) -> bool:
         """True once the last frame after the batch's end is drawn."""
@@ -91,6 +97,8 @@ class Dashboard:
         if snap.finished is not None and not self._drawn.is_set():
             if self.handle is not None:
                 self.handle.update(self)
+            for callback in self._when_drawn:
+                callback()
             self._drawn.set()
             self._throttle.close()
 

@@ -13,7 +13,6 @@ from ipywidgets import HTML, Button, Dropdown, HBox, Layout, Text, VBox
 
 from ..core.batch import Batch, prepare
 from ..core.errors import HpwError, OptionError
-from ..core.events import BatchFinished
 from ..core.flags import format_value
 from ..core.plan import RunOptions
 from ..core.script import inspect_script
@@ -41,14 +40,12 @@ class Panel:
         self.max_trials = Text(value="", placeholder="default", description="max trials", style=_WIDE)
         self.seed = Text(value="", placeholder="random", description="seed", style=_WIDE)
         self.run_button = Button(description="Run", icon="play", button_style="primary").add_class("hpw-run")
-        self.stop_button = Button(description="Stop", icon="stop", disabled=True).add_class("hpw-stop")
         self.run_button.on_click(self._on_run)
-        self.stop_button.on_click(self._on_stop)
         self.error = HTML().add_class("hpw-error")
         self.output = VBox()
         title = HTML(f"<b>{html.escape(self.info.name)}</b>")
         self.widget = VBox([title, *self.fields.values(), self.optimizer, self.max_trials, self.seed,
-                            HBox([self.run_button, self.stop_button]), self.error, self.output],
+                            HBox([self.run_button]), self.error, self.output],
                            layout=Layout(width="100%")).add_class("hpw-panel")
 
     def flags(self) -> dict[str, str]:
@@ -76,19 +73,18 @@ class Panel:
             self.error.value = f'<span style="color:#b00020">{html.escape(str(exc))}</span>'
             return
         self.batch, self.dashboard = batch, dashboard
-        batch.events.subscribe(self._on_event)
+        dashboard.when_drawn(self._on_drawn)  # called on the dashboard's drawing thread
         self.output.children = (dashboard.widget,)
-        self.run_button.disabled, self.stop_button.disabled = True, False
+        self.run_button.disabled = True
         batch.start(background=True)
 
-    def _on_stop(self, _button: Any = None) -> None:
-        if self.batch is not None:
-            self.stop_button.disabled = True
-            self.batch.stop()
+    @property
+    def stop_button(self) -> Button | None:
+        """The running batch's Stop: the dashboard's own, so there is one Stop, not two."""
+        return None if self.dashboard is None else self.dashboard.stop_button
 
-    def _on_event(self, event: Any) -> None:
-        if isinstance(event, BatchFinished):
-            self.run_button.disabled, self.stop_button.disabled = False, True
+    def _on_drawn(self) -> None:
+        self.run_button.disabled = False
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The form where widgets run; a line naming the script and its flags elsewhere."""

@@ -28,6 +28,13 @@ def test_form_has_a_box_per_flag_prefilled_with_its_default(workdir):
     assert panel.flags() == {}
 
 
+def _stop_buttons(widget):
+    found = [widget] if "hpw-stop" in getattr(widget, "_dom_classes", ()) else []
+    for child in getattr(widget, "children", ()):
+        found += _stop_buttons(child)
+    return found
+
+
 def test_run_starts_the_batch_in_the_background_with_its_dashboard(workdir, home):
     panel = hp.panel("train.py", store=Store(str(home)))
     panel.fields["x"].value = "[-2,0,2]"
@@ -38,6 +45,7 @@ def test_run_starts_the_batch_in_the_background_with_its_dashboard(workdir, home
     assert panel.run_button.disabled and not panel.stop_button.disabled
     (dashboard_widget,) = panel.output.children
     assert isinstance(panel.dashboard, Dashboard) and dashboard_widget is panel.dashboard.widget
+    assert _stop_buttons(panel.widget) == [panel.dashboard.stop_button]  # one Stop, not two
     panel.batch.wait(30)
     assert panel.batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0}
     assert [r.flags for r in panel.batch.runs] == [{"noise": 0.1, "x": x} for x in (-2.0, 0.0, 2.0)]
