@@ -50,8 +50,10 @@ def run(
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if show:
         from .notebook.dashboard import show_dashboard
+        from .notebook.running import track
 
         dashboard = show_dashboard(batch, truth=truth, top=top)
+        track(batch)
         batch.start(background=background)
         if not background:
             dashboard.wait_drawn(10)  # the cell ends with the last frame in it

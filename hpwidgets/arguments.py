@@ -59,7 +59,7 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     return p
 
 
-def compare_parser(prog: str = "hpw compare") -> Parser:
+def compare_parser(prog: str = "hpw compare", notebook: bool = False) -> Parser:
     p = Parser(prog=prog, description="Compare runs: Guild's columns, best first with --min/--max.")
     p.add_argument("-n", "--top", "--limit", type=int, metavar="N", help="show the first N runs")
     sort = p.add_mutually_exclusive_group()
@@ -69,6 +69,8 @@ def compare_parser(prog: str = "hpw compare") -> Parser:
     p.add_argument("--csv", metavar="PATH", help="write the rows as CSV to PATH (- for standard output)")
     p.add_argument("--batch", metavar="BATCH", help="only the runs of this batch")
     p.add_argument("--operation", metavar="SCRIPT", help="only the runs of this script")
+    if notebook:
+        p.add_argument("--wait", action="store_true", help="first wait for the batches this kernel is running")
     return p
 
 

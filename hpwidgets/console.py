@@ -56,6 +56,9 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
             tail = f"; best {best.objective} {number(best.value)} ({best.label})" if best else ""
             print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, "
                   f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
+            missing = batch.snapshot().missing_objective()
+            if missing:
+                print(missing, file=stream, flush=True)
 
     def safe_echo(event: Any) -> None:
         try:

@@ -14,19 +14,29 @@ export function escapeHtml(value) {
 }
 
 /**
- * The table as HTML; every value escaped (flag values are user text).
+ * The table as HTML; every value escaped (flag values are user text). A row's details (why a
+ * run failed and the end of its output) open from its status cell with one click.
  * @param {string[]} columns
  * @param {string[][]} rows
  * @param {string} [caption]
+ * @param {string[]} [details]
  * @returns {string}
  */
-export function tableHtml(columns, rows, caption = "") {
+export function tableHtml(columns, rows, caption = "", details = []) {
+  const status = columns.indexOf("status");
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const cell = (value, j, note) =>
+    j === status && note
+      ? `<td><details><summary>${escapeHtml(value)}</summary><pre>${escapeHtml(note)}</pre></details></td>`
+      : `<td>${escapeHtml(value)}</td>`;
   const body = rows
-    .map((row) => "<tr>" + row.map((v) => `<td>${escapeHtml(v)}</td>`).join("") + "</tr>")
+    .map((row, i) => "<tr>" + row.map((v, j) => cell(v, j, details[i] ?? "")).join("") + "</tr>")
     .join("");
   const title = caption ? `<div class="hpw-caption">${escapeHtml(caption)}</div>` : "";
-  return `${title}<table class="hpw-rows"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return (
+    `${title}<div class="hpw-scroll"><table class="hpw-rows"><thead><tr>${head}</tr></thead>` +
+    `<tbody>${body}</tbody></table></div>`
+  );
 }
 
 /**
@@ -79,7 +89,12 @@ function render({ model, el }) {
   button.textContent = "Download CSV";
   const body = doc.createElement("div");
   const draw = () => {
-    body.innerHTML = tableHtml(model.get("columns") ?? [], model.get("rows") ?? [], model.get("caption"));
+    body.innerHTML = tableHtml(
+      model.get("columns") ?? [],
+      model.get("rows") ?? [],
+      model.get("caption"),
+      model.get("details") ?? [],
+    );
   };
   const ask = () => model.send({ type: "csv" });
   /** @param {any} msg */
@@ -87,12 +102,13 @@ function render({ model, el }) {
     if (msg && msg.type === "csv") downloadCsv(doc, URL, msg.name, msg.text);
   };
   button.addEventListener("click", ask);
-  for (const name of ["change:columns", "change:rows", "change:caption"]) model.on(name, draw);
+  const changes = ["change:columns", "change:rows", "change:caption", "change:details"];
+  for (const name of changes) model.on(name, draw);
   model.on("msg:custom", onMessage);
   draw();
   el.append(button, body);
   return () => {
-    for (const name of ["change:columns", "change:rows", "change:caption"]) model.off(name, draw);
+    for (const name of changes) model.off(name, draw);
     model.off("msg:custom", onMessage);
     button.removeEventListener("click", ask);
   };

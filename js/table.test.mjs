@@ -19,8 +19,8 @@ test("tableHtml escapes headers, cells and caption", () => {
   assert.equal(
     html,
     '<div class="hpw-caption">top &lt;1&gt;</div>' +
-      '<table class="hpw-rows"><thead><tr><th>run</th><th>&lt;b&gt;</th></tr></thead>' +
-      "<tbody><tr><td>abc</td><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table>",
+      '<div class="hpw-scroll"><table class="hpw-rows"><thead><tr><th>run</th><th>&lt;b&gt;</th></tr></thead>' +
+      "<tbody><tr><td>abc</td><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table></div>",
   );
   assert.ok(!html.includes("<img"));
 });
@@ -28,7 +28,18 @@ test("tableHtml escapes headers, cells and caption", () => {
 test("tableHtml without rows or caption", () => {
   assert.equal(
     tableHtml(["run"], []),
-    '<table class="hpw-rows"><thead><tr><th>run</th></tr></thead><tbody></tbody></table>',
+    '<div class="hpw-scroll"><table class="hpw-rows"><thead><tr><th>run</th></tr></thead><tbody></tbody></table></div>',
+  );
+});
+
+test("tableHtml opens a failed run's details from its status cell, escaped", () => {
+  const html = tableHtml(["run", "status"], [["a", "completed"], ["b", "failed"]], "", ["", "exit code 1\n<b>boom</b>"]);
+  assert.equal(
+    html,
+    '<div class="hpw-scroll"><table class="hpw-rows"><thead><tr><th>run</th><th>status</th></tr></thead><tbody>' +
+      "<tr><td>a</td><td>completed</td></tr>" +
+      "<tr><td>b</td><td><details><summary>failed</summary><pre>exit code 1\n&lt;b&gt;boom&lt;/b&gt;</pre></details></td></tr>" +
+      "</tbody></table></div>",
   );
 });
 

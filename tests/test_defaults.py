@@ -111,3 +111,10 @@ def test_option_errors_speak_each_interfaces_words(home, write_script):
     cli = hpw("run", path, "x=[1:2]", "--minimize", "loss", "--maximize", "acc", "-y", env=dict(os.environ))
     assert cli.stderr.strip() == ("hpw run: error: Invalid value for --maximize: 'acc' "
                                   "(accepted: either --minimize or --maximize, not both)")
+
+
+def test_the_cli_says_when_no_trial_printed_the_objective(home, write_script):
+    path = write_script("x = 1\nprint('loss:', x)\nprint('val_loss:', 2 * x)\n")
+    done = hpw("run", path, "x=[1,2]", "--maximize", "acc", "-y", env=dict(os.environ))
+    assert done.stdout.splitlines()[-1] == (
+        "No trial printed acc, the column this batch would maximize; the trials printed: loss, val_loss")

@@ -60,18 +60,21 @@ def test_progress_text_counts_best_and_eta():
     now = [100.0]
     plan = build_plan("train.py", {"x": (0.1, float)}, {"x": "[1,2,3,4]"}, RunOptions())
     state = BatchState(plan, clock=lambda: now[0])
-    state.apply(BatchStarted("b", plan))
-    state.apply(TrialFinished(rec(0, 0.5, x=1.0)))
-    state.apply(TrialFinished(rec(1, None, Status.FAILED, x=2.0)))
+    state.apply(BatchStarted("b", plan, workers=2))
+    state.apply(TrialFinished(rec(0, 0.5, x=1.0).evolve(started=0.0, stopped=4.0)))
+    failed = rec(1, None, Status.FAILED, x=2.0).evolve(started=4.0, stopped=6.0, reason="exit code 1: ValueError: no")
+    state.apply(TrialFinished(failed))
     state.apply(TrialStarted(rec(2, None, Status.RUNNING, x=3.0)))
     now[0] = 110.0
-    assert progress_text(state.snapshot()) == ("2 of 4 done · 1 running · 1 failed · best loss 0.5 (x=1) · "
-                                               "10.0s elapsed · ETA 10.0s")
+    assert progress_text(state.snapshot()) == ("2 of 4 done · 1 running · 1 failed (last: exit code 1: ValueError: no) · "
+                                               "best loss 0.5 (x=1) · 10.0s elapsed · ETA 3.0s")  # 2 left, 3 s each, 2 at once
     state.apply(TrialFinished(rec(2, 0.25, x=3.0)))
     state.apply(BatchFinished("b", "stopped", {}, None, 72.0))
     snap = state.snapshot()
-    assert progress_text(snap) == ("Stopped: 3 of 4 done · 0 running · 1 failed · best loss 0.25 (x=3) · "
-                                   "0:01:12 elapsed")
+    assert progress_text(snap) == ("Stopped: 3 of 4 done · 0 running · 1 failed (last: exit code 1: ValueError: no) · "
+                                   "best loss 0.25 (x=3) · 0:01:12 elapsed")
+    assert snap.details(failed) == "exit code 1: ValueError: no"
+    assert snap.details(snap.runs[0]) == ""
     assert [r.trial for r in snap.top(2)] == [2, 0]
     assert [r.trial for r in snap.top(5)] == [2, 0, 1]
 

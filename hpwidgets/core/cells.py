@@ -26,20 +26,34 @@ def _named(name: str) -> str:
     return f"={name}" if name in _ATTRIBUTES else name
 
 
-def columns_for(records: Sequence[RunRecord], brief: bool = False) -> list[str]:
+def columns_for(records: Sequence[RunRecord], brief: bool = False, objective: str | None = None) -> list[str]:
     """The columns for these runs.
 
-    Full (compare, CSV): run, operation, started, time, status, label, the flags (sorted), step,
-    the scalars (sorted). Brief (the live table): run, status, the flags, the objective, the
-    other scalars.
+    Full (``hpw compare``, CSV): Guild's run, operation, started, time, status, label, the flags
+    (sorted), step, the scalars (sorted). Brief (the notebook's tables, which must fit the
+    page): run, status, the objective (``objective``, else the runs' own), the flags, the other
+    scalars, then step and time; operation only when the runs have several, label only where
+    it says more than the flags do.
     """
     flags = sorted({name for r in records for name in r.flags})
     scalars = sorted({name for r in records for name in r.scalars} - set(flags))
     if not brief:
         return [*BASE_COLUMNS, *map(_named, flags), "step", *map(_named, scalars)]
-    objective = [r.objective for r in records[:1] if r.objective in scalars]
-    rest = [s for s in scalars if s not in objective]
-    return [*BRIEF_COLUMNS, *map(_named, flags), *map(_named, objective), *map(_named, rest)]
+    goal = objective or (records[0].objective if records else None)
+    first = [goal] if goal in scalars else []
+    rest = [s for s in scalars if s not in first]
+    tail = ["step"] if any(r.step is not None for r in records) else []
+    tail.append("time")
+    if len({r.operation for r in records}) > 1:
+        tail.append("operation")
+    if any(r.label and r.label != flags_label(r.flags) for r in records):
+        tail.append("label")
+    return [*BRIEF_COLUMNS, *map(_named, first), *map(_named, flags), *map(_named, rest), *tail]
+
+
+def flags_label(flags: dict[str, Any]) -> str:
+    """The label a run gets when the user gives none: its flags, ``lr=0.01 x=-0.3``."""
+    return " ".join(f"{name}={text(flags[name])}" for name in sorted(flags))
 
 
 def cell(record: RunRecord, column: str) -> Any:

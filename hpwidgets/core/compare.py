@@ -81,7 +81,8 @@ def write_csv(path: str, text: str) -> None:
     if os.path.isdir(path):
         raise OptionError("csv", path, f"{accepted} (it is a directory)")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        # a file the user asked for: the umask decides who reads it (only the store is private)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
     except OSError as exc:
         if os.path.islink(path):
             raise OptionError("csv", path, f"{accepted} (it is a symbolic link; not followed)") from None

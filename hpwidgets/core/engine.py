@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ from typing import Any
 
 from . import owner, priors
 from .cancel import CancelToken
-from .cells import text
+from .cells import flags_label
 from .events import (
     BatchFinished,
     BatchStarted,
@@ -29,10 +30,7 @@ from .space import Categorical, Real
 from .trial import TrialOutcome, TrialRunner, TrialSpec
 
 MODEL_POINTS = 200  # resolution of the surrogate curve sent to the plot
-
-
-def make_label(flags: dict[str, Any]) -> str:
-    return " ".join(f"{name}={text(flags[name])}" for name in sorted(flags))
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
 class Engine:
@@ -91,7 +89,8 @@ class Engine:
             if value is not None:
                 self.optimizer.observe(self._params(earlier.flags), objective.minimized(value))
         mode = priors.mode_of(self.plan.opt_flags)
-        self.events.emit(BatchStarted(self.batch_id, self.plan, tuple(self.priors), len(self.resumed), mode))
+        self.events.emit(BatchStarted(self.batch_id, self.plan, tuple(self.priors), len(self.resumed), mode,
+                                      self.workers))
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hpw-trial")
         flight: dict[Future, tuple[RunRecord, dict]] = {}
         index = len(self.resumed)
@@ -146,7 +145,7 @@ class Engine:
             flags=flags,
             status=Status.RUNNING,
             started=time.time(),
-            label=self.label or make_label(flags),
+            label=self.label or flags_label(flags),
             objective=self.plan.objective.name,
             direction=self.plan.objective.direction,
             source_hash=self.source_hash,
@@ -206,6 +205,8 @@ class Engine:
         if outcome.exit_code != 0:
             code = outcome.exit_code
             why = outcome.reason or (f"killed by signal {-code}" if code and code < 0 else f"exit code {code}")
+            if not outcome.reason and _EXCEPTION.match(log.last_line):
+                why += f": {log.last_line}"  # the traceback's last line says what went wrong
             return Status.FAILED, why, scalars
         value = scalars.get(record.objective)
         if value is None:

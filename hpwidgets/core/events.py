@@ -24,6 +24,7 @@ class BatchStarted:
     priors: tuple[RunRecord, ...] = ()  # earlier runs given to the optimizer as observations
     resumed: int = 0  # finished trials of this batch from before a --resume
     prev_trials: str = "batch"  # how the priors were chosen (Guild's prev-trials)
+    workers: int = 1  # trials at once
 
 
 @dataclass(frozen=True)

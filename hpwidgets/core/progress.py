@@ -8,6 +8,8 @@ from .cells import format_duration, number, text
 from .records import RunRecord, Status
 from .results import BatchSnapshot
 
+REASON_CHARS = 80
+
 
 def point(snap: BatchSnapshot, record: RunRecord) -> str:
     """The searched flags of a run, ``x=-0.3`` (all flags when nothing is searched)."""
@@ -15,11 +17,20 @@ def point(snap: BatchSnapshot, record: RunRecord) -> str:
     return " ".join(f"{n}={text(record.flags.get(n))}" for n in names)
 
 
+def _failed(snap: BatchSnapshot, count: int) -> str:
+    """``2 failed (last: exit code 1: ValueError: ...)``: why, at a glance."""
+    last = max((r for r in snap.runs if r.status is Status.FAILED), key=lambda r: r.stopped or 0, default=None)
+    if last is None or not last.reason:
+        return f"{count} failed"
+    reason = last.reason if len(last.reason) <= REASON_CHARS else last.reason[: REASON_CHARS - 1] + "…"
+    return f"{count} failed (last: {reason})"
+
+
 def progress_text(snap: BatchSnapshot) -> str:
     """``3 of 10 done · 1 running · 0 failed · best loss -0.91 (x=-0.3) · 4.0s elapsed · ETA 9.0s``"""
     counts = snap.counts()
     parts: list[Any] = [f"{snap.done} of {snap.total} done", f"{counts[Status.RUNNING]} running",
-                        f"{counts[Status.FAILED]} failed"]
+                        _failed(snap, counts[Status.FAILED])]
     if counts[Status.TERMINATED]:
         parts.append(f"{counts[Status.TERMINATED]} terminated")
     best = snap.best

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialStarted
+from .events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialOutput, TrialStarted
 from .records import RunRecord, Status
+
+TAIL_LINES = 20  # the output a failed run keeps in view: enough for a traceback's end
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class BatchSnapshot:
     elapsed: float = 0.0
     version: int = 0  # bumps with every change a view would show
     series: dict[str, dict[str, list]] = field(default_factory=dict)  # run id -> scalar -> [(step, value)]
+    tails: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run id -> last lines, runs not completed
+    workers: int = 1  # trials at once
 
     @property
     def objective(self):
@@ -63,11 +68,34 @@ class BatchSnapshot:
         return [r for r in self.runs if self.objective.value(r) is not None]
 
     def eta(self) -> float | None:
-        """Seconds left at the pace so far (which already counts parallel trials)."""
-        done = self.done
-        if self.finished is not None or not done or done >= self.total:
+        """Seconds left: the trials not finished, ``workers`` at a time, at the mean duration of
+        the finished ones, less what the running ones have already spent."""
+        finished = [r.elapsed for r in self.runs if r.status.is_finished() and r.elapsed is not None]
+        if self.finished is not None or not finished or len(finished) >= self.total:
             return None
-        return self.elapsed / done * (self.total - done)
+        mean = sum(finished) / len(finished)
+        left = self.total - len(finished)
+        running = [r for r in self.runs if r.status is Status.RUNNING and r.started is not None]
+        spent = sum(min(mean, time.time() - r.started) for r in running)
+        return max(0.0, (left * mean - spent) / max(1, min(self.workers, left)))
+
+    def details(self, record: RunRecord) -> str:
+        """Why a run did not complete, and the end of what it printed ("" for other runs)."""
+        if record.status in (Status.COMPLETED, Status.PENDING, Status.RUNNING):
+            return ""
+        tail = "\n".join(self.tails.get(record.id, ()))
+        return f"{record.reason or record.status.value}\n{tail}".rstrip()
+
+    def missing_objective(self) -> str | None:
+        """One line when finished trials ran but none printed the objective, else None."""
+        name = self.objective.name
+        ran = [r for r in self.runs if r.status.is_finished() and r.exit_code == 0]
+        if not ran or any(name in r.scalars for r in self.runs):
+            return None
+        printed = sorted({s for r in self.runs for s in r.scalars})
+        said = ", ".join(printed) if printed else "no scalars at all"
+        return (f"No trial printed {name}, the column this batch would {self.objective.verb}; "
+                f"the trials printed: {said}")
 
     def finished_counts(self) -> dict[str, int]:
         counts = self.counts()
@@ -83,6 +111,8 @@ class BatchState:
         self._lock = threading.Lock()
         self._records: dict[str, RunRecord] = {r.id: r for r in runs}  # a resumed batch's finished trials
         self._series: dict[str, dict[str, list]] = {}
+        self._tails: dict[str, deque] = {}
+        self._workers = 1
         self._priors: tuple[RunRecord, ...] = ()
         self._model: ModelUpdated | None = None
         self._started: float | None = None
@@ -92,15 +122,24 @@ class BatchState:
 
     def apply(self, event: Any) -> None:
         with self._lock:
+            if isinstance(event, TrialOutput):
+                tail = self._tails.get(event.run_id)
+                if tail is None:
+                    tail = self._tails[event.run_id] = deque(maxlen=TAIL_LINES)
+                tail.append(event.line)
+                return  # output lines change no result: the tail shows once the run ends
             if isinstance(event, BatchStarted):
                 self._started = self._clock()
                 self._priors = tuple(event.priors)
+                self._workers = event.workers
             elif isinstance(event, TrialStarted):
                 self._records[event.record.id] = event.record
             elif isinstance(event, TrialFinished):
                 self._records[event.record.id] = event.record
                 if event.series:
                     self._series[event.record.id] = event.series
+                if event.record.status is Status.COMPLETED:
+                    self._tails.pop(event.record.id, None)
             elif isinstance(event, ModelUpdated):
                 self._model = event
             elif isinstance(event, BatchFinished):
@@ -124,6 +163,7 @@ class BatchState:
         with self._lock:
             if self._snapshot is None:
                 runs = tuple(sorted(self._records.values(), key=lambda r: r.trial or 0))
+                tails = {rid: tuple(lines) for rid, lines in self._tails.items()}
                 self._snapshot = BatchSnapshot(self.plan, runs, self._priors, self._model, self._finished,
-                                               0.0, self._version, dict(self._series))
+                                               0.0, self._version, dict(self._series), tails, self._workers)
             return replace(self._snapshot, elapsed=self.elapsed())

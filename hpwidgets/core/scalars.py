@@ -21,8 +21,11 @@ class ScalarLog:
     step: int | None = None
     last: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
+    last_line: str = ""  # the last line with text: a crash's exception, for its reason
 
     def feed(self, line: str) -> None:
+        if line.strip():
+            self.last_line = line.strip()[:300]
         match = _LINE.match(line)
         if not match:
             return

@@ -4,27 +4,40 @@ The engine folds every event into the batch's read model (core/results.py) befor
 hears it. The dashboard's event handler, on the batch thread, only pokes a Throttle; the
 Throttle's thread is the one thread that changes the widgets after the constructor: it reads a
 snapshot and redraws at most a few times a second. The Stop button (kernel thread) only asks the
-batch to stop and pokes, so "Stopping" can never overwrite "Stopped". When the batch ends, the
-last frame is drawn and the cell's display refreshed with a static PNG and HTML table beside
-the widget view, for nbconvert and reopened notebooks.
+batch to stop and pokes, so "Stopping" can never overwrite "Stopped".
+
+In a cell the dashboard takes two outputs (see record.py): the static record, rewritten every
+few seconds while the batch runs and once more at its end, and the live widget view, cleared
+when the batch ends. A saved, reopened or exported notebook shows the record.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ipywidgets import HTML, Button, HBox, Image, Layout, VBox
 
+from ..core import compare
+from ..core.cells import columns_for
 from ..core.errors import OptionError
 from ..core.progress import progress_text
 from ..core.results import BatchSnapshot
+from . import record
 from .plot import LivePlot
 from .table import RunsTable
 from .throttle import Throttle
+
+RECORD_INTERVAL = 2.0  # seconds between rewrites of the static record while the batch runs
+_shown: set[str] = set()  # ids of the batches a dashboard shows in a cell
+
+
+def is_shown(batch: Any) -> bool:
+    """True when a dashboard in a cell shows this batch (its repr would only repeat it)."""
+    return batch.id in _shown
 
 __all__ = ["Dashboard", "show_dashboard"]
 
@@ -47,10 +60,16 @@ class Dashboard:
         self.image = Image(format="png").add_class("hpw-plot")
         if "true curve" in self.plot.legend:  # the PNG alone tells a page (and its tests) nothing
             self.image.add_class("hpw-truth")
-        self.table = RunsTable(lambda: self.batch.snapshot().runs, csv_name=f"hpw-{batch.id[:8]}.csv")
+        self.csv_name = f"hpw-{batch.id[:8]}.csv"
+        self.table = RunsTable(lambda: self.batch.snapshot().runs, csv_name=self.csv_name)
         bar = HBox([self.progress, self.stop_button], layout=Layout(align_items="center"))
+        self.key = batch.id[:12]
         self.widget = VBox([self.header, bar, self.image, self.table]).add_class("hpw-dashboard")
-        self.handle: Any = None  # the cell's DisplayHandle, refreshed when the batch ends
+        self.widget.add_class(f"hpw-live-{self.key}")
+        self.record_view, self.live_view = CellOutput(self, "record"), CellOutput(self, "live")
+        self.record_handle: Any = None  # their DisplayHandles (show_dashboard sets them)
+        self.live_handle: Any = None
+        self._recorded = (-1, 0.0)  # the version and time of the last record written
         self._stop_asked = False
         self._shown_version = -1
         self._plotted: Any = None
@@ -88,15 +107,17 @@ class Dashboard:
         if snap.version != self._shown_version:
             self._shown_version = snap.version
             top = snap.top(self.top)
-            self.table.show(top, self._caption(snap, len(top)))
+            self.table.show(top, self._caption(snap, len(top)), columns_for(top, brief=True),
+                            [snap.details(r) for r in top])
         if self.plot.key(snap) != self._plotted:  # output lines and starts leave the plot as it is
             self._plotted = self.plot.key(snap)
             self.png = self.plot.render(snap)
             self.image.value = self.png
         self._show_button(snap)
+        self._write_record(snap)
         if snap.finished is not None and not self._drawn.is_set():
-            if self.handle is not None:
-                self.handle.update(self)
+            if self.live_handle is not None:
+                self.live_handle.update(self.live_view)  # cleared: the record takes its place
             for callback in self._when_drawn:
                 callback()
             self._drawn.set()
@@ -112,26 +133,58 @@ class Dashboard:
 
     @staticmethod
     def _caption(snap: BatchSnapshot, shown: int) -> str:
+        missing = snap.missing_objective()
+        if missing:
+            return f"{missing}. Runs in trial order."
         objective = snap.objective
         return f"Top {shown} of {len(snap.runs)} runs by {objective.name} ({objective.order})"
 
-    # -- static fallback -------------------------------------------------------------------
+    # -- the static record -------------------------------------------------------------------
 
-    def to_html(self) -> str:
-        picture = base64.b64encode(self.png).decode("ascii")
-        return ('<div class="hpw-dashboard">'
-                f'<pre class="hpw-plan">{html.escape(self.batch.describe())}</pre>'
-                f'<div class="hpw-progress">{html.escape(progress_text(self._snap))}</div>'
-                f'<img class="hpw-plot" alt="hpwidgets plot" src="data:image/png;base64,{picture}">'
-                f'<div class="hpw-table">{self.table.to_html()}</div></div>')
+    def _write_record(self, snap: BatchSnapshot) -> None:
+        """Rewrite the record when the results changed, at most every RECORD_INTERVAL seconds
+        (always at the end), so that a save or an export keeps the latest state."""
+        version, when = self._recorded
+        now = time.monotonic()
+        due = snap.finished is not None or now - when >= RECORD_INTERVAL
+        if self.record_handle is None or snap.version == version or not due:
+            return
+        self._recorded = (snap.version, now)
+        self.record_handle.update(self.record_view)
+
+    def record_bundle(self, snap: BatchSnapshot | None = None) -> dict[str, Any]:
+        snap = snap or self._snap
+        rows = snap.top(self.top)
+        table = record.table_html(self.table.columns, self.table.rows, self.table.caption, self.table.details)
+        csv = compare.to_csv(list(snap.runs))
+        note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
+        text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
+                                  self.csv_name, note)
+        plain = f"{self.batch.plan.header()}\n{progress_text(snap)}\n" + compare.table(rows)
+        return record.bundle(text, self.png, plain)
+
+    def live_bundle(self) -> dict[str, Any]:
+        """The widget view alone (its fallbacks are the record's job); nothing once the batch ended."""
+        if self._drawn.is_set() or self._snap.finished is not None:
+            return {"text/plain": ""}
+        view = self.widget._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]
+        return {"application/vnd.jupyter.widget-view+json": view, "text/plain": ""}
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The widget view where widgets run; a PNG and an HTML table everywhere else."""
-        data = dict(self.widget._repr_mimebundle_() or {})
-        data["text/plain"] = f"{self.batch.plan.header()}\n{progress_text(self._snap)}"
-        data["image/png"] = base64.b64encode(self.png).decode("ascii")
-        data["text/html"] = self.to_html()
-        return data
+        """The widget view where widgets run; the record everywhere else."""
+        return {**self.record_bundle(), **self.live_bundle(), "text/plain": self.record_bundle()["text/plain"]}
+
+
+class CellOutput:
+    """One of a dashboard's two outputs in its cell: its static record, or its live view."""
+
+    def __init__(self, dashboard: Dashboard, part: str) -> None:
+        self.dashboard, self.part = dashboard, part
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        if self.part == "record":
+            return self.dashboard.record_bundle(self.dashboard._snap)
+        return self.dashboard.live_bundle()
 
 
 def show_dashboard(batch: Any, truth: Callable[..., Any] | None = None, top: int = 5) -> Dashboard:
@@ -139,5 +192,7 @@ def show_dashboard(batch: Any, truth: Callable[..., Any] | None = None, top: int
     from IPython.display import display
 
     dashboard = Dashboard(batch, truth=truth, top=top)
-    dashboard.handle = display(dashboard, display_id=True)
+    dashboard.record_handle = display(dashboard.record_view, display_id=True)
+    dashboard.live_handle = display(dashboard.live_view, display_id=True)
+    _shown.add(batch.id)
     return dashboard

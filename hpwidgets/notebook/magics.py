@@ -60,6 +60,7 @@ class HpMagics(Magics):
         from ..console import prepare_batch, preview_lines
         from ..core.store import Store
         from .dashboard import show_dashboard
+        from .running import track
 
         ns = run_parser("%hprun", notebook=True).parse_args(split(line))
         if ns.top < 1:
@@ -76,6 +77,7 @@ class HpMagics(Magics):
             if exc.option != "truth":
                 raise
             raise OptionError("truth", ns.truth, exc.accepted) from None  # the name as given
+        track(batch)
         batch.start(background=True)
         if ns.wait:
             try:
@@ -103,23 +105,30 @@ class HpMagics(Magics):
     @line_magic
     @_one_line_errors
     def hpcompare(self, line: str) -> Any:
-        """%hpcompare [--top N] [--min COL | --max COL] [--table] [--csv PATH]: compare runs.
-        Shows the table widget (--table: the plain table) and returns a DataFrame."""
-        from IPython.display import display
-
+        """%hpcompare [--top N] [--min COL | --max COL] [--table] [--csv PATH] [--wait]: compare
+        runs. Each form shows one thing: the table (returned: `c = %hpcompare` keeps it quiet,
+        `c.df` is the DataFrame), the plain table (--table), or a line saying what --csv wrote."""
         from ..console import compare_command
         from ..core import compare
-        from .table import RunsTable
+        from .comparison import Comparison
+        from .running import running_note, wait_all
 
-        ns = compare_parser("%hpcompare").parse_args(split(line))
+        ns = compare_parser("%hpcompare", notebook=True).parse_args(split(line))
+        if ns.wait:
+            wait_all()
+        else:
+            note = running_note()
+            if note:
+                print(note, file=sys.stderr)
         rows, columns = compare_command(ns, note=sys.stdout)
         if ns.table:
             print(compare.table(rows, columns))
-        elif not ns.csv:
-            table = RunsTable(lambda: rows, csv_name="hpw-compare.csv")
-            table.show(rows, f"{len(rows)} runs", columns)
-            display(table)
-        return compare.records_frame(rows, columns)
+            return None
+        if ns.csv:
+            return None
+        sort = ns.min or ns.max
+        order = f", by {sort} ({'lowest' if ns.min else 'highest'} first)" if sort else ""
+        return Comparison(rows, f"{len(rows)} runs{order}", sort)
 
     @no_var_expand
     @line_magic
@@ -145,5 +154,19 @@ class HpMagics(Magics):
         return None
 
 
+def _display_batch(batch: Any) -> None:
+    """A Batch as a cell's value: nothing under its own dashboard (which already shows it),
+    else one line."""
+    from IPython.display import display
+
+    from .dashboard import is_shown
+
+    if not is_shown(batch):
+        display({"text/plain": repr(batch)}, raw=True)
+
+
 def load_ipython_extension(ipython: Any) -> None:
+    from ..core.batch import Batch
+
     ipython.register_magics(HpMagics)
+    ipython.display_formatter.ipython_display_formatter.for_type(Batch, _display_batch)

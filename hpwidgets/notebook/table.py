@@ -1,14 +1,13 @@
 """The runs table: an anywidget (front end js/table.js) with a Download CSV button.
 
-State travels in traits (``columns``, ``rows`` as display text, ``caption``); the CSV is an
-action: the button sends ``{"type": "csv"}`` and the kernel answers ``{"type": "csv", "name",
+State travels in traits (``columns``, ``rows`` as display text, ``caption``, and per row the
+``details`` of a run that did not complete, opened from its status cell); the CSV is an action: the button sends ``{"type": "csv"}`` and the kernel answers ``{"type": "csv", "name",
 "text"}`` built by ``compare.to_csv`` (its columns and formula-injection rule), which the browser
 saves through a Blob. Values travel raw; the front end escapes them, as ``to_html`` does here.
 """
 
 from __future__ import annotations
 
-import html
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,23 +18,21 @@ import traitlets
 from ..core import cells, compare
 from ..core.records import RunRecord
 from ._static import esm_path
+from .record import table_html as to_html
 
 _CSS = """
+.hpw-table { max-width: 100%; }
+.hpw-table .hpw-scroll { max-width: 100%; overflow-x: auto; }
 .hpw-table .hpw-rows { border-collapse: collapse; font: 12px/1.4 var(--jp-code-font-family, monospace); }
-.hpw-table .hpw-rows th, .hpw-table .hpw-rows td { padding: 2px 10px; text-align: right; }
+.hpw-table .hpw-rows th, .hpw-table .hpw-rows td { padding: 2px 10px; text-align: right; white-space: nowrap; }
 .hpw-table .hpw-rows th { border-bottom: 1px solid #999; }
+.hpw-table .hpw-rows details { text-align: left; }
+.hpw-table .hpw-rows details pre { white-space: pre-wrap; max-width: 640px; font-size: 11px; margin: 2px 0; }
 .hpw-table .hpw-caption { font-size: 12px; margin: 4px 0; }
 .hpw-table .hpw-csv { margin: 4px 0; }
 """
 
-
-def to_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
-    """The same table as the front end draws, for saved notebooks and nbconvert; all escaped."""
-    esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
-    title = f'<div class="hpw-caption">{esc(caption)}</div>' if caption else ""
-    return f'{title}<table class="hpw-rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+__all__ = ["RunsTable", "to_html"]
 
 
 class RunsTable(anywidget.AnyWidget):
@@ -44,6 +41,7 @@ class RunsTable(anywidget.AnyWidget):
     columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     rows = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
     caption = traitlets.Unicode("").tag(sync=True)
+    details = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     def __init__(self, source: Callable[[], Sequence[RunRecord]], csv_name: str = "runs.csv",
                  **kwargs: Any) -> None:
@@ -54,12 +52,13 @@ class RunsTable(anywidget.AnyWidget):
         self.add_class("hpw-table")
         self.on_msg(self._on_msg)
 
-    def show(self, records: Sequence[RunRecord], caption: str = "", columns: Sequence[str] | None = None) -> None:
+    def show(self, records: Sequence[RunRecord], caption: str = "", columns: Sequence[str] | None = None,
+             details: Sequence[str] = ()) -> None:
         """Show these runs; a list trait notifies only when reassigned, so build new lists."""
         columns = list(columns or cells.columns_for(records, brief=True))
         rows = [cells.row_text(r, columns) for r in records]
         with self._send_lock, self.hold_sync():
-            self.columns, self.rows, self.caption = columns, rows, caption
+            self.columns, self.rows, self.caption, self.details = columns, rows, caption, list(details)
 
     def csv_message(self) -> dict[str, str]:
         return {"type": "csv", "name": self._csv_name, "text": compare.to_csv(list(self._source()))}
@@ -71,7 +70,7 @@ class RunsTable(anywidget.AnyWidget):
                 self.send(message)
 
     def to_html(self) -> str:
-        return to_html(self.columns, self.rows, self.caption)
+        return to_html(self.columns, self.rows, self.caption, self.details)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         data, metadata = super()._repr_mimebundle_(**kwargs)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from hpwidgets.core import compare
 from hpwidgets.core.batch import prepare
 from hpwidgets.core.errors import OptionError
 from hpwidgets.core.plan import RunOptions
@@ -27,7 +28,7 @@ def grid_batch(home, xs="[3,1,2,0]", **flags):
 
 def test_root_classes(home):
     dash = Dashboard(grid_batch(home))
-    assert dash.widget._dom_classes == ("hpw-dashboard",)
+    assert dash.widget._dom_classes == ("hpw-dashboard", f"hpw-live-{dash.batch.id[:12]}")
     assert dash.progress._dom_classes == ("hpw-progress",)
     assert dash.stop_button._dom_classes == ("hpw-stop",)
     assert dash.image._dom_classes == ("hpw-plot",)
@@ -42,12 +43,13 @@ def test_table_rows_after_a_batch_are_the_top_n_by_the_objective(home):
     batch.start()
     assert dash.wait_drawn(5)  # the refresh thread draws the last frame
     ids = {r.flags["x"]: r.short_id for r in batch.runs}
-    assert dash.table.columns == ["run", "status", "name", "x", "loss", "acc"]
-    assert dash.table.rows == [
-        [ids[1], "completed", "a", "1", "0", "1"],
-        [ids[2], "completed", "a", "2", "1", "0.9"],
-        [ids[0], "completed", "a", "0", "1", "0.9"],
+    assert dash.table.columns == ["run", "status", "loss", "name", "x", "acc", "time"]
+    assert [row[:6] for row in dash.table.rows] == [
+        [ids[1], "completed", "0", "a", "1", "1"],
+        [ids[2], "completed", "1", "a", "2", "0.9"],
+        [ids[0], "completed", "1", "a", "0", "0.9"],
     ]
+    assert all(row[6].endswith("s") for row in dash.table.rows)  # 0.0s: a person's time, not 0:00:00
     assert dash.table.caption == "Top 3 of 4 runs by loss (lowest first)"
 
 
@@ -56,9 +58,9 @@ def test_flag_values_travel_raw_and_every_html_is_escaped(home):
     dash = Dashboard(batch)
     batch.start()
     assert dash.wait_drawn(5)  # the refresh thread draws the last frame
-    assert dash.table.rows[0][2] == PAYLOAD  # the front end escapes (js/table.test.mjs)
+    assert dash.table.rows[0][3] == PAYLOAD  # the front end escapes (js/table.test.mjs)
     escaped = "&lt;img src=x onerror=alert(1)&gt;"
-    for html in (dash.table.to_html(), dash.to_html(), dash.header.value):
+    for html in (dash.table.to_html(), dash.record_bundle()["text/html"], dash.header.value):
         assert escaped in html
         assert PAYLOAD not in html
 
@@ -168,27 +170,46 @@ def test_truth_needs_one_numeric_searched_flag(home):
                                "numeric flag (this one searches: name, x))")
 
 
-def test_static_fallback_after_the_batch(home):
+def test_the_record_replaces_the_live_view_when_the_batch_ends(home):
     batch = grid_batch(home, xs="[1,2]")
     dash = Dashboard(batch)
-    updates = []
+    updates = {"record": [], "live": []}
 
     class Handle:
-        def update(self, obj):
-            updates.append(obj._repr_mimebundle_())
+        def __init__(self, part):
+            self.part = part
 
-    dash.handle = Handle()
+        def update(self, obj):
+            updates[self.part].append(obj._repr_mimebundle_())
+
+    dash.record_handle, dash.live_handle = Handle("record"), Handle("live")
     batch.start()
     assert dash.wait_drawn(5)  # the refresh thread draws the last frame
-    assert len(updates) == 1
-    bundle = updates[0]
-    assert sorted(bundle) == ["application/vnd.jupyter.widget-view+json", "image/png", "text/html", "text/plain"]
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == dash.widget.model_id
+    assert updates["live"] == [{"text/plain": ""}]  # no widget view left to fail in a reopened notebook
+    bundle = updates["record"][-1]
+    assert sorted(bundle) == ["image/png", "text/html", "text/plain"]
     assert base64.b64decode(bundle["image/png"]) == dash.png
     assert bundle["text/plain"].startswith("You are about to run square as a batch (2 trials)\nCompleted: 2 of 2 done")
     html = bundle["text/html"]
     assert f'src="data:image/png;base64,{bundle["image/png"]}"' in html
     assert "<td>completed</td>" in html and "Completed: 2 of 2 done" in html
+    assert "Recorded at" not in html  # a finished batch's record does not say it may have been cut off
+    key = batch.id[:12]
+    assert f'class="hpw-record hpw-record-{key}"' in html
+    assert f".hpw-live-{key}:not(.jupyter-widgets-disconnected)" in html
+    link = html.split('class="hpw-csv-link" download="')[1]
+    name, href = link.split('" href="data:text/csv;charset=utf-8;base64,')
+    assert name == f"hpw-{batch.id[:8]}.csv"
+    csv_text = base64.b64decode(href.split('"')[0]).decode()
+    assert csv_text == compare.to_csv(batch.runs)
+
+
+def test_a_record_written_while_running_says_so(home):
+    batch = grid_batch(home, xs="[1,2]")
+    dash = Dashboard(batch)
+    html = dash.record_bundle()["text/html"]
+    assert "0 of 2 done" in html
+    assert f"If its kernel is gone, the batch ended here: %hprun --resume {batch.id[:8]} finishes it." in html
 
 
 def test_top_must_be_positive(home):
@@ -201,10 +222,11 @@ def test_hp_run_show_displays_the_dashboard(home, shown):
     import hpwidgets as hp
 
     batch = hp.run(square, {"x": "[2,1,3]"}, show=True, top=2, store=str(home))
-    (dash,) = shown
+    dash = shown[0].dashboard
+    assert [o.part for o in shown] == ["record", "live"]
     assert isinstance(dash, Dashboard) and dash.batch is batch
     assert batch.done
-    assert [row[3] for row in dash.table.rows] == ["1", "2"]
+    assert [row[4] for row in dash.table.rows] == ["1", "2"]
     assert "Completed: 3 of 3 done" in dash.progress.value
 
 
@@ -214,7 +236,43 @@ def test_hp_run_show_in_the_background_with_truth(home, shown):
     batch = hp.run(square, {"x": "[-2.0:2.0]"}, optimizer="random", max_trials=4, random_seed=7, show=True,
                    background=True, truth=lambda x: (x - 1) ** 2, store=str(home))
     batch.wait(30)
-    (dash,) = shown
+    dash = shown[0].dashboard
     assert dash.wait_drawn(5)
     assert dash.plot.points == 4
     assert dash.plot._truth_line is not None
+
+
+def crashing(x=0.0):
+    if x > 1:
+        raise ZeroDivisionError("the learning rate ate the gradient")
+    return {"acc": x}
+
+
+def test_a_failed_trial_explains_itself_in_the_status_line_and_the_table(home):
+    batch = prepare(crashing, {"x": "[1,2]"}, RunOptions(maximize="acc"), Store(str(home)))
+    dash = Dashboard(batch)
+    batch.start()
+    assert dash.wait_drawn(5)
+    reason = "exit code 1: ZeroDivisionError: the learning rate ate the gradient"
+    assert f"1 failed (last: {reason})" in dash.progress.value
+    failed = [i for i, row in enumerate(dash.table.rows) if row[1] == "failed"]
+    assert len(failed) == 1
+    details = dash.table.details[failed[0]]
+    assert details.startswith(reason + "\nTraceback (most recent call last):")
+    assert details.endswith("ZeroDivisionError: the learning rate ate the gradient")
+    assert "<details><summary>failed</summary><pre>exit code 1: ZeroDivisionError" in dash.record_bundle()["text/html"]
+
+
+def no_acc(x=0.0):
+    return {"loss": x, "val_loss": 2 * x}
+
+
+def test_a_batch_whose_objective_never_appears_says_so_in_one_line(home):
+    batch = prepare(no_acc, {"x": "[1,2]"}, RunOptions(maximize="acc"), Store(str(home)))
+    dash = Dashboard(batch)
+    batch.start()
+    assert dash.wait_drawn(5)
+    line = "No trial printed acc, the column this batch would maximize; the trials printed: loss, val_loss"
+    assert batch.snapshot().missing_objective() == line
+    assert dash.table.caption == f"{line}. Runs in trial order."
+    assert f'<div class="hpw-note">{line}</div>' in dash.record_bundle()["text/html"]

@@ -31,10 +31,10 @@ def test_example_notebook_end_to_end(tmp_path, home):
     assert [p.name for p in written] == ["optimize.html", "optimize.png", "results.csv"]
 
     grid = outputs_of(nb, "%hprun train.py x=[-2,0,2]")
-    assert [o.output_type for o in grid] == ["display_data", "execute_result"]
-    assert sorted(grid[0].data) == [WIDGET, "image/png", "text/html", "text/plain"]
+    assert [o.output_type for o in grid] == ["display_data", "display_data"]  # no <Batch ...> line
+    assert sorted(grid[0].data) == ["image/png", "text/html", "text/plain"]  # the record: no widget to lose
     assert "Completed: 3 of 3 done · 0 running · 0 failed" in grid[0].data["text/html"]
-    assert grid[1].data["text/plain"].endswith(": train.py, grid, 3 trials: completed, 3 completed, 0 failed, 0 terminated>")
+    assert grid[1].data == {"text/plain": ""}  # the live view, cleared when the batch ended
 
     gp = outputs_of(nb, "%hprun train.py x=[-2.0:2.0] --optimizer gp")[0].data
     assert gp["text/plain"].startswith("You are about to run train.py with gp optimizer (10 trials, minimize loss)"
@@ -117,14 +117,22 @@ def test_background_batch_updates_the_dashboard_after_the_cell_returns(kernel):
     cell = kernel.execute("b = %hprun slow.py x=[0,1,2]")
     assert time.monotonic() - started < 10  # imports included; the batch alone takes 3 s
     assert [m["msg_type"] for m in cell if m["msg_type"] == "error"] == []
-    shown = [m for m in cell if m["msg_type"] == "display_data"]
-    assert len(shown) == 1 and WIDGET in shown[0]["content"]["data"]
+    record, live = [m for m in cell if m["msg_type"] == "display_data"]
+    assert WIDGET not in record["content"]["data"] and "hpw-record" in record["content"]["data"]["text/html"]
+    assert sorted(live["content"]["data"]) == [WIDGET, "text/plain"]
     assert kernel.execute("print(b.done)")[2]["content"]["text"] == "False\n"  # the kernel is idle, the batch runs
     kernel.wait_for(lambda m: _progress(m, "Completed: 3 of 3 done"))
-    final = kernel.wait_for(lambda m: m["msg_type"] == "update_display_data")
-    assert final["content"]["transient"]["display_id"] == shown[0]["content"]["transient"]["display_id"]
-    assert "Completed: 3 of 3 done" in final["content"]["data"]["text/html"]
+    record_id, live_id = (m["content"]["transient"]["display_id"] for m in (record, live))
+
+    def update_of(display_id, text):
+        return lambda m: (m["msg_type"] == "update_display_data"
+                          and m["content"]["transient"]["display_id"] == display_id
+                          and text in str(m["content"]["data"]))
+
+    final = kernel.wait_for(update_of(record_id, "Completed: 3 of 3 done"))
     assert base64.b64decode(final["content"]["data"]["image/png"]).startswith(b"\x89PNG")
+    cleared = kernel.wait_for(update_of(live_id, ""))
+    assert cleared["content"]["data"] == {"text/plain": ""}  # the widget view is gone: the record shows
     done = kernel.execute("print(b.finished.counts)")
     assert [m["content"]["text"] for m in done if m["msg_type"] == "stream"] == [
         "{'completed': 3, 'failed': 0, 'terminated': 0}\n"]

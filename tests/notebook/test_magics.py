@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import os
 import threading
 import time
 
@@ -11,7 +12,6 @@ from IPython.core.error import UsageError
 
 from hpwidgets.core.store import Store
 from hpwidgets.notebook.dashboard import Dashboard
-from hpwidgets.notebook.table import RunsTable
 
 PREVIEW = """You are about to run train.py as a batch (3 trials)
   noise: 0.1
@@ -30,8 +30,13 @@ def test_hprun_wait_runs_the_batch_and_returns_it(ip, shown):
     assert batch.done
     assert batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0}
     assert [r.flags["x"] for r in batch.runs] == [-2.0, 0.0, 2.0]
-    assert [type(o) for o in shown] == [Dashboard]
-    assert shown[0].progress.value.count("Completed: 3 of 3 done") == 1
+    record, live = shown  # one dashboard: its static record, then its live view
+    assert (record.part, live.part) == ("record", "live") and record.dashboard is live.dashboard
+    assert isinstance(record.dashboard, Dashboard)
+    assert record.dashboard.progress.value.count("Completed: 3 of 3 done") == 1
+    assert "Completed: 3 of 3 done" in record._repr_mimebundle_()["text/html"]
+    assert live._repr_mimebundle_() == {"text/plain": ""}  # the batch ended: the record shows
+    assert result.result is None  # and no <Batch ...> line under the dashboard
 
 
 def test_hprun_without_wait_returns_at_once_and_runs_in_the_background(ip, shown):
@@ -42,7 +47,8 @@ def test_hprun_without_wait_returns_at_once_and_runs_in_the_background(ip, shown
     assert returned < 1.0  # less than one trial
     batch.wait(30)
     assert batch.finished.counts == {"completed": 2, "failed": 0, "terminated": 0}
-    dashboard = shown[0]
+    dashboard = shown[0].dashboard
+    assert dashboard.wait_drawn(5)
     assert dashboard.top == 1
     assert len(dashboard.table.rows) == 1
 
@@ -113,39 +119,67 @@ def test_kernel_interrupt_during_wait_stops_the_batch(ip, shown, capsys, home):
     assert capsys.readouterr().err == "%hprun: stopped; 2 finished runs kept, the running ones terminated\n"
 
 
-def test_hpcompare_table_prints_and_returns_the_frame(ip, shown, capsys):
+def test_hpcompare_table_prints_and_nothing_else(ip, shown, capsys):
     ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
     capsys.readouterr()
-    frame = ip.run_line_magic("hpcompare", "--top 1 --max loss --table")
+    shown.clear()
+    result = ip.run_cell("%hpcompare --top 1 --max loss --table")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
     assert len(lines) == 2
     assert lines[1].split()[-1] == "1"
-    assert list(frame.columns) == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
-    assert frame["loss"].tolist() == [1.0]
-    assert [type(o) for o in shown] == [Dashboard]  # the table is printed, no widget
+    assert result.result is None and shown == []  # one thing: the printed table
 
 
-def test_hpcompare_shows_the_table_widget(ip, shown):
+def test_hpcompare_shows_one_table_and_keeps_the_frame(ip, shown, capsys):
     ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
-    frame = ip.run_line_magic("hpcompare", "--min loss")
-    table = shown[-1]
-    assert isinstance(table, RunsTable)
-    assert table.columns == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
-    assert [row[-1] for row in table.rows] == ["0", "1"]
-    assert frame["x"].tolist() == [0, 1]
+    capsys.readouterr()
+    comparison = ip.run_line_magic("hpcompare", "--min loss")
+    assert capsys.readouterr().out == ""
+    assert comparison.df["x"].tolist() == [0, 1]
+    assert list(comparison.df.columns) == ["run", "operation", "started", "time", "status", "label", "x", "step", "loss"]
+    bundle = comparison._repr_mimebundle_()
+    assert sorted(bundle) == ["text/html", "text/plain"]
+    html = bundle["text/html"]
+    head = html.split("<thead><tr>")[1].split("</tr></thead>")[0]
+    assert head == "<th>run</th><th>status</th><th>loss</th><th>x</th><th>time</th>"  # the sort column first
+    assert '<div class="hpw-caption">2 runs, by loss (lowest first)</div>' in html
+    assert 'class="hpw-scroll"' in html and 'download="hpw-compare.csv"' in html
+    assert bundle["text/plain"].splitlines()[0].split()[:2] == ["run", "operation"]
+    quiet = ip.run_cell("c = %hpcompare --min loss")
+    assert quiet.result is None and len(ip.user_ns["c"]) == 2
 
 
 def test_hpcompare_csv_writes_the_file(ip, shown, capsys, workdir):
     ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
     capsys.readouterr()
-    frame = ip.run_line_magic("hpcompare", "--csv results.csv --min loss")
+    shown.clear()
+    result = ip.run_line_magic("hpcompare", "--csv results.csv --min loss")
     assert capsys.readouterr().out == "wrote 2 runs to results.csv\n"
     lines = (workdir / "results.csv").read_text().splitlines()
     assert lines[0] == "run,operation,started,time,status,label,x,step,loss"
     assert [line.split(",")[-1] for line in lines[1:]] == ["0.0", "1.0"]
-    assert len(frame) == 2
-    assert not any(isinstance(o, RunsTable) for o in shown)
+    assert result is None and shown == []
+    assert oct(os.stat(workdir / "results.csv").st_mode & 0o777) == oct(0o666 & ~_umask())  # the user's umask
+
+
+def test_hpcompare_says_when_this_kernels_batches_still_run(ip, shown, capsys):
+    batch = ip.run_line_magic("hprun", "slow.py x=[0,1]")
+    capsys.readouterr()
+    ip.run_line_magic("hpcompare", "--table")
+    err = capsys.readouterr().err
+    assert err.startswith(f"Note: 1 batch of this kernel still runs (batch {batch.id[:8]}: ")
+    assert err.endswith("; these results may be incomplete (--wait waits for them)\n")
+    ip.run_line_magic("hpcompare", "--table --wait")
+    assert batch.done
+    out, err = capsys.readouterr()
+    assert err == "" and len(out.splitlines()) == 3
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_hpcompare_errors_are_one_line(ip):

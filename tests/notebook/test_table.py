@@ -46,21 +46,21 @@ def test_show_sets_columns_rows_and_caption_in_one_message():
     states = []
     table.send_state = lambda key=None: states.append(sorted(key) if key else None)
     table.show([rec(0, 0.25, x=-2.0, label="<b>"), rec(1, None, Status.RUNNING, x=1.5, label="q")], "top 2")
-    assert table.columns == ["run", "status", "=label", "x", "loss"]  # a flag named like a column: =name
-    assert table.rows == [["00000000", "completed", "<b>", "-2", "0.25"], ["00000001", "running", "q", "1.5", ""]]
+    assert table.columns == ["run", "status", "loss", "=label", "x", "time"]  # a flag named like a column: =name
+    assert table.rows == [["00000000", "completed", "0.25", "<b>", "-2", ""], ["00000001", "running", "", "q", "1.5", ""]]
     assert table.caption == "top 2"
     assert states == [["caption", "columns", "rows"]]
 
 
 def test_brief_columns_put_the_objective_first():
     a = RunRecord(id="a", batch="b", operation="t", flags={"x": 1}, scalars={"acc": 0.5, "loss": 0.1})
-    assert columns_for([a], brief=True) == ["run", "status", "x", "loss", "acc"]
+    assert columns_for([a], brief=True) == ["run", "status", "loss", "x", "acc", "time"]
 
 
 def test_to_html_escapes_everything():
     assert to_html(["<c>"], [["<img src=x onerror=alert(1)>"]], "a&b") == (
-        '<div class="hpw-caption">a&amp;b</div><table class="hpw-rows"><thead><tr><th>&lt;c&gt;</th></tr></thead>'
-        "<tbody><tr><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table>")
+        '<div class="hpw-caption">a&amp;b</div><div class="hpw-scroll"><table class="hpw-rows"><thead><tr>'
+        "<th>&lt;c&gt;</th></tr></thead><tbody><tr><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table></div>")
 
 
 def test_table_bundle_has_an_html_fallback():

@@ -1,0 +1,43 @@
+"""What ``%hpcompare`` returns: the compared runs, shown once as a table, kept as a DataFrame.
+
+The table is static HTML (run, status, the sorted-by column, the flags first; it scrolls inside
+its own box) with a CSV link that carries the data itself, so a saved, reopened or exported
+notebook keeps both without a kernel. ``.df`` is the pandas DataFrame with ``hpw compare``'s
+columns; ``c = %hpcompare ...`` keeps it without showing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..core import cells, compare
+from ..core.records import RunRecord
+from . import record
+
+
+class Comparison:
+    def __init__(self, records: Sequence[RunRecord], caption: str, sort: str | None = None) -> None:
+        self.records = list(records)
+        self.caption = caption
+        self.sort = sort
+
+    @property
+    def df(self):
+        """The runs as a DataFrame with the columns of ``hpw compare`` (and its CSV)."""
+        return compare.records_frame(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        columns = cells.columns_for(self.records, brief=True, objective=self.sort)
+        rows = [cells.row_text(r, columns) for r in self.records]
+        table = record.table_html(columns, rows, self.caption)
+        link = record.csv_link(compare.to_csv(self.records), "hpw-compare.csv")
+        style = f"<style>{record.CSS.format(key='compare')}</style>"
+        html = f'{style}<div class="hpw-table hpw-compare">{table}{link}</div>'
+        return {"text/html": html, "text/plain": compare.table(self.records)}
+
+    def __repr__(self) -> str:
+        return f"<Comparison of {len(self.records)} runs>"
