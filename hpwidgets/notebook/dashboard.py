@@ -159,7 +159,7 @@ class Dashboard:
         csv = compare.to_csv(list(snap.runs))
         note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
-                                  self.csv_name, note)
+                                  self.csv_name, note, " ".join(self.image._dom_classes))
         plain = f"{self.batch.plan.header()}\n{progress_text(snap)}\n" + compare.table(rows)
         return record.bundle(text, self.png, plain)
 

@@ -67,9 +67,10 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: s
 
 
 def record_html(key: str, plan_text: str, progress: str, png: bytes, table: str, csv: str, csv_name: str,
-                note: str = "") -> str:
+                note: str = "", picture_classes: str = "hpw-plot") -> str:
     picture = base64.b64encode(png).decode("ascii")
-    img = f'<img class="hpw-plot" alt="hpwidgets plot" src="data:image/png;base64,{picture}">' if png else ""
+    img = (f'<img class="{picture_classes}" alt="hpwidgets plot" src="data:image/png;base64,{picture}">'
+           if png else "")
     extra = f'<div class="hpw-note">{html.escape(note)}</div>' if note else ""
     return (f'<style>{CSS.format(key=key)}</style>'
             f'<div class="hpw-record hpw-record-{key}">'

@@ -84,6 +84,11 @@ class Lab:
         nbformat.write(nb, path)
         return path
 
+    def end_sessions(self) -> None:
+        """Shut down every kernel of the server, as a culled session or the next day does."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -247,14 +252,20 @@ def open_notebook(chromium, lab):
     """``open_notebook(name, cells)``: the notebook written into the server root and opened."""
     contexts, notebooks = [], []
 
-    def open_(name: str, cells: list[str]) -> Notebook:
-        lab.write_notebook(name, cells)
+    def open_(name: str, cells: list[str] | None = None, ui: str = "lab",
+              allow: tuple[tuple[str, str], ...] = ()) -> Notebook:
+        """Write ``cells`` as notebook ``name`` (None: open the one saved there) and open it in
+        JupyterLab (``ui="lab"``) or Notebook 7 (``ui="notebook"``), in a fresh browser context."""
+        if cells is not None:
+            lab.write_notebook(name, cells)
         context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
         context.add_init_script(FRAME_RECORDER)
         contexts.append(context)
         notebook = Notebook(context.new_page(), lab, name)
+        for pattern, why in allow:  # narrow console errors this test expects, each with its reason
+            notebook.allow_console_error(pattern, why)
         notebooks.append(notebook)
-        return notebook.open()
+        return notebook.open(ui)
 
     yield open_
     try:
