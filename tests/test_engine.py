@@ -68,7 +68,7 @@ def test_failed_trials_do_not_stop_the_batch(home, write_script):
     got = [(r.status.value, r.reason) for r in batch.runs]
     assert got == [
         ("completed", None),
-        ("failed", "exit code 1"),
+        ("failed", "exit code 1: RuntimeError: crash at one"),  # the traceback's last line says why
         ("failed", "no 'loss' in its output"),
         ("failed", "loss is nan"),
         ("failed", "loss is inf"),
@@ -110,7 +110,7 @@ def test_function_errors_and_bad_returns(home):
 
     batch = hp.run(objective, flags={"x": [1, 2]})
     assert [(r.status.value, r.reason) for r in batch.runs] == [
-        ("failed", "exit code 1"),
+        ("failed", "exit code 1: ValueError: nope"),
         ("failed", "the function returned str, not a number or a dict of numbers"),
     ]
     assert "ValueError: nope" in Store().output(batch.runs[0].id)

@@ -25,6 +25,7 @@ class FlagDef:
     type: type | None
     option: str | None = None  # the argparse option string, e.g. "--learning-rate"
     store_true: bool = False
+    choices: tuple[Any, ...] = ()  # argparse's choices=[...], when given as literals
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,16 @@ def _argparse_flags(tree: ast.Module) -> dict[str, FlagDef]:
         action = kw.get("action")
         store_true = isinstance(action, ast.Constant) and action.value == "store_true"
         ftype = _arg_type(kw.get("type"), default if ok else None, store_true)
-        flags[name] = FlagDef(name, default if ok else None, ftype, long[0], store_true)
+        flags[name] = FlagDef(name, default if ok else None, ftype, long[0], store_true, _choices(kw.get("choices")))
     return flags
+
+
+def _choices(node: ast.AST | None) -> tuple[Any, ...]:
+    """``choices=["adam", "sgd"]`` (a list or tuple of literals) as values; anything else: none."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return ()
+    values = [_literal(item) for item in node.elts]
+    return tuple(v for ok, v in values) if values and all(ok for ok, _ in values) else ()
 
 
 def _dest(kw: dict[str, ast.AST], option: str) -> str:

@@ -33,8 +33,7 @@ class Panel:
         self.batch: Batch | None = None
         self.dashboard: Dashboard | None = None
         self.defaults = {n: "" if f.default is None else format_value(f.default) for n, f in self.info.flags.items()}
-        self.fields = {n: Text(value=v, description=n, placeholder="0.1, [-2,0,2] or [-2.0:2.0]", style=_WIDE)
-                       for n, v in self.defaults.items()}
+        self.fields = {n: _field(n, v, self.info.flags[n].choices) for n, v in self.defaults.items()}
         self.optimizer = Dropdown(options=OPTIMIZERS, value="", description="optimizer", style=_WIDE,
                                   layout=Layout(width="max-content"))  # the default width cuts "auto (...)"
         self.max_trials = Text(value="", placeholder="default", description="max trials", style=_WIDE)
@@ -92,6 +91,17 @@ class Panel:
         data = dict(self.widget._repr_mimebundle_() or {})
         data.update({"text/plain": text, "text/html": f"<p class=\"hpw-panel\">{html.escape(text)}</p>"})
         return data
+
+
+def _field(name: str, default: str, choices: tuple[Any, ...]) -> Text | Dropdown:
+    """A text box in the flag syntax; a dropdown for a flag with choices (each one, or all of
+    them as a grid)."""
+    if not choices:
+        return Text(value=default, description=name, placeholder="0.1, [-2,0,2] or [-2.0:2.0]", style=_WIDE)
+    texts = [format_value(c) for c in choices]
+    options = [(t, t) for t in texts] + [(f"all: [{','.join(texts)}]", f"[{','.join(texts)}]")]
+    value = default if default in texts else texts[0]
+    return Dropdown(options=options, value=value, description=name, style=_WIDE, layout=Layout(width="max-content"))
 
 
 _FIELD_NAMES = {"max_trials": "max trials", "random_seed": "seed"}

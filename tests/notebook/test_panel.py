@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from ipywidgets import Dropdown
+
 import hpwidgets as hp
 from hpwidgets.core.store import Store
 from hpwidgets.notebook.dashboard import Dashboard
@@ -82,3 +84,21 @@ def test_stop_ends_a_long_batch(workdir, home):
     panel.batch.wait(20)
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 2: "terminated"}
     wait_for(lambda: not panel.run_button.disabled)
+
+
+def test_a_flag_with_choices_is_a_dropdown_with_a_grid_of_all(workdir, home):
+    (workdir / "choose.py").write_text(
+        "import argparse\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--opt', choices=['adam', 'sgd'], default='sgd')\n"
+        "p.add_argument('--lr', type=float, default=0.1)\nargs = p.parse_args()\n"
+        "print('loss:', args.lr if args.opt == 'sgd' else 2 * args.lr)\n")
+    panel = hp.panel("choose.py", store=Store(str(home)))
+    opt = panel.fields["opt"]
+    assert isinstance(opt, Dropdown)
+    assert opt.options == (("adam", "adam"), ("sgd", "sgd"), ("all: [adam,sgd]", "[adam,sgd]"))
+    assert opt.value == "sgd" and panel.flags() == {}
+    opt.value = "[adam,sgd]"
+    assert panel.flags() == {"opt": "[adam,sgd]"}
+    panel.run_button.click()
+    panel.batch.wait(30)
+    assert sorted((r.flags["opt"], r.scalars["loss"]) for r in panel.batch.runs) == [("adam", 0.2), ("sgd", 0.1)]
