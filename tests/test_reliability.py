@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core import store as store_mod
+from hpwidgets.core import paths as paths_mod
 from hpwidgets.core.records import Status
 from hpwidgets.core.store import Store
 from tests.helpers import group_alive as _group_alive
@@ -65,9 +65,11 @@ def test_ctrl_c_in_hpw_run(home, write_script):
     assert _wait_for(lambda: not _group_alive(pgid), 10)
 
 
-def test_killed_process_then_resume(home, write_script):
-    path = write_script("import os, time\nx = 0\nif x == 1: open('pgid', 'w').write(str(os.getpgid(0))); "
-                        "time.sleep(60)\nprint('loss:', x)\n")
+def test_killed_process_then_resume(home, write_script, tmp_path):
+    hang = tmp_path / "hang-on"
+    hang.write_text("")
+    path = write_script(f"import os, time\nx = 0\nif x == 1 and os.path.exists({str(hang)!r}): "
+                        "open('pgid', 'w').write(str(os.getpgid(0))); time.sleep(60)\nprint('loss:', x)\n")
     proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2,3]", "-y"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = Store()
@@ -86,8 +88,8 @@ def test_killed_process_then_resume(home, write_script):
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
     assert runs[1].reason == "its process ended before the run finished"
     batch_id = runs[0].batch
-    # finish it; x=1 would hang again, so give it a timeout through a changed script
-    open(path, "w").write("x = 0\nprint('loss:', x)\n")
+    # finish it; resume runs only the script the batch ran, so the hang is fixed outside it
+    os.remove(hang)
     done = hpw("run", "--resume", batch_id[:8], "-y")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == f"Resuming batch {batch_id[:8]}: 1 of 4 trials already finished"
@@ -118,9 +120,9 @@ def test_network_store_keeps_index_on_local_disk(tmp_path, monkeypatch, capsys):
     root = tmp_path / "nfs-home"
     mounts = tmp_path / "mounts"
     mounts.write_text(f"/dev/vda / ext4 rw 0 0\nserver:/export {tmp_path} nfs4 rw,vers=4.2 0 0\n")
-    monkeypatch.setattr(store_mod, "MOUNTS", str(mounts))
+    monkeypatch.setattr(paths_mod, "MOUNTS", str(mounts))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "local-cache"))
-    monkeypatch.setattr(store_mod, "_warned_network", set())
+    monkeypatch.setattr(paths_mod, "_warned_network", set())
     first = Store(str(root))
     Store(str(root))
     assert first.index_path.startswith(str(tmp_path / "local-cache"))

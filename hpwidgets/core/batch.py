@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import store_safety
 from .engine import Engine, StoreRecorder
-from .errors import OptionError, UnknownFlagError
+from .errors import OptionError, StoreError, UnknownFlagError
 from .events import BatchFinished
 from .executors.inprocess import FunctionRunner
 from .executors.local import ScriptRunner
@@ -128,12 +129,15 @@ class Batch:
     def _save_manifest(self) -> None:
         """What --resume needs to run the rest of the batch again later."""
         folder = self.store.batches_dir
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
+        try:
+            store_safety.private_dir(folder)
+        except OSError as exc:
+            raise StoreError.writing(exc, folder) from None
         request = self.request
         options = {**request["options"], "random_seed": self.plan.seed}  # resume draws the same points
         data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
                 "optimizer": self.plan.optimizer, "script": self.info.path if self.info else None,
+                "source_hash": self.engine.source_hash,
                 "flags": request["flags"], "options": options, "created": time.time()}
         write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
 
@@ -177,6 +181,7 @@ def prepare(
     runner: Any = None,
     batch_id: str | None = None,
     resumed: list[RunRecord] | tuple = (),
+    expect_source: str | None = None,
 ) -> Batch:
     """Check everything and build the batch; nothing is written until it starts."""
     options = options or RunOptions()
@@ -203,6 +208,8 @@ def prepare(
         runner = runner or (None if options.dask is not None else ScriptRunner(info))
         source_hash = hashlib.sha256(info.source.encode()).hexdigest()
         script_name, source = info.name, info.source
+        if expect_source is not None and source_hash != expect_source:  # what runs is what was checked
+            raise _SourceChanged(info.path)
     plan = build_plan(operation, known, given, options)
     store.reap_orphans()  # runs a dead process left running must not count as running
     priors = find_priors(store, plan, source_hash)
@@ -253,15 +260,32 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
     runs = store.runs(batch=manifest["id"])
     finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
+    # the script must be the one the batch ran: never whatever a path names today
+    expect = manifest.get("source_hash") or next((r.source_hash for r in runs if r.source_hash), None)
+    if not expect:
+        raise OptionError("resume", ref, "a batch whose script's hash was recorded (none found: start a new batch)")
     options = RunOptions(**manifest["options"])
-    return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
-                   batch_id=manifest["id"], resumed=finished, want_model=want_model)
+    try:
+        return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
+                       batch_id=manifest["id"], resumed=finished, want_model=want_model, expect_source=expect)
+    except _SourceChanged as exc:
+        raise OptionError("resume", ref, "a batch whose script is unchanged; "
+                          f"{exc.args[0]} changed since the batch started: start a new batch") from None
+
+
+class _SourceChanged(Exception):
+    """The script's text differs from the one the batch ran."""
 
 
 def load_manifest(store: Store, ref: str) -> dict[str, Any]:
     batch_id = store.resolve_batch(ref, option="resume")
     path = os.path.join(store.batches_dir, f"{batch_id}.json")
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         raise OptionError("resume", ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        data = json.loads(store_safety.read_private(path))  # ours and private, or refused
+    except ValueError as exc:
+        raise StoreError(f"Cannot resume from {path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("id") != batch_id or not isinstance(data.get("options"), dict):
+        raise StoreError(f"Cannot resume from {path}: not a batch manifest of batch {batch_id}")
+    return data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class HpwError(Exception):
     """Base of every error hpwidgets raises on purpose."""
@@ -74,3 +76,10 @@ class OptionError(HpwError, ValueError):
 
 class StoreError(HpwError):
     """The run store cannot be used as asked (missing run, unwritable place)."""
+
+    @classmethod
+    def writing(cls, exc: OSError, path: str) -> StoreError:
+        """One line for a failed write: a full disk named as such."""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return cls(f"no space left on {path}: free some space (hpw runs rm RUN...) and try again")
+        return cls(f"cannot write {path}: {exc.strerror or exc}")

@@ -6,6 +6,8 @@ import os
 import signal
 import socket
 
+from . import store_safety
+
 
 def _start_time(pid: int) -> str:
     try:
@@ -45,21 +47,38 @@ TRIAL_PID = "trial.pid"  # in the run directory: the trial's process group, to r
 
 
 def write_trial_pid(run_dir: str, pid: int) -> None:
-    with open(os.path.join(run_dir, TRIAL_PID), "w", encoding="ascii") as fh:
+    fd = store_safety.open_private(os.path.join(run_dir, TRIAL_PID), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(f"{pid}:{_start_time(pid)}")
 
 
+def _real_uid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def kill_orphan_trial(run_dir: str) -> bool:
-    """Kill the process group of a trial whose supervisor died; True if one was still there."""
+    """Kill the process group of a trial whose supervisor died; True if one was still there.
+
+    Only a group led by a process of ours whose start time matches the one written at spawn: a
+    planted or stale ``trial.pid`` never makes us kill someone else's processes.
+    """
     try:
-        with open(os.path.join(run_dir, TRIAL_PID), encoding="ascii") as fh:
-            pid_text, start = fh.read().split(":", 1)
+        pid_text, start = store_safety.read_private(os.path.join(run_dir, TRIAL_PID)).decode("ascii").split(":", 1)
         pid = int(pid_text)
-    except (OSError, ValueError):
+    except (OSError, ValueError, store_safety.StoreError):
         return False
-    if start == "?" or _start_time(pid) != start:  # gone, or the pid now belongs to another process
+    if pid <= 1 or start == "?" or _start_time(pid) != start:  # gone, or the pid was reused
         return False
     try:
+        if _real_uid(pid) != os.geteuid() or os.getpgid(pid) != pid:
+            return False
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         return False

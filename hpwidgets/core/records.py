@@ -68,11 +68,54 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        known = {f for f in cls.__dataclass_fields__}
+        """A record from JSON that was checked when it was stored (the index); see ``checked``."""
+        known = _FIELD_SET
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["status"] = Status(kwargs.get("status", "pending"))
         kwargs["searched"] = tuple(kwargs.get("searched") or ())
         return cls(**kwargs)
 
+    @classmethod
+    def checked(cls, data: Any) -> RunRecord:
+        """A record from JSON read off disk, checked field by field (ValueError says which is wrong).
 
+        A scalar whose value is not a number is a missing value: never sorted as text, never
+        told to an optimizer.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"a run record is a JSON object, got {type(data).__name__}")
+        for name, kinds in _KINDS.items():
+            if name in data and not _is(data[name], kinds):
+                raise ValueError(f"'{name}' must be {_KIND_NAMES[kinds]}, got {type(data[name]).__name__}")
+        if "id" not in data:
+            raise ValueError("'id' is missing")
+        if data.get("status", "pending") not in _STATUSES:
+            raise ValueError(f"'status' must be one of {', '.join(_STATUSES)}, got {data['status']!r}")
+        scalars = {k: float(v) for k, v in (data.get("scalars") or {}).items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        return cls.from_json({"batch": "", "operation": "", "flags": {}, **data, "scalars": scalars})
+
+
+def _is(value: Any, kinds: tuple) -> bool:
+    if value is None:
+        return None in kinds
+    if isinstance(value, bool):
+        return bool in kinds
+    return isinstance(value, tuple(k for k in kinds if k is not None and k is not bool))
+
+
+_NUMBER = (int, float, None)
+_TEXT = (str,)
+_OPT_TEXT = (str, None)
+_OPT_INT = (int, None)
+_KINDS: dict[str, tuple] = {
+    "id": _TEXT, "batch": _TEXT, "operation": _TEXT, "flags": (dict,), "started": _NUMBER,
+    "stopped": _NUMBER, "exit_code": _OPT_INT, "label": _TEXT, "scalars": (dict,), "step": _OPT_INT,
+    "reason": _OPT_TEXT, "objective": _TEXT, "direction": _TEXT, "source_hash": _OPT_TEXT,
+    "searched": (list, None), "owner": _OPT_TEXT, "trial": _OPT_INT,
+}
+_KIND_NAMES = {_NUMBER: "a number", _TEXT: "text", _OPT_TEXT: "text", _OPT_INT: "an integer",
+               (dict,): "an object", (list, None): "a list"}
+_STATUSES = tuple(s.value for s in Status)
 _FIELDS = tuple(f.name for f in fields(RunRecord))
+_FIELD_SET = frozenset(_FIELDS)

@@ -1,103 +1,67 @@
-"""The run store: one directory per run is the truth; a SQLite index (WAL) makes queries fast.
+"""The run store: one directory per run is the truth; a SQLite index (WAL) is a cache of them.
 
 Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, folders 0700, files 0600)::
 
-    runs/<id>/run.json        the record (written to a temporary file, then renamed over)
+    runs/<id>/run.json        the record (written to a temporary file, then renamed over);
+                              its id is the directory's name
     runs/<id>/output.log      what the trial printed
     runs/<id>/series.json     every value of every scalar
-    runs/<id>/sourcecode/     a copy of the script
+    runs/<id>/sourcecode/     a copy of the script (what the trial ran)
     runs/<id>/trial.pid       the trial's process group and its start time (see owner.py)
     batches/<id>.json         a batch's manifest: what ``--resume`` needs to prepare it again
-    index.db                  a cache of the records, rebuilt from runs/ when missing or of an
-                              older schema; kept on local disk when the root is on NFS
+    index.db (-wal, -shm, .lock)   a cache of the records (index.py); kept on local disk when
+                              the root is on NFS
+
+Trust: the root and everything in it must be ours, not writable by others and not a symlink
+(store_safety.py); anything else is refused (the store) or skipped with one line (a run).
+Ids are 32 hex digits and match their directory, so no record names a path outside the store.
 
 Contract:
 - One Store object is safe to share between threads; any number of processes (kernels, CLI
-  commands, Dask result handlers) may use one root at once. Writes to the index are
-  serialized by SQLite (WAL, with a busy timeout); a record is replaced atomically.
+  commands, Dask result handlers) may use one root at once. A run directory is written by the
+  one process that runs its trial; a record is replaced atomically, so a reader sees the old
+  one or the new one. The index is opened, migrated and repaired under a file lock (so a
+  fresh store opened by many processes at once is set up once), written in short WAL
+  transactions with a busy timeout, and matched with the runs/ listing before it answers:
+  runs deleted by hand disappear and runs it missed come back. When it cannot be used (a full
+  disk), reads are answered from the run directories.
 - Records returned are frozen copies; changing the store never changes one already returned.
-- Reading has no side effects. Runs left ``running`` by a process that died are turned into
-  ``terminated`` (and their trial's process group killed) only by ``reap_orphans()``, which is
-  called where a batch starts and by the ``runs`` and ``compare`` commands.
+- Reading has no side effects on runs (only the index, a cache, may be refreshed). Runs left
+  ``running`` by a process that died are turned into ``terminated`` (and their trial's process
+  group killed) only by ``reap_orphans()``, which is called where a batch starts and by the
+  ``runs`` and ``compare`` commands.
 """
-
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import sys
-import tempfile
 import threading
-from collections.abc import Iterable
 from typing import Any
 
-from . import owner
+from . import owner, paths, store_safety
 from .errors import OptionError, StoreError
+from .index import Index, IndexUnavailable
 from .records import RunRecord, Status
-
-_SCHEMA_VERSION = 1
-_COLUMNS = ("id", "batch", "operation", "status", "started", "data")
-_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs"}
-_warned_network: set[str] = set()
-MOUNTS = "/proc/mounts"
-
-
-def default_root() -> str:
-    return os.environ.get("HPWIDGETS_HOME") or os.path.join(os.path.expanduser("~"), ".hpwidgets")
-
-
-def _private_dir(path: str) -> None:
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)  # the umask may have widened or narrowed it
-
-
-def write_private(path: str, data: bytes) -> None:
-    """Write a file atomically with mode 0600, whatever the umask."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def filesystem_type(path: str) -> str:
-    """The type of the mount that holds ``path``, from /proc/mounts ("" when unknown)."""
-    path = os.path.realpath(path)
-    best, fstype = "", ""
-    try:
-        with open(MOUNTS, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) < 3:
-                    continue
-                mount = parts[1].replace("\\040", " ")
-                inside = path == mount or path.startswith(mount.rstrip("/") + "/")
-                if inside and len(mount) > len(best):
-                    best, fstype = mount, parts[2]
-    except OSError:
-        return ""
-    return fstype
+from .run_files import OutputLog, read_record, write_private
+from .store_safety import is_id, report
 
 
 class Store:
     def __init__(self, root: str | None = None, index_path: str | None = None) -> None:
-        self.root = os.path.abspath(root or default_root())
+        self.root = os.path.abspath(root or paths.default_root())
         try:
-            _private_dir(self.root)
-            _private_dir(self.runs_dir)
+            os.makedirs(os.path.dirname(self.root), exist_ok=True)
+            store_safety.private_dir(self.root)
+            store_safety.private_dir(self.runs_dir)
+            store_safety.check(self.batches_dir)
+            self.index_path = index_path or paths.index_location(self.root)
         except OSError as exc:
             raise StoreError(f"Cannot use run store '{self.root}': {exc.strerror}") from None
-        self.index_path = index_path or self._index_location()
+        self.index = Index(self.index_path, self._all_rows)
         self._lock = threading.RLock()
-        self._db: sqlite3.Connection | None = None
+        self._listed: int | None = None  # runs/'s mtime when the index last matched its listing
 
     @property
     def runs_dir(self) -> str:
@@ -108,108 +72,87 @@ class Store:
         return os.path.join(self.root, "batches")
 
     def run_dir(self, run_id: str) -> str:
+        if not is_id(run_id):  # never a path: '../x' or '/x' would leave the store
+            raise StoreError(f"{run_id!r} is not a run id (accepted: 32 hexadecimal digits)")
         return os.path.join(self.runs_dir, run_id)
 
-    def _index_location(self) -> str:
-        fstype = filesystem_type(self.root)
-        if fstype not in _NETWORK_FS:
-            return os.path.join(self.root, "index.db")
-        # SQLite's WAL needs shared memory that network file systems do not give.
-        digest = hashlib.sha256(self.root.encode()).hexdigest()[:16]
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(tempfile.gettempdir(), f"hpwidgets-{os.getuid()}")
-        local = os.path.join(cache, "hpwidgets", digest)
-        _private_dir(local)
-        if self.root not in _warned_network:
-            _warned_network.add(self.root)
-            print(
-                f"hpwidgets: run store {self.root} is on {fstype}; its index is kept on local disk "
-                f"at {local} (the run directories stay the truth)",
-                file=sys.stderr,
-            )
-        return os.path.join(local, "index.db")
+    # -- reading run directories ---------------------------------------------------------
+
+    def load(self, name: str) -> RunRecord | None:
+        """The record in runs/<name>, checked; None (with one line on stderr) when it is unusable."""
+        return read_record(self.runs_dir, name)
+
+    def _listing(self) -> list[str]:
+        names = []
+        for name in os.listdir(self.runs_dir):
+            if is_id(name):
+                names.append(name)
+            elif not name.startswith("."):
+                report(os.path.join(self.runs_dir, name), "not a run directory (its name is not a run id)")
+        return names
+
+    def _scan(self) -> list[RunRecord]:
+        return [r for r in map(self.load, self._listing()) if r is not None]
+
+    def _rows_of(self, names: list[str]) -> list[tuple]:
+        return _rows([r for r in map(self.load, names) if r is not None])
+
+    def _all_rows(self) -> list[tuple]:
+        return _rows(self._scan())
 
     # -- index ---------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            db = sqlite3.connect(self.index_path, timeout=30, check_same_thread=False, isolation_level=None)
-            os.chmod(self.index_path, 0o600)
-            db.execute("PRAGMA busy_timeout=30000")  # many kernels write at once: wait, never fail
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("BEGIN IMMEDIATE")  # one process at a time creates or rebuilds the index
-            try:
-                if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                    db.execute("DROP TABLE IF EXISTS runs")
-                    db.execute(
-                        "CREATE TABLE runs (id TEXT PRIMARY KEY, batch TEXT, operation TEXT,"
-                        " status TEXT, started REAL, data TEXT)"
-                    )
-                    db.execute("CREATE INDEX runs_started ON runs(started)")
-                    db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-                    self._refill(db)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                db.close()
-                raise
-            self._db = db
-        return self._db
-
-    @staticmethod
-    def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
-        texts = texts or [json.dumps(r.to_json()) for r in records]
-        return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
-
-    def _refill(self, db: sqlite3.Connection) -> int:
-        """Inside a write transaction: replace the index with what the run directories hold."""
-        records = list(self._scan_dirs())
-        db.execute("DELETE FROM runs")
-        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", self._rows(records))
-        return len(records)
-
-    def _index(self, records: Iterable[RunRecord], texts: list[str] | None = None) -> None:
-        rows = self._rows(list(records), texts)
-        with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+    def _sync(self) -> None:
+        """Let the index hold what runs/ holds: skipped while runs/ has not changed."""
+        stamp = os.stat(self.runs_dir).st_mtime_ns
+        if stamp == self._listed:
+            return
+        listed = set(self._listing())
+        self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
+        self._listed = stamp
 
     def rebuild_index(self) -> int:
         """Build the index again from the run directories; returns the number of runs."""
-        with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")  # writers wait while the directories are scanned
-            try:
-                count = self._refill(db)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return count
+        return self.index.rebuild()
 
-    def _scan_dirs(self) -> Iterable[RunRecord]:
-        for name in os.listdir(self.runs_dir):
-            path = os.path.join(self.runs_dir, name, "run.json")
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    yield RunRecord.from_json(json.load(fh))
-            except (OSError, ValueError, TypeError):
-                continue  # a run directory being created or deleted right now
+    def _query(self, batch: str | None, operation: str | None, limit: int | None,
+               prefix: str | None = None, unfinished: bool = False) -> list[RunRecord]:
+        where, args = [], []
+        if unfinished:
+            where.append("status IN (?, ?)")
+            args.extend((Status.PENDING.value, Status.RUNNING.value))
+        for column, value in (("batch", batch), ("operation", operation)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if prefix is not None:
+            where.append("id LIKE ? ESCAPE '\\'")
+            args.append(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        try:
+            with self._lock:
+                self._sync()
+                texts = self.index.select(" WHERE " + " AND ".join(where) if where else "", args, limit)
+            return [RunRecord.from_json(json.loads(t)) for t in texts]
+        except IndexUnavailable as exc:
+            print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
+        found = [r for r in self._scan() if (not batch or r.batch == batch)
+                 and (not operation or r.operation == operation) and (prefix is None or r.id.startswith(prefix))
+                 and not (unfinished and r.status.is_finished())]
+        found.sort(key=lambda r: (-(r.started or 0), r.id))
+        return found[:limit] if limit else found
 
     # -- runs ----------------------------------------------------------------------------
 
     def create(self, record: RunRecord, script_name: str | None = None, source: str | None = None) -> str:
         """Make the run's directory (with a copy of the script) and save its first record."""
         path = self.run_dir(record.id)
-        _private_dir(path)
+        try:
+            store_safety.private_dir(path)
+            if source is not None and script_name:
+                store_safety.private_dir(os.path.join(path, "sourcecode"))
+        except OSError as exc:
+            raise StoreError.writing(exc, path) from None
         if source is not None and script_name:
-            _private_dir(os.path.join(path, "sourcecode"))
             write_private(os.path.join(path, "sourcecode", script_name), source.encode("utf-8"))
         self.save(record)
         return path
@@ -220,46 +163,32 @@ class Store:
             write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
         text = json.dumps(record.to_json())
         write_private(os.path.join(path, "run.json"), text.encode())
-        self._index([record], [text])
+        self.index.put(_rows([record], [text]))
 
-    def open_output(self, run_id: str):
+    def open_output(self, run_id: str) -> OutputLog:
         path = os.path.join(self.run_dir(run_id), "output.log")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fd = store_safety.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        except OSError as exc:
+            raise StoreError.writing(exc, path) from None
         os.fchmod(fd, 0o600)
-        return os.fdopen(fd, "w", encoding="utf-8", errors="replace", buffering=1)
+        return OutputLog(os.fdopen(fd, "w", encoding="utf-8", errors="replace", buffering=1), path)
 
     def output(self, run_id: str) -> str:
         try:
-            with open(os.path.join(self.run_dir(run_id), "output.log"), encoding="utf-8", errors="replace") as fh:
-                return fh.read()
+            return store_safety.read_private(os.path.join(self.run_dir(run_id), "output.log")).decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
 
     def series(self, run_id: str) -> dict[str, list]:
         try:
-            with open(os.path.join(self.run_dir(run_id), "series.json"), encoding="utf-8") as fh:
-                return json.load(fh)
+            return json.loads(store_safety.read_private(os.path.join(self.run_dir(run_id), "series.json")))
         except FileNotFoundError:
             return {}
 
     def runs(self, batch: str | None = None, operation: str | None = None, limit: int | None = None) -> list[RunRecord]:
         """Runs, newest first, as recorded (``batch`` is a full batch id: see ``resolve_batch``)."""
-        sql, args = "SELECT data FROM runs", []
-        where = []
-        if batch:
-            where.append("batch = ?")
-            args.append(batch)
-        if operation:
-            where.append("operation = ?")
-            args.append(operation)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started DESC, id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        with self._lock:
-            rows = self._conn().execute(sql, args).fetchall()
-        return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+        return self._query(batch, operation, limit)
 
     def reap_orphans(self) -> list[RunRecord]:
         """Mark runs whose supervising process died as terminated and kill their trials.
@@ -268,27 +197,40 @@ class Store:
         ``fail_stale_trials``: called where a batch starts and by ``runs``/``compare``.
         Returns the runs it terminated.
         """
-        with self._lock:
-            rows = self._conn().execute(
-                "SELECT data FROM runs WHERE status IN (?, ?)", (Status.PENDING.value, Status.RUNNING.value)
-            ).fetchall()
         reaped = []
-        for (data,) in rows:
-            record = RunRecord.from_json(json.loads(data))
-            if owner.is_alive(record.owner) or not os.path.isdir(self.run_dir(record.id)):
+        for rec in self._query(None, None, None, unfinished=True):
+            if owner.is_alive(rec.owner):
                 continue
-            owner.kill_orphan_trial(self.run_dir(record.id))  # no trial outlives its dead supervisor
-            record = record.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
-            self.save(record)
-            reaped.append(record)
+            truth = self.load(rec.id)  # the index may lag behind run.json (a write that failed)
+            if truth is None:
+                continue
+            if truth.status.is_finished() or owner.is_alive(truth.owner):
+                self._refresh(truth)
+                continue
+            owner.kill_orphan_trial(self.run_dir(rec.id))  # only our own trial's group (owner.py)
+            truth = truth.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
+            try:
+                self.save(truth)
+            except StoreError:
+                continue  # a full disk: it is reaped when space is back
+            reaped.append(truth)
         return reaped
+
+    def _refresh(self, record: RunRecord) -> None:
+        try:
+            self.index.put(_rows([record]))
+        except StoreError:
+            pass
 
     def batch_ids(self) -> set[str]:
         """Every batch the store knows: from its runs and from the manifests."""
-        with self._lock:
-            ids = {b for (b,) in self._conn().execute("SELECT DISTINCT batch FROM runs") if b}
+        try:
+            ids = {b for b in self.index.batches() if b}
+        except IndexUnavailable:
+            ids = {r.batch for r in self._scan() if r.batch}
+        store_safety.check(self.batches_dir)
         if os.path.isdir(self.batches_dir):
-            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json") and is_id(n[:-5]))
         return ids
 
     def resolve_batch(self, ref: str, option: str = "batch") -> str:
@@ -306,16 +248,12 @@ class Store:
 
     def get(self, ref: str) -> RunRecord:
         """A run by its id or a unique prefix of it."""
-        with self._lock:
-            rows = self._conn().execute(
-                "SELECT data FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
-            ).fetchall()
-        if not ref or not rows:
+        rows = self._query(None, None, 2, prefix=ref) if ref else []
+        if not rows:
             raise StoreError(f"No run matches '{ref}' (accepted: a run id or its first characters)")
         if len(rows) > 1:
             raise StoreError(f"Run id '{ref}' is ambiguous: give more characters")
-        return RunRecord.from_json(json.loads(rows[0][0]))
+        return rows[0]
 
     def delete(self, refs: list[str]) -> list[RunRecord]:
         records = [self.get(ref) for ref in refs]  # all resolve before anything is removed
@@ -323,20 +261,24 @@ class Store:
             if not rec.status.is_finished():
                 raise StoreError(f"Run {rec.short_id} is {rec.status.value}: stop it before deleting it")
         for rec in records:
+            store_safety.check(self.run_dir(rec.id))  # rmtree never follows a planted link
             shutil.rmtree(self.run_dir(rec.id), ignore_errors=True)
-        with self._lock:
-            db = self._conn()
-            db.executemany("DELETE FROM runs WHERE id = ?", [(r.id,) for r in records])
+        try:
+            self.index.remove(r.id for r in records)
+        except IndexUnavailable:
+            pass  # the directories are gone: the next reader's reconcile drops them
         return records
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self.index.close()
 
     def __getstate__(self) -> dict[str, Any]:  # a Store travels by its paths
         return {"root": self.root, "index_path": self.index_path}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["root"], state["index_path"])
+
+
+def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
+    texts = texts or [json.dumps(r.to_json()) for r in records]
+    return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]

@@ -14,11 +14,11 @@ from hpwidgets.core.store import Store
 from tests.helpers import group_alive as _group_alive
 from tests.helpers import wait_for as _wait_for
 
-# x = 1 hangs (and records its process group), the others print at once.
+# x = 1 hangs (and records its process group) while the file MARK exists; the others print at once.
 SCRIPT = (
     "import os, time\n"
     "x = 0\n"
-    "if x == 1:\n"
+    "if x == 1 and os.path.exists(MARK):\n"
     "    open('pgid', 'w').write(str(os.getpgid(0)))\n"
     "    time.sleep(60)\n"
     "print('loss:', x)\n"
@@ -39,7 +39,8 @@ def _pgid_of_hanging_trial(store: Store) -> int | None:
 
 @pytest.fixture
 def kernel(tmp_path, home):
-    (tmp_path / "hang.py").write_text(SCRIPT)
+    (tmp_path / "hang-on").write_text("")
+    (tmp_path / "hang.py").write_text(SCRIPT.replace("MARK", repr(str(tmp_path / "hang-on"))))
     env = dict(os.environ, HPWIDGETS_HOME=str(home))
     km, kc = start_new_kernel(cwd=str(tmp_path), env=env)
     yield km, kc
@@ -103,8 +104,8 @@ def test_restart_mid_batch_then_resume(kernel, home):
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
     assert _wait_for(lambda: not _group_alive(pgid), 10)
 
-    with open(os.path.join(os.path.dirname(store.root), "hang.py"), "w") as fh:
-        fh.write("x = 0\nprint('loss:', x)\n")  # the hang is fixed; finish the batch
+    # the hang is fixed outside the script (resume runs only the script the batch ran); finish it
+    os.remove(os.path.join(os.path.dirname(store.root), "hang-on"))
     batch = runs[0].batch
     assert _execute(kc, "%load_ext hpwidgets")[0] == "ok"
     status, text = _execute(kc, f"r = %hprun --resume {batch[:8]} --wait\nprint(r.finished.counts)")

@@ -1,0 +1,135 @@
+"""The index is only a cache (issue 16): run directories are the truth, whatever the index holds."""
+
+import json
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+import hpwidgets as hp
+from hpwidgets.core import compare
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store import Store
+from tests.helpers import hpw
+
+
+def _rec(i: int, **kw) -> RunRecord:
+    base = dict(id=f"{i:02d}" + "ab" * 15, batch="b" * 32, operation="train.py", flags={"x": float(i)},
+                status=Status.COMPLETED, started=1000.0 + i, stopped=1001.0 + i, scalars={"loss": -i / 10})
+    base.update(kw)
+    return RunRecord(**base)
+
+
+def _filled(root, n: int = 3) -> Store:
+    store = Store(str(root))
+    for i in range(n):
+        store.create(_rec(i))
+    store.close()
+    return store
+
+
+def _garbage(path):
+    with open(path, "wb") as fh:
+        fh.write(b"this is not a database, it is a mess " * 200)
+
+
+def _truncate(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(1500)
+
+
+def _foreign(path):
+    os.remove(path)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE notes (text TEXT)")
+    db.execute("INSERT INTO notes VALUES ('someone else''s data')")
+    db.execute("PRAGMA user_version=42")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("spoil", [_garbage, _truncate, _foreign], ids=["corrupt", "truncated", "foreign"])
+def test_an_unusable_index_is_moved_aside_and_rebuilt(home, spoil):
+    store = _filled(home, 12)
+    spoil(store.index_path)
+    spoiled = open(store.index_path, "rb").read()
+    out = hpw("runs")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 12
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    assert lines[0].startswith(f"hpwidgets: the run index {store.index_path} was unusable (")
+    assert lines[0].endswith(f"); moved it to {store.index_path}.bad-1 and rebuilt it from 12 run directories")
+    assert open(f"{store.index_path}.bad-1", "rb").read() == spoiled  # kept, never dropped
+    again = hpw("compare", "--min", "loss", "--table")
+    assert again.returncode == 0 and again.stderr == ""
+    assert len(again.stdout.splitlines()) == 13
+
+
+def test_hpw_run_on_a_corrupt_index_runs_and_leaves_nothing_running(home, write_script):
+    _filled(home, 2)
+    _garbage(home / "index.db")
+    path = write_script("x = 0\nprint('loss:', x)\n")
+    out = hpw("run", path, "x=[1,2]", "-y")
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    statuses = [r.status for r in Store().runs()]
+    assert len(statuses) == 4 and set(statuses) == {Status.COMPLETED}
+
+
+@pytest.mark.parametrize("text, why", [
+    ("[1, 2]", "a run record is a JSON object, got list"),
+    ("{not json", "not JSON: Expecting property name enclosed in double quotes (line 1 column 2)"),
+    ('{"id": "IDX", "flags": "x=1"}', "'flags' must be an object, got str"),
+    ('{"id": "IDX", "status": "bogus"}', "'status' must be one of pending, running, completed, failed, terminated, got 'bogus'"),
+    ('{"id": "IDX", "started": "yesterday"}', "'started' must be a number, got str"),
+])
+def test_a_bad_run_json_is_skipped_and_named(home, text, why):
+    store = _filled(home, 2)
+    bad_id = "ff" * 16
+    os.makedirs(store.run_dir(bad_id))
+    bad = os.path.join(store.run_dir(bad_id), "run.json")
+    with open(bad, "w") as fh:
+        fh.write(text.replace("IDX", bad_id))
+    os.remove(store.index_path)
+    for command in (["runs"], ["compare", "--table"]):
+        out = hpw(*command)
+        assert out.returncode == 0, out.stderr
+        assert out.stderr == f"hpwidgets: skipped {bad}: {why}\n"
+        assert bad_id[:8] not in out.stdout and _rec(1).short_id in out.stdout
+
+
+def test_non_numeric_scalars_are_missing_values(home, write_script):
+    store = _filled(home, 3)
+    with open(os.path.join(store.run_dir(_rec(1).id), "run.json")) as fh:
+        data = json.load(fh)
+    data["scalars"] = {"loss": "abc", "acc": True, "other": [1]}
+    with open(os.path.join(store.run_dir(_rec(1).id), "run.json"), "w") as fh:
+        json.dump(data, fh)
+    os.remove(store.index_path)
+    fresh = Store(str(home))
+    got = fresh.get(_rec(1).id)
+    assert got.scalars == {} and got.value is None
+    rows = compare.select(fresh.runs(), min="loss")
+    assert [r.id[:2] for r in rows] == ["02", "00", "01"]  # numbers sorted, the missing one last
+    # a gp search of that script takes the runs as priors: the bad one is never told
+    path = write_script("x = 0.0\nprint('loss:', x)\n", name="train.py")
+    batch = hp.run(path, flags={"x": "[0.0:3.0]"}, optimizer="gp", max_trials=2, random_seed=1,
+                   opt_flags={"prev-trials": "operation"})
+    assert sorted(r.id[:2] for r in batch.priors) == ["00", "02"]
+    assert [r.status for r in batch.runs] == [Status.COMPLETED, Status.COMPLETED]
+
+
+def test_runs_deleted_by_hand_go_and_runs_missing_from_the_index_come_back(home):
+    store = Store(str(home))
+    for i in range(3):
+        store.create(_rec(i))
+    assert len(store.runs()) == 3
+    shutil.rmtree(store.run_dir(_rec(1).id))
+    assert [r.id[:2] for r in store.runs()] == ["02", "00"]
+    # a second store with its own index writes a run: the first index never heard of it
+    Store(str(home), index_path=str(home / "other.db")).create(_rec(5))
+    assert [r.id[:2] for r in store.runs()] == ["05", "02", "00"]
+    assert store.get("05").flags == {"x": 5.0}
+    assert [r.id[:2] for r in Store(str(home)).runs(batch="b" * 32)] == ["05", "02", "00"]

@@ -1,0 +1,111 @@
+"""Store faults (issue 16): a full disk, and many processes opening a fresh store at once."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hpwidgets.core.records import Status
+from hpwidgets.core.store import Store
+from tests.helpers import hpw
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs mounted for this test (needs root: CI runs as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs that can fill up")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _fill(folder) -> str:
+    """Write a file until the disk refuses one more byte."""
+    path = os.path.join(folder, "filler")
+    with open(path, "wb", buffering=0) as fh:
+        chunk = b"\0" * 65536
+        try:
+            while True:
+                fh.write(chunk)
+        except OSError:
+            pass
+    with open(path, "ab", buffering=0) as fh:  # the last partial chunk too
+        try:
+            while True:
+                fh.write(b"\0")
+        except OSError:
+            pass
+    return path
+
+
+def test_full_disk_run_fails_in_one_line_and_rm_frees_space(small_disk, write_script):
+    env = {**os.environ, "HPWIDGETS_HOME": str(small_disk / "store")}
+    path = write_script("x = 0\nprint('loss:', x)\n")
+    assert hpw("run", path, "x=[1,2]", "-y", env=env).returncode == 0
+    filler = _fill(small_disk)
+    out = hpw("run", path, "x=[3,4]", "-y", env=env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    last = out.stderr.splitlines()[-1]
+    assert last.startswith("hpw run: error: no space left on ") and str(small_disk) in last
+    listing = hpw("runs", env=env)
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert " running " not in listing.stdout
+    assert len([ln for ln in listing.stdout.splitlines() if "completed" in ln]) == 2
+    table = hpw("compare", "--min", "loss", "--table", env=env)
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    first = listing.stdout.splitlines()[-1].split()[1]
+    removed = hpw("runs", "rm", first, "-y", env=env)
+    assert removed.returncode == 0 and removed.stdout == "Deleted 1 run(s)\n", removed.stderr
+    os.remove(filler)
+    assert hpw("run", path, "x=[5]", "-y", env=env).returncode == 0
+    statuses = [r.status for r in Store(env["HPWIDGETS_HOME"]).runs()]
+    assert Status.RUNNING not in statuses and statuses.count(Status.COMPLETED) == 2
+
+
+def test_read_only_commands_write_nothing(home, write_script):
+    path = write_script("x = 0\nprint('loss:', x)\n")
+    assert hpw("run", path, "x=[1,2]", "-y").returncode == 0
+    Store().close()
+
+    def snapshot():
+        out = {}
+        for folder, _, files in os.walk(home):
+            for name in files:
+                st = os.stat(os.path.join(folder, name))
+                out[os.path.join(folder, name)] = (st.st_size, st.st_mtime_ns)
+        return out
+
+    before = snapshot()
+    for args in (["runs"], ["compare", "--table"], ["runs", "--all"]):
+        assert hpw(*args).returncode == 0
+    assert snapshot() == before
+
+
+OPENER = (
+    "import os, sys, time\n"
+    "from hpwidgets.core.store import Store\n"
+    "while not os.path.exists(sys.argv[2]):\n"
+    "    time.sleep(0.001)\n"
+    "Store(sys.argv[1]).runs()\n"
+)
+
+
+def test_many_processes_open_a_fresh_store_at_once(tmp_path):
+    for attempt in range(3):
+        root, go = tmp_path / f"store{attempt}", tmp_path / f"go{attempt}"
+        procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(root), str(go)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(80)]
+        time.sleep(1.0)  # let them all start waiting (not a timing assertion)
+        go.write_text("")
+        failed = [p.stderr.read() for p in procs if p.wait(timeout=300) != 0]
+        assert failed == [], failed[0]
+        shutil.rmtree(root)
