@@ -225,13 +225,13 @@ class Store:
     def batch_ids(self) -> set[str]:
         """Every batch the store knows: from its runs and from the manifests."""
         try:
-            ids = {b for b in self.index.batches() if b}
+            ids = self.index.batches()
         except IndexUnavailable:
-            ids = {r.batch for r in self._scan() if r.batch}
+            ids = {r.batch for r in self._scan()}
         store_safety.check(self.batches_dir)
         if os.path.isdir(self.batches_dir):
-            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json") and is_id(n[:-5]))
-        return ids
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+        return {b for b in ids if store_safety.is_name(b)}  # never a path: it names a manifest
 
     def resolve_batch(self, ref: str, option: str = "batch") -> str:
         """The full id of the one batch whose id starts with ``ref``; ``option`` names the

@@ -30,6 +30,11 @@ def is_id(text: object) -> bool:
     return isinstance(text, str) and ID_FORMAT.match(text) is not None
 
 
+def is_name(text: object) -> bool:
+    """A plain file name: joined to a folder, it stays in that folder."""
+    return isinstance(text, str) and bool(text) and "/" not in text and "\0" not in text and not text.startswith(".")
+
+
 def problem(path: str, st: os.stat_result) -> str | None:
     """Why ``path`` (as ``lstat`` saw it) must not be used, or None when it is ours and private."""
     if stat.S_ISLNK(st.st_mode):
