@@ -195,6 +195,30 @@ def test_trial_pid_of_another_users_process_is_never_killed(tmp_path, other_user
         victim.wait()
 
 
+@pytest.mark.parametrize("plant", ["owned by the other user", "a symlink"])
+def test_a_planted_trial_pid_is_refused(tmp_path, other_user, capfd, plant):
+    store = Store(str(tmp_path / "store"))
+    victim = subprocess.Popen(["sleep", "60"], start_new_session=True)  # a group of ours
+    try:
+        rec = _rec(status=Status.RUNNING, owner=socket.gethostname() + ":999999:1")
+        store.create(rec)
+        pid_file = os.path.join(store.run_dir(rec.id), "trial.pid")
+        if plant == "a symlink":
+            owner.write_trial_pid(str(tmp_path), victim.pid)
+            os.symlink(tmp_path / "trial.pid", pid_file)
+        else:
+            owner.write_trial_pid(store.run_dir(rec.id), victim.pid)
+            os.chown(pid_file, *other_user)
+        assert [r.status for r in store.reap_orphans()] == [Status.TERMINATED]
+        with pytest.raises(subprocess.TimeoutExpired):
+            victim.wait(timeout=1)
+        why = "it is a symlink" if plant == "a symlink" else f"it is owned by uid {other_user[0]}"
+        assert f"hpwidgets: skipped {pid_file}: Refusing {pid_file}: {why}" in capfd.readouterr().err
+    finally:
+        victim.kill()
+        victim.wait()
+
+
 # -- --resume and the local index --------------------------------------------------------------
 
 

@@ -69,10 +69,14 @@ def kill_orphan_trial(run_dir: str) -> bool:
     Only a group led by a process of ours whose start time matches the one written at spawn: a
     planted or stale ``trial.pid`` never makes us kill someone else's processes.
     """
+    path = os.path.join(run_dir, TRIAL_PID)
     try:
-        pid_text, start = store_safety.read_private(os.path.join(run_dir, TRIAL_PID)).decode("ascii").split(":", 1)
+        pid_text, start = store_safety.read_private(path).decode("ascii").split(":", 1)
         pid = int(pid_text)
-    except (OSError, ValueError, store_safety.StoreError):
+    except store_safety.UnsafePathError as exc:
+        store_safety.report(path, str(exc))
+        return False
+    except (OSError, ValueError):
         return False
     if pid <= 1 or start == "?" or _start_time(pid) != start:  # gone, or the pid was reused
         return False

@@ -73,10 +73,12 @@ def private_dir(path: str) -> None:
             check(path)  # a symlink (or a file) where our directory should be
         raise
     try:
-        why = problem(path, os.fstat(fd))
+        st = os.fstat(fd)
+        why = problem(path, st)
         if why:
             raise UnsafePathError(why)
-        os.fchmod(fd, 0o700)  # ours and not a link: the umask may have widened it
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)  # ours and not a link: the umask may have widened it
     finally:
         os.close(fd)
 
