@@ -5,6 +5,7 @@ Imports stay lazy so that `hpw compare` starts fast (no numpy, pandas or skopt u
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import TextIO
 
@@ -73,16 +74,35 @@ def _run(args: list[str]) -> int:
         return 0
     echo_to(batch, sys.stdout)
     try:
+        _stop_on_hangup()
         batch.start()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         done = batch.finished
         print(f"\nhpw run: stopped; {done.counts['completed'] if done else 0} finished runs kept, "
               "the running ones terminated", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     done = batch.finished
     if not batch.plan.is_batch:
         return 0 if done and done.counts["completed"] == 1 else 1
     return 1 if done and done.status == "failed" else 0
+
+
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed SSH session, `timeout`): stop the batch as Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_hangup() -> None:
+    def stop(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # once: the clean-up must not be cut short
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Signalled(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
 
 
 def _compare(args: list[str]) -> int:

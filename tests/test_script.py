@@ -40,12 +40,16 @@ def test_argparse_flags(write_script):
     out = _run(info, {"learning_rate": 0.5, "epochs": 4, "bn": True, "opt": "sgd"}, path)
     assert out == "loss: 2.0 True sgd\n"
     # a flag without a default that the user did not set is left to the script's parser
-    argv = command(info, {"learning_rate": 0.5, "epochs": None, "bn": None, "opt": "adam"}, path)
-    assert json.loads(argv[-1]) == {"source": path, "argv": ["--learning-rate", "0.5", "--opt", "adam"]}
+    argv = command(info, {"learning_rate": 0.5, "epochs": None, "bn": None, "opt": "adam"}, path, _spec(path))
+    assert json.loads(open(argv[-1]).read()) == {"source": path, "argv": ["--learning-rate", "0.5", "--opt", "adam"]}
+
+
+def _spec(copy):
+    return os.path.join(os.path.dirname(copy), "trial-spec.json")
 
 
 def _run(info, flags, copy):
-    argv = command(info, flags, copy)
+    argv = command(info, flags, copy, _spec(copy))
     return subprocess.run(argv, capture_output=True, text=True, check=True,
                           cwd=os.path.dirname(copy)).stdout
 
@@ -71,7 +75,7 @@ def test_pickling_classes_of_main_works(write_script):
 
 def test_traceback_names_the_users_file(write_script):
     path = write_script("x = 1\n\nraise ValueError('boom')\n")
-    argv = command(inspect_script(path), {"x": 1}, path)
+    argv = command(inspect_script(path), {"x": 1}, path, _spec(path))
     proc = subprocess.run(argv, capture_output=True, text=True)
     assert proc.returncode == 1
     assert f'File "{path}", line 3, in <module>' in proc.stderr
@@ -115,7 +119,12 @@ def test_unknown_flag_lists_known(write_script):
     assert str(err.value) == "Unknown flag 'y' for script.py (its flags: noise, x)"
 
 
-def test_spec_is_json(write_script):
+def test_spec_is_a_private_json_file(write_script, tmp_path):
     info = inspect_script(write_script("x = 1\n"))
-    argv = command(info, {"x": 2}, "/tmp/copy.py")
-    assert json.loads(argv[-1]) == {"source": "/tmp/copy.py", "globals": {"x": 2}}
+    spec = tmp_path / "trial-spec.json"
+    spec.write_text("{}")
+    spec.chmod(0o644)
+    argv = command(info, {"x": 2}, "/tmp/copy.py", str(spec))
+    assert argv[-2:] == [info.path, str(spec)]
+    assert json.loads(spec.read_text()) == {"source": "/tmp/copy.py", "globals": {"x": 2}}
+    assert spec.stat().st_mode & 0o777 == 0o600

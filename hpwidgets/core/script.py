@@ -165,10 +165,14 @@ def _arg_type(node: ast.AST | None, default: Any, store_true: bool) -> type | No
 
 # Runs in the trial's fresh interpreter: set the flags, then execute the unmodified file as
 # __main__. Kept to the standard library's ast and json so that a trial costs little more
-# than a bare `python script.py`.
+# than a bare `python script.py`. The flag values come from a private file that it deletes:
+# a command line is readable by every user of the machine (`ps`).
 BOOTSTRAP = r"""
 import ast, json, os, sys
-path, spec = sys.argv[1], json.loads(sys.argv[2])
+path = sys.argv[1]
+with open(sys.argv[2], encoding="utf-8") as fh:
+    spec = json.load(fh)
+os.unlink(sys.argv[2])
 with open(spec["source"], encoding="utf-8") as fh:
     tree = ast.parse(fh.read(), path)
 flags = spec.get("globals") or {}
@@ -194,13 +198,24 @@ _main(compile(tree, path, "exec"), path)
 """
 
 
-def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str) -> list[str]:
-    """The argv that runs ``info``'s script with ``flags`` set, from its copy ``source_copy``."""
+SPEC_FILE = "trial-spec.json"  # in the trial's directory while it starts; the bootstrap deletes it
+
+
+def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path: str) -> list[str]:
+    """The argv that runs ``info``'s script with ``flags`` set, from its copy ``source_copy``.
+
+    The flags go into ``spec_path`` (mode 0600), never onto the command line, which keeps
+    only the script's path so that trials stay recognisable in ``ps``.
+    """
     if info.style == "argparse":
         spec: dict[str, Any] = {"source": source_copy, "argv": _argv(info, flags)}
     else:
         spec = {"source": source_copy, "globals": flags}
-    return [sys.executable, "-c", BOOTSTRAP, info.path, json.dumps(spec)]
+    fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+        json.dump(spec, fh)
+    return [sys.executable, "-c", BOOTSTRAP, info.path, spec_path]
 
 
 def _argv(info: ScriptInfo, flags: dict[str, Any]) -> list[str]:

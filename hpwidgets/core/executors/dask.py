@@ -37,7 +37,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import HpwError
 from ..events import BatchFinished
-from ..script import ScriptInfo, command
+from ..script import SPEC_FILE, ScriptInfo, command
 from ..trial import TrialOutcome, TrialRunner, TrialSpec
 from .local import trial_env
 from .subprocess_group import GRACE_SECONDS, run_group
@@ -216,7 +216,7 @@ def _trial_task(
             os.makedirs(os.path.dirname(copy))
             with open(copy, "w", encoding="utf-8") as fh:
                 fh.write(info.source)
-            argv = command(dataclasses.replace(info, path=copy), flags, copy)
+            argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
             if argv[1] == "-c":
                 argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
             code, killed = run_group(argv, cwd, trial_env(), lines.append, token, timeout)

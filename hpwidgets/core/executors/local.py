@@ -26,7 +26,7 @@ class ScriptRunner(TrialRunner):
 
     def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
         copy = os.path.join(spec.run_dir, "sourcecode", self.info.name)
-        argv = script_mod.command(self.info, spec.flags, copy)
+        argv = script_mod.command(self.info, spec.flags, copy, os.path.join(spec.run_dir, script_mod.SPEC_FILE))
         code, killed = run_group(argv, spec.run_dir, self._env, on_line, cancel, spec.timeout,
                                  on_spawn=lambda pid: owner.write_trial_pid(spec.run_dir, pid))
         return TrialOutcome(exit_code=code, killed=killed)

@@ -1,0 +1,130 @@
+"""Other faults: resuming a live batch, a script that deletes its run directory, sizes that
+would exhaust memory, and option values of the wrong type. Each gets one clear error or a
+documented behaviour, and loses nothing."""
+
+import math
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+import hpwidgets as hp
+from hpwidgets.core import compare, flags
+from hpwidgets.core.errors import OptionError, UnknownFlagError
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.script import inspect_script
+from hpwidgets.core.store import Store
+from tests.helpers import hpw, wait_for
+
+
+def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
+    path = write_script("import time\nx = 0\nif x == 1: open('started', 'w').close(); time.sleep(60)\n"
+                        "print('loss:', x)\n")
+    owner = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2]", "-y"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        runs = home / "runs"
+        assert wait_for(lambda: runs.exists() and any(runs.glob("*/started")), 30)
+        batch_id = Store().runs()[0].batch
+        second = subprocess.run([sys.executable, "-m", "hpwidgets.cli", "run", "--resume", batch_id[:8], "-y"],
+                                capture_output=True, text=True, timeout=20)
+        assert second.returncode == 1
+        assert second.stderr == (f"hpw run: error: Invalid value for --resume: '{batch_id[:8]}' (accepted: a batch "
+                                 f"that no process is running; batch {batch_id[:8]} is still running: stop it first)\n")
+        assert sorted((r.flags["x"], r.status.value) for r in Store().runs()) == [(0, "completed"), (1, "running")]
+    finally:
+        owner.kill()
+        owner.wait()
+    Store().runs()  # reaps the orphaned trial
+
+
+def test_a_script_that_deletes_its_run_directory_fails_that_trial_only(home, write_script):
+    path = write_script("import os, shutil\nx = 0\nif x == 1: shutil.rmtree(os.getcwd())\nprint('loss:', x)\n")
+    batch = hp.run(path, flags={"x": [0, 1, 2]})
+    assert [(r.status.value, r.reason) for r in batch.runs] == [
+        ("completed", None), ("failed", "its run directory was deleted while it ran"), ("completed", None)]
+    stored = sorted(Store().runs(), key=lambda r: r.trial)
+    assert [(r.status.value, r.reason) for r in stored] == [(r.status.value, r.reason) for r in batch.runs]
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # so that the old code fails, not the machine
+
+
+@pytest.mark.parametrize("args,message", [
+    (["x=linspace[0:1:30000000]"],
+     "Invalid value for flag 'x': 'linspace[0:1:30000000]': it gives 30000000 values "
+     "(accepted: at most 1000000 values in a sequence)"),
+    (["x=range[0:1e9]"],
+     "Invalid value for flag 'x': 'range[0:1e9]': it gives 1000000001 values "
+     "(accepted: at most 1000000 values in a sequence)"),
+    (["x=range[1:2000]", "noise=range[1:1000]"],
+     "Invalid value for --optimizer: 'grid' (accepted: a grid of at most 1000000 trials; "
+     "this one has 2000000: search the flags with random, gp, forest or gbrt instead)"),
+])
+def test_sizes_are_counted_before_they_are_expanded(home, train_py, args, message):
+    proc = subprocess.run([sys.executable, "-m", "hpwidgets.cli", "run", train_py, *args, "--preview"],
+                          capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
+    assert (proc.returncode, proc.stderr) == (1, f"hpw run: error: {message}\n")
+
+
+def test_a_grid_at_the_limit_previews_without_expanding():
+    values = flags.parse("x", "linspace[0:1:1000000]", float)
+    assert len(values.values) == 1_000_000
+    assert flags.describe(values) == "[0.0, 1e-06, 2e-06, 3e-06, 4e-06, 5e-06, 6e-06, 7e-06, 8e-06, 9e-06 ... and 999990 more]"
+
+
+def test_lists_in_errors_are_shortened(write_script):
+    names = [f"c{i:04d}" for i in range(5000)]
+    rows = [RunRecord(id="a" * 32, batch="b", operation="op", flags={}, status=Status.COMPLETED,
+                      scalars=dict.fromkeys(names, 1.0))]
+    with pytest.raises(OptionError) as err:
+        compare.select(rows, min="nope")
+    assert str(err.value) == ("Invalid value for --min: 'nope' (accepted: a scalar or flag of the runs: "
+                              "c0000, c0001, c0002, c0003, c0004, c0005, c0006, c0007, c0008, c0009 "
+                              "... and 4990 more)")
+    info = inspect_script(write_script("".join(f"{n} = 1\n" for n in names)))
+    with pytest.raises(UnknownFlagError) as err:
+        info.flag("nope")
+    assert str(err.value) == ("Unknown flag 'nope' for script.py (its flags: c0000, c0001, c0002, c0003, c0004, "
+                              "c0005, c0006, c0007, c0008, c0009 ... and 4990 more)")
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"max_trials": "3"}, "Invalid value for max_trials: '3' (accepted: a positive integer)"),
+    ({"max_trials": 2.5}, "Invalid value for max_trials: 2.5 (accepted: a positive integer)"),
+    ({"max_trials": True}, "Invalid value for max_trials: True (accepted: a positive integer)"),
+    ({"random_seed": "a"}, "Invalid value for random_seed: 'a' (accepted: an integer from 0 to 4294967295)"),
+    ({"random_seed": -1}, "Invalid value for random_seed: -1 (accepted: an integer from 0 to 4294967295)"),
+    ({"timeout": math.inf}, "Invalid value for timeout: inf (accepted: a positive, finite number of seconds)"),
+    ({"timeout": "5"}, "Invalid value for timeout: '5' (accepted: a positive, finite number of seconds)"),
+    ({"workers": 1.5}, "Invalid value for workers: 1.5 (accepted: a positive integer)"),
+])
+def test_api_option_types(home, write_script, kwargs, message):
+    path = write_script("x = 0\nprint('loss:', x)\n")
+    with pytest.raises(OptionError) as err:
+        hp.run(path, flags={"x": "[0:9]"}, **kwargs)
+    assert str(err.value) == message
+    assert not (home / "runs").exists() or not os.listdir(home / "runs")
+
+
+def test_timeout_on_a_function_is_refused(home):
+    def objective(x=0.0):
+        return x
+
+    with pytest.raises(OptionError) as err:
+        hp.run(objective, flags={"x": [1.0, 2.0]}, timeout=5)
+    assert str(err.value) == ("Invalid value for timeout: 5 (accepted: None for a function: it runs in this "
+                              "process, which cannot kill it; run a script to time its trials out)")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_cli_timeout_must_be_finite(home, train_py, value):
+    proc = hpw("run", train_py, "x=[1,2]", "--timeout", value, "-y")
+    assert (proc.returncode, proc.stderr) == (
+        1, f"hpw run: error: Invalid value for --timeout: {float(value)!r} "
+           "(accepted: a positive, finite number of seconds)\n")
+    assert not (home / "runs").exists() or not os.listdir(home / "runs")
+

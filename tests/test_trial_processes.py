@@ -1,0 +1,209 @@
+"""Trials cannot hang a batch, and their flag values stay off the command line.
+
+Real subprocess trials (children left in the group, a double-forked daemon holding stdout,
+scripts that ignore SIGTERM), a real `hpw run` sent real signals, a real store on disk.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import hpwidgets as hp
+from hpwidgets.core.cancel import CancelToken
+from hpwidgets.core.executors.subprocess_group import run_group
+from hpwidgets.core.store import Store
+from tests.helpers import group_alive, wait_for
+
+# The trial exits at once, leaving `sleep 50` in its process group with its stdout.
+LEAVES_A_CHILD = (
+    "import subprocess\n"
+    "x = 0\n"
+    "child = subprocess.Popen(['sleep', '50'])\n"
+    "open('child-%d' % x, 'w').write(str(child.pid))\n"
+    "print('loss:', x)\n"
+)
+
+# The trial double-forks a daemon (its own session) that keeps the trial's stdout open.
+DAEMON = (
+    "import os, time\n"
+    "x = 0\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        open('daemon-%d' % x, 'w').write(str(os.getpid()))\n"
+    "        time.sleep(50)\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "print('loss:', x)\n"
+)
+
+# Ignores SIGTERM and leaves a child in its group: only SIGKILL of the group ends it.
+STUBBORN = (
+    "import os, signal, subprocess, time\n"
+    "x = 0\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "subprocess.Popen(['sleep', '50'])\n"
+    "open('pgid-%d' % x, 'w').write(str(os.getpgid(0)))\n"
+    "time.sleep(50)\n"
+)
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie waiting for its parent counts as gone
+        return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _finish_or_stop(batch, seconds: float) -> bool:
+    """Wait for a background batch; stop it when it overruns so the test fails fast."""
+    batch.wait(seconds)
+    done = batch.done
+    if not done:
+        batch.stop()
+        batch.wait(120)
+    return done
+
+
+def test_a_child_left_in_the_group_is_killed_when_the_trial_exits(home, write_script):
+    path = write_script(LEAVES_A_CHILD)
+    batch = hp.run(path, flags={"x": [1, 2]}, timeout=3, background=True)
+    assert _finish_or_stop(batch, 10)  # each child sleeps 50 s
+    assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
+    for r in batch.runs:
+        pid = int(open(os.path.join(Store().run_dir(r.id), f"child-{r.flags['x']}")).read())
+        assert wait_for(lambda pid=pid: _pid_gone(pid), 5)
+
+
+def test_a_daemon_holding_stdout_does_not_block_the_batch(home, write_script):
+    path = write_script(DAEMON)
+    daemons = []
+    try:
+        batch = hp.run(path, flags={"x": [1, 2]}, background=True)
+        finished = _finish_or_stop(batch, 10)  # each daemon sleeps 50 s
+        for r in batch.runs:
+            name = os.path.join(Store().run_dir(r.id), f"daemon-{r.flags['x']}")
+            if os.path.exists(name):
+                daemons.append(int(open(name).read()))
+        assert finished
+        assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
+        assert len(daemons) == 2
+    finally:
+        for pid in daemons:  # it left our session on purpose: this test cleans up after it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_timeout_ends_a_trial_that_ignores_sigterm(home, write_script):
+    path = write_script(STUBBORN)
+    batch = hp.run(path, flags={"x": [1, 2]}, timeout=1, background=True)
+    assert _finish_or_stop(batch, 10)
+    assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "timed out after 1 s")] * 2
+    for r in batch.runs:
+        pgid = int(open(os.path.join(Store().run_dir(r.id), f"pgid-{r.flags['x']}")).read())
+        assert wait_for(lambda pgid=pgid: not group_alive(pgid), 5)
+
+
+def test_stop_with_a_daemon_holding_stdout(home, write_script):
+    path = write_script(DAEMON.replace("print('loss:', x)\n", "import time\ntime.sleep(50)\n"))
+    daemons = []
+    try:
+        batch = hp.run(path, flags={"x": [1, 2]}, background=True)
+        run_dir = lambda: Store().run_dir(batch.runs[0].id)  # noqa: E731
+        assert wait_for(lambda: batch.runs and os.path.exists(os.path.join(run_dir(), "daemon-1")), 30)
+        daemons.append(int(open(os.path.join(run_dir(), "daemon-1")).read()))
+        batch.stop()
+        assert _finish_or_stop(batch, 10)
+        assert [(r.status.value, r.reason) for r in batch.runs] == [("terminated", "stopped before it finished")]
+    finally:
+        for pid in daemons:
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_to_hpw_run_act_as_ctrl_c(home, write_script, sig, code):
+    path = write_script(STUBBORN.replace("x = 0\n", "x = 0\nif x == 0: print('loss: 0'); raise SystemExit\n"))
+    proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2,3]", "-y",
+                             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = home / "runs"
+
+    def pgid_files():
+        return sorted(runs.glob("*/pgid-*")) if runs.exists() else []
+
+    assert wait_for(lambda: len(pgid_files()) == 2 and all(p.stat().st_size for p in pgid_files()), 30)
+    pgids = [int(p.read_text()) for p in pgid_files()]
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=10)  # the trials ignore SIGTERM and sleep 50 s
+        gone = wait_for(lambda: not any(group_alive(pgid) for pgid in pgids), 5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pgid in pgids:
+            if group_alive(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+    assert proc.returncode == code
+    assert err.splitlines()[-1] == "hpw run: stopped; 1 finished runs kept, the running ones terminated"
+    # what the run directories say, before any command reads (and reaps) the store
+    records = [json.loads(p.read_text()) for p in runs.glob("*/run.json")]
+    assert sorted((r["flags"]["x"], r["status"]) for r in records) == [
+        (0, "completed"), (1, "terminated"), (2, "terminated")]
+    assert gone
+
+
+SECRET = "sk-live-5b1e0c9d"
+
+
+@pytest.mark.parametrize("source", [
+    "api_key = ''\n",
+    "import argparse\np = argparse.ArgumentParser()\np.add_argument('--api-key', default='')\n"
+    "api_key = p.parse_args().api_key\n",
+])
+def test_flag_values_never_reach_the_command_line(home, write_script, source):
+    path = write_script(source + "cmd = open('/proc/self/cmdline', 'rb').read()\n"
+                        f"open('cmdline', 'wb').write(cmd)\nprint('loss: 1' if api_key == {SECRET!r} else 'wrong')\n")
+    batch = hp.run(path, flags={"api_key": SECRET})
+    assert batch.runs[0].status.value == "completed"
+    run_dir = Store().run_dir(batch.runs[0].id)
+    argv = open(os.path.join(run_dir, "cmdline"), "rb").read().split(b"\0")
+    assert path.encode() in argv  # the script stays recognisable in `ps`
+    assert not any(SECRET.encode() in arg for arg in argv)
+    assert "trial-spec.json" not in os.listdir(run_dir)  # the private file that carried them is gone
+
+
+def test_a_giant_line_is_kept_in_pieces_and_never_held_whole(tmp_path):
+    from hpwidgets.core.executors.subprocess_group import MAX_LINE
+
+    script = tmp_path / "giant.py"
+    script.write_text("import sys\nfor _ in range(64):\n    sys.stdout.write('a' * 65536)\n"
+                      "print()\nprint('loss: 1')\n")
+    lines: list[str] = []
+    code, killed = run_group([sys.executable, str(script)], str(tmp_path), dict(os.environ), lines.append,
+                             CancelToken(), None)
+    assert (code, killed) == (0, None)
+    assert max(len(line) for line in lines) == MAX_LINE
+    assert "".join(lines[:-1]) == "a" * 64 * 65536
+    assert lines[-1] == "loss: 1"
+
+
+def test_a_100_mb_line_stays_out_of_memory(home, write_script):
+    path = write_script("import sys\nx = 1\nfor _ in range(100):\n    sys.stdout.write('a' * 1000000)\n"
+                        "print()\nprint('loss:', x)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "-y"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert usage.ru_maxrss < 200_000  # kB; it took 443 MB when the line was read whole
+    run = Store().runs()[0]
+    assert (run.status.value, run.scalars) == ("completed", {"loss": 1.0})
+    with open(os.path.join(Store().run_dir(run.id), "output.log")) as fh:
+        assert sum(line.count("a") for line in fh) == 100_000_000
