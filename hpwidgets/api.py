@@ -40,7 +40,8 @@ def run(
     (a list is a grid). ``show=True`` displays the live dashboard in a notebook.
     ``dask`` (a scheduler address or a ``distributed.Client``) runs a script's trials on that
     cluster, as many at once as it has threads unless ``workers`` says otherwise; ``retries``
-    runs a trial again when its Dask worker is lost.
+    runs a trial again when its Dask worker is lost. ``timeout`` kills a script's trial; a
+    function's trials run in this process, which cannot kill them, so it is refused there.
     """
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,

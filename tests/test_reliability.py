@@ -141,7 +141,7 @@ def test_flag_values_are_never_evaluated(home, write_script, tmp_path):
 
 @pytest.mark.parametrize("args,expected", [
     (["--bogus"], "hpw run: error: unrecognized arguments: --bogus"),
-    (["x=[1:2]", "--timeout", "0"], "hpw run: error: Invalid value for --timeout: 0.0 (accepted: a positive number of seconds)"),
+    (["x=[1:2]", "--timeout", "0"], "hpw run: error: Invalid value for --timeout: 0.0 (accepted: a positive, finite number of seconds)"),
 ])
 def test_bad_options(home, train_py, args, expected):
     proc = hpw("run", train_py, *args, "-y")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import store_safety
+from . import batch_lock, store_safety
 from .engine import Engine, StoreRecorder
 from .errors import OptionError, StoreError, UnknownFlagError
 from .events import BatchFinished
@@ -66,22 +66,28 @@ class Batch:
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
             self._save_manifest()
+        lock = batch_lock.acquire(self.store.root, self.id)  # held until the batch ends
+        if lock is None:
+            raise _still_running(self.id)
         if not background:
             try:
                 self.engine.run()
             finally:
+                batch_lock.release(lock)
                 self._done.set()
             return self
-        self._thread = threading.Thread(target=self._run_quietly, name=f"hpw-batch-{self.id[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._run_quietly, args=(lock,), name=f"hpw-batch-{self.id[:8]}",
+                                        daemon=True)
         self._thread.start()
         return self
 
-    def _run_quietly(self) -> None:
+    def _run_quietly(self, lock: int) -> None:
         try:
             self.engine.run()
         except BaseException as exc:  # shown by whoever waits on the batch
             self._error = exc
         finally:
+            batch_lock.release(lock)
             self._done.set()
 
     def wait(self, timeout: float | None = None) -> Batch:
@@ -197,6 +203,9 @@ def prepare(
                     raise UnknownFlagError(f"{operation}()", name, sorted(known))
         if options.dask is not None:
             raise OptionError("dask", options.dask, "a script to run there; a function's trials run in this process")
+        if options.timeout is not None:
+            raise OptionError("timeout", options.timeout, "None for a function: it runs in this process, which "
+                                                          "cannot kill it; run a script to time its trials out")
         runner = runner or FunctionRunner(target, options.objective.name)
         source_hash, script_name, source = _function_hash(target), None, None
     else:
@@ -258,6 +267,8 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     manifest = load_manifest(store, ref)
     if not manifest.get("script"):
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
+    if batch_lock.is_running(store.root, manifest["id"]):
+        raise _still_running(manifest["id"], ref)
     runs = store.runs(batch=manifest["id"])
     finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
     # the script must be the one the batch ran: never whatever a path names today
@@ -275,6 +286,11 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
 
 class _SourceChanged(Exception):
     """The script's text differs from the one the batch ran."""
+
+
+def _still_running(batch_id: str, ref: str | None = None) -> OptionError:
+    return OptionError("resume", ref or batch_id[:8],
+                       f"a batch that no process is running; batch {batch_id[:8]} is still running: stop it first")
 
 
 def load_manifest(store: Store, ref: str) -> dict[str, Any]:

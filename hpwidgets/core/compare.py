@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .cells import cell, columns_for, sort_value, text
-from .errors import OptionError
+from .errors import OptionError, listing
 from .records import RunRecord
 
 __all__ = ["cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
@@ -29,7 +29,7 @@ def select(records: Sequence[RunRecord], top: int | None = None, min: str | None
     if column:
         if not any(sort_value(r, column) is not None for r in rows) and rows:
             known = sorted({n for r in rows for n in (*r.scalars, *r.flags)})
-            raise OptionError("min" if min else "max", column, "a scalar or flag of the runs: " + ", ".join(known))
+            raise OptionError("min" if min else "max", column, "a scalar or flag of the runs: " + listing(known))
         present = [r for r in rows if sort_value(r, column) is not None]
         absent = [r for r in rows if sort_value(r, column) is None]
         try:

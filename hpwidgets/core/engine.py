@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import time
@@ -261,7 +262,7 @@ class StoreRecorder:
             with self._lock:
                 sink = self._outputs.get(event.run_id)
                 if sink is None and event.run_id in self._outputs:
-                    sink = self._outputs[event.run_id] = self.store.open_output(event.run_id)
+                    sink = self._outputs[event.run_id] = self._open_output(event.run_id)
                 elif sink is None:
                     sink = self._outputs[event.run_id] = []
             if isinstance(sink, list):
@@ -281,4 +282,12 @@ class StoreRecorder:
                 return
             if sink is not None:
                 sink.close()
+            if not os.path.isdir(self.store.run_dir(event.record.id)):  # the trial deleted it
+                self.store.create(event.record)
             self.store.save(event.record, event.series)
+
+    def _open_output(self, run_id: str) -> Any:
+        try:
+            return self.store.open_output(run_id)
+        except FileNotFoundError:  # the trial deleted its run directory: its output has nowhere to go
+            return open(os.devnull, "w", encoding="utf-8")

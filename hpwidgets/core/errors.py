@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Sequence
+from typing import Any
+
+LISTED = 10  # names an error lists before it says how many more there are
+
+
+def listing(names: Sequence[Any], limit: int = LISTED, fmt: Callable[[Any], str] = str) -> str:
+    """``a, b, c`` -- or the first ``limit`` names and ``... and N more``: errors stay one short line."""
+    shown = ", ".join(fmt(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} ... and {len(names) - limit} more"
 
 
 class HpwError(Exception):
@@ -23,7 +33,7 @@ class FlagSyntaxError(HpwError, ValueError):
 class UnknownFlagError(HpwError, KeyError):
     def __init__(self, script: str, flag: str, known: list[str]) -> None:
         self.script, self.flag, self.known = script, flag, known
-        listed = ", ".join(known) if known else "none"
+        listed = listing(known) if known else "none"
         super().__init__(f"Unknown flag '{flag}' for {script} (its flags: {listed})")
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import FlagSyntaxError
+from .errors import FlagSyntaxError, listing
 from .space import Categorical, Dimension, Integer, Real
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -29,6 +29,7 @@ _INT = re.compile(r"^[+-]?\d+$")
 _FUNCTION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.*)\]$", re.DOTALL)
 _TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
 FUNCTIONS = ("uniform", "loguniform", "range", "linspace", "logspace")
+MAX_VALUES = 1_000_000  # in one sequence: counted before it is expanded
 
 FORMS = (
     "a value, a list [a,b,...], a range [low:high] or [low:high:first], "
@@ -237,7 +238,7 @@ def _seq_range(flag: str, text: str, args: list) -> list:
         raise FlagSyntaxError(flag, text, usage, f"got {len(args)} values")
     if step == 0 or (end - start) * step < 0:
         raise FlagSyntaxError(flag, text, usage, f"step {step} never reaches {end} from {start}")
-    count = math.floor((end - start) / step + 1e-9) + (1 if inclusive else 0)
+    count = _limited(flag, text, math.floor((end - start) / step + 1e-9) + (1 if inclusive else 0))
     out = [start + i * step for i in range(max(count, 0))]
     if not out:
         raise FlagSyntaxError(flag, text, usage, "it gives no values")
@@ -267,6 +268,12 @@ def _seq_logspace(flag: str, text: str, args: list) -> list:
 def _count(flag: str, text: str, count: float, usage: str) -> int:
     if not isinstance(count, int) or count < 1:
         raise FlagSyntaxError(flag, text, usage, f"count must be a positive integer, got {count}")
+    return _limited(flag, text, count)
+
+
+def _limited(flag: str, text: str, count: int) -> int:
+    if count > MAX_VALUES:
+        raise FlagSyntaxError(flag, text, f"at most {MAX_VALUES} values in a sequence", f"it gives {count} values")
     return count
 
 
@@ -289,7 +296,7 @@ def describe(value: FlagValue) -> str:
     if isinstance(value, Fixed):
         return format_value(value.value)
     if isinstance(value, Choices):
-        return "[" + ", ".join(format_value(v) for v in value.values) + "]"
+        return "[" + listing(value.values, fmt=format_value) + "]"
     return value.describe()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,24 @@ from .objective import Objective
 from .space import Categorical, Integer, Real, Space, sorted_space
 
 DEFAULT_TRIALS = 20  # Guild's default for random and Bayesian search
+MAX_GRID = 1_000_000  # trials in a grid search: counted before the grid is expanded
+SEED_MAX = 2**32 - 1  # numpy and scikit-optimize take seeds up to this
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# Each checked option: is a value (not None) valid, and what is accepted. ``max_trials=2.5`` is
+# refused, not rounded; ``timeout=inf`` or nan is refused, not a timer that never fires.
+_VALID: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "max_trials": (lambda v: _integer(v) and v >= 1, "a positive integer"),
+    "random_seed": (lambda v: _integer(v) and 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_MAX}"),
+    "timeout": (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < math.inf,
+                "a positive, finite number of seconds"),
+    "workers": (lambda v: _integer(v) and v >= 1, "a positive integer"),
+    "retries": (lambda v: _integer(v) and v >= 0, "0 or a positive integer"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,16 +52,12 @@ class RunOptions:
     dask: Any = None  # a Dask scheduler address, or a distributed.Client: trials run there
 
     def __post_init__(self) -> None:
-        if self.max_trials is not None and self.max_trials < 1:
-            raise OptionError("max_trials", self.max_trials, "a positive integer")
+        for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later
+            value = getattr(self, name)
+            if value is not None and not ok(value):
+                raise OptionError(name, value, accepted)
         if self.minimize and self.maximize:
             raise OptionError("maximize", self.maximize, "either {0} or {1}, not both", mentions=("minimize", "maximize"))
-        if self.workers < 1:
-            raise OptionError("workers", self.workers, "a positive integer")
-        if self.timeout is not None and not self.timeout > 0:
-            raise OptionError("timeout", self.timeout, "a positive number of seconds")
-        if self.retries < 0:
-            raise OptionError("retries", self.retries, "0 or a positive integer")
 
     @property
     def objective(self) -> Objective:
@@ -143,6 +159,10 @@ def build_plan(operation: str, flag_types: dict[str, tuple[Any, type | None]],
     else:
         size = math.prod(len(v) for v in grid.values())
         total = min(size, options.max_trials) if options.max_trials else size
+        if total > MAX_GRID:
+            raise OptionError("optimizer", name, f"a grid of at most {MAX_GRID} trials; this one has {size}: "
+                                                   "cut it with {0} N, or search the flags with random, "
+                                                   "gp, forest or gbrt", mentions=("max_trials",))
     seed = options.random_seed if options.random_seed is not None else random.SystemRandom().randrange(2**31)
     described = {n: flagsyntax.describe(v) for n, v in parsed.items()}
     described.update({n: flagsyntax.format_value(v) for n, v in fixed.items() if n not in described})

@@ -29,4 +29,6 @@ class ScriptRunner(TrialRunner):
         argv = script_mod.command(self.info, spec.flags, copy, os.path.join(spec.run_dir, script_mod.SPEC_FILE))
         code, killed = run_group(argv, spec.run_dir, self._env, on_line, cancel, spec.timeout,
                                  on_spawn=lambda pid: owner.write_trial_pid(spec.run_dir, pid))
+        if not os.path.isdir(spec.run_dir):  # the script deleted it: nothing of the run is left to trust
+            return TrialOutcome(exit_code=None, killed=killed, reason="its run directory was deleted while it ran")
         return TrialOutcome(exit_code=code, killed=killed)

@@ -1,0 +1,45 @@
+"""Which batches a live process is running: an advisory lock on ``batches/<id>.lock``.
+
+The process that runs a batch holds the lock until the batch ends; the kernel drops it when
+that process dies, even by SIGKILL, so a lock that can be taken means no one runs the batch
+(``--resume`` would otherwise run its trials a second time, next to the owner's).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+
+def _path(store_root: str, batch_id: str) -> str:
+    return os.path.join(store_root, "batches", f"{batch_id}.lock")
+
+
+def acquire(store_root: str, batch_id: str) -> int | None:
+    """The lock's file descriptor, held until ``release``; None when a live process holds it."""
+    path = _path(store_root, batch_id)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def release(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing drops the lock
+
+
+def is_running(store_root: str, batch_id: str) -> bool:
+    """True while a live process runs the batch (and holds its lock)."""
+    if not os.path.exists(_path(store_root, batch_id)):
+        return False
+    fd = acquire(store_root, batch_id)
+    release(fd)
+    return fd is None
