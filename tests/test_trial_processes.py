@@ -102,8 +102,10 @@ def test_a_daemon_holding_stdout_does_not_block_the_batch(home, write_script):
                 pass
 
 
-def test_timeout_ends_a_trial_that_ignores_sigterm(home, write_script):
-    path = write_script(STUBBORN)
+@pytest.mark.parametrize("closes_output", [False, True])
+def test_timeout_ends_a_trial_that_ignores_sigterm(home, write_script, closes_output):
+    path = write_script(STUBBORN.replace("time.sleep(50)", "os.close(1); os.close(2); time.sleep(50)")
+                        if closes_output else STUBBORN)
     batch = hp.run(path, flags={"x": [1, 2]}, timeout=1, background=True)
     assert _finish_or_stop(batch, 10)
     assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "timed out after 1 s")] * 2

@@ -127,6 +127,7 @@ def run_group(
         if on_spawn is not None:
             on_spawn(proc.pid)
         exited_at = None
+        listening = True
         while True:
             now = time.monotonic()
             if exited_at is None and proc.poll() is not None:
@@ -140,17 +141,24 @@ def run_group(
                 wait = _TICK
             else:
                 wait = exited_at + DRAIN_SECONDS - now
-                if wait <= 0:
+                if wait <= 0 or not listening:
                     break  # whoever still holds the pipe left the group: stop listening
+            if not listening:  # it closed its output and lives on: keep the clock
+                try:
+                    proc.wait(wait)
+                except subprocess.TimeoutExpired:
+                    pass
+                continue
             if not reader.select(wait):
                 continue
             try:
                 data = os.read(fd, _CHUNK)
             except BlockingIOError:
                 continue
-            if not data:
-                break
-            lines.feed(data)
+            if data:
+                lines.feed(data)
+            else:
+                listening = False
         lines.feed(b"", final=True)
         code = proc.wait()
     finally:
