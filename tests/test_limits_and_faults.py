@@ -37,7 +37,7 @@ def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
     finally:
         owner.kill()
         owner.wait()
-    Store().runs()  # reaps the orphaned trial
+    Store().reap_orphans()  # kills the orphaned trial
 
 
 def test_a_script_that_deletes_its_run_directory_fails_that_trial_only(home, write_script):
@@ -92,7 +92,7 @@ def test_lists_in_errors_are_shortened(write_script):
                       scalars=dict.fromkeys(names, 1.0))]
     with pytest.raises(OptionError) as err:
         compare.select(rows, min="nope")
-    assert str(err.value) == ("Invalid value for --min: 'nope' (accepted: a scalar or flag of the runs: "
+    assert str(err.value) == ("Invalid value for min: 'nope' (accepted: a scalar or flag of the runs: "
                               "c0000, c0001, c0002, c0003, c0004, c0005, c0006, c0007, c0008, c0009 "
                               "... and 4990 more)")
     info = inspect_script(write_script("".join(f"{n} = 1\n" for n in names)))

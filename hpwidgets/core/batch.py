@@ -66,7 +66,7 @@ class Batch:
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
             self._save_manifest()
-        lock = batch_lock.acquire(self.store.root, self.id)  # held until the batch ends
+        lock = batch_lock.acquire(self.store.batches_dir, self.id)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
         if not background:
@@ -267,7 +267,7 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     manifest = load_manifest(store, ref)
     if not manifest.get("script"):
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
-    if batch_lock.is_running(store.root, manifest["id"]):
+    if batch_lock.is_running(store.batches_dir, manifest["id"]):
         raise _still_running(manifest["id"], ref)
     runs = store.runs(batch=manifest["id"])
     finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]

@@ -11,14 +11,16 @@ import fcntl
 import os
 
 
-def _path(store_root: str, batch_id: str) -> str:
-    return os.path.join(store_root, "batches", f"{batch_id}.lock")
+def _path(folder: str, batch_id: str) -> str:
+    return os.path.join(folder, f"{batch_id}.lock")
 
 
-def acquire(store_root: str, batch_id: str) -> int | None:
-    """The lock's file descriptor, held until ``release``; None when a live process holds it."""
-    path = _path(store_root, batch_id)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+def acquire(folder: str, batch_id: str) -> int | None:
+    """The lock's file descriptor, held until ``release``; None when a live process holds it.
+
+    ``folder`` is the store's batches directory."""
+    path = _path(folder, batch_id)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -36,10 +38,10 @@ def release(fd: int | None) -> None:
         os.close(fd)  # closing drops the lock
 
 
-def is_running(store_root: str, batch_id: str) -> bool:
+def is_running(folder: str, batch_id: str) -> bool:
     """True while a live process runs the batch (and holds its lock)."""
-    if not os.path.exists(_path(store_root, batch_id)):
+    if not os.path.exists(_path(folder, batch_id)):
         return False
-    fd = acquire(store_root, batch_id)
+    fd = acquire(folder, batch_id)
     release(fd)
     return fd is None
