@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 
+from . import store_safety
+
 
 def _path(folder: str, batch_id: str) -> str:
     return os.path.join(folder, f"{batch_id}.lock")
@@ -19,9 +21,8 @@ def acquire(folder: str, batch_id: str) -> int | None:
     """The lock's file descriptor, held until ``release``; None when a live process holds it.
 
     ``folder`` is the store's batches directory."""
-    path = _path(folder, batch_id)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    store_safety.private_dir(folder)
+    fd = store_safety.open_private(_path(folder, batch_id), os.O_RDWR | os.O_CREAT)  # ours, or refused
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -14,6 +14,7 @@ from typing import Any
 from . import owner, priors
 from .cancel import CancelToken
 from .cells import flags_label
+from .errors import StoreError
 from .events import (
     BatchFinished,
     BatchStarted,
@@ -289,5 +290,7 @@ class StoreRecorder:
     def _open_output(self, run_id: str) -> Any:
         try:
             return self.store.open_output(run_id)
-        except FileNotFoundError:  # the trial deleted its run directory: its output has nowhere to go
-            return open(os.devnull, "w", encoding="utf-8")
+        except (OSError, StoreError):
+            if os.path.isdir(self.store.run_dir(run_id)):
+                raise
+            return open(os.devnull, "w", encoding="utf-8")  # the trial deleted its run directory

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import store_safety
 from .errors import ScriptError, UnknownFlagError
 
 _LITERALS = (bool, int, float, str)
@@ -211,7 +212,7 @@ def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path
         spec: dict[str, Any] = {"source": source_copy, "argv": _argv(info, flags)}
     else:
         spec = {"source": source_copy, "globals": flags}
-    fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    fd = store_safety.open_private(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # ours, or refused
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
         json.dump(spec, fh)
