@@ -9,10 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .records import RunRecord
+from .records import RunRecord, Status
 
 DIRECTIONS = ("min", "max")
 
@@ -49,8 +47,6 @@ class Objective:
 
     def value(self, record: RunRecord) -> float | None:
         """The run's objective when it can rank: a completed run with a finite value."""
-        from .records import Status
-
         if record.status is not Status.COMPLETED:
             return None
         value = record.scalars.get(self.name)
@@ -60,12 +56,13 @@ class Objective:
 
     def best(self, records: Iterable[RunRecord]) -> RunRecord | None:
         """The best ranked run; the earliest wins a tie."""
-        best, best_value = None, None
-        for record in records:
-            value = self.value(record)
-            if value is not None and (best_value is None or self.better(value, best_value)):
-                best, best_value = record, value
-        return best
+        return self.best_of((v, r) for r in records if (v := self.value(r)) is not None)
+
+    def best_of(self, scored: Iterable[tuple[float, RunRecord]]) -> RunRecord | None:
+        """The run of the best (value, run) pair; the earliest wins a tie."""
+        sign = -1.0 if self.direction == "max" else 1.0
+        best = min(scored, key=lambda pair: sign * pair[0], default=None)  # min keeps the first of equals
+        return None if best is None else best[1]
 
     def best_so_far(self, values: Iterable[float]) -> list[float]:
         """The best value up to each position (a convergence curve)."""
@@ -76,7 +73,12 @@ class Objective:
 
     def rank(self, records: Iterable[RunRecord]) -> list[RunRecord]:
         """Ranked runs best first (stable), then the runs that cannot rank, in their order."""
-        records = list(records)
-        scored = [r for r in records if self.value(r) is not None]
-        scored.sort(key=lambda r: self.minimized(self.value(r)))
-        return scored + [r for r in records if self.value(r) is None]
+        scored, rest = [], []
+        for index, record in enumerate(records):
+            value = self.value(record)
+            if value is None:
+                rest.append(record)
+            else:
+                scored.append((self.minimized(value), index, record))
+        scored.sort(key=lambda item: item[:2])  # by value, then by position: stable
+        return [record for _, _, record in scored] + rest

@@ -33,6 +33,14 @@ class BatchSnapshot:
     series: dict[str, dict[str, list]] = field(default_factory=dict)  # run id -> scalar -> [(step, value)]
     tails: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run id -> last lines, runs not completed
     workers: int = 1  # trials at once
+    # What views derive from the runs, worked out once per version (snapshots of one version,
+    # which differ only in ``elapsed``, share it): a redraw at 1,000 runs stays cheap.
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     @property
     def objective(self):
@@ -43,29 +51,40 @@ class BatchSnapshot:
         return self.plan.total
 
     def counts(self) -> dict[Status, int]:
-        out = {s: 0 for s in Status}
-        for r in self.runs:
-            out[r.status] += 1
-        return out
+        def count() -> dict[Status, int]:
+            out = {s: 0 for s in Status}
+            for r in self.runs:
+                out[r.status] += 1
+            return out
+
+        return dict(self._once("counts", count))
 
     @property
     def done(self) -> int:
-        return sum(1 for r in self.runs if r.status.is_finished())
+        return self._once("done", lambda: sum(1 for r in self.runs if r.status.is_finished()))
 
     @property
     def best(self) -> RunRecord | None:
-        return self.objective.best(self.runs)
+        return self._once("best", lambda: self.objective.best_of(self._scored()))
+
+    def _scored(self) -> list[tuple[float, RunRecord]]:
+        """(value, run) of the runs that can rank, in trial order: each value read once."""
+        def score() -> list[tuple[float, RunRecord]]:
+            value = self.objective.value
+            return [(v, r) for r in self.runs if (v := value(r)) is not None]
+
+        return self._once("scored", score)
 
     def ranked(self) -> list[RunRecord]:
         """Runs with a value best first, then the rest (running, failed) in trial order."""
-        return self.objective.rank(self.runs)
+        return list(self._once("ranked", lambda: self.objective.rank(self.runs)))
 
     def top(self, n: int) -> list[RunRecord]:
         return self.ranked()[:n]
 
     def completed(self) -> list[RunRecord]:
         """Runs with a rankable objective value, in trial order (the plot's points)."""
-        return [r for r in self.runs if self.objective.value(r) is not None]
+        return [r for _, r in self._scored()]
 
     def eta(self) -> float | None:
         """Seconds left: the trials not finished, ``workers`` at a time, at the mean duration of

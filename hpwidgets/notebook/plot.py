@@ -100,6 +100,7 @@ class LivePlot:
         self._draw_lock = threading.Lock()  # matplotlib is not thread-safe: one drawer at a time
         self._model_drawn: Any = None
         self.points = 0  # the batch's points in the last picture
+        self._points: dict[str, tuple[float, ...]] = {}
         self.priors = [r for r in priors if plan.objective.value(r) is not None]
         self._prior_values = np.array([plan.objective.value(r) for r in self.priors], dtype=float)
         self._truth: tuple[np.ndarray, np.ndarray] | None = None
@@ -117,8 +118,16 @@ class LivePlot:
         """What the picture shows of a snapshot: starts and output lines leave it as it is."""
         return len(snap.completed()), id(snap.model)
 
-    def _positions(self, records: Sequence[RunRecord]) -> list[np.ndarray]:
-        return [np.array([axis.position(r.flags.get(axis.name)) for r in records], dtype=float) for axis in self.axes]
+    def _point(self, index: int, record: RunRecord) -> tuple[float, ...]:
+        """A completed run as (value, trial number, position on each axis), worked out once:
+        a completed run never changes."""
+        point = self._points.get(record.id)
+        if point is None:
+            trial = record.trial if record.trial is not None else index
+            point = (self.plan.objective.value(record), trial + 1.0,
+                     *(axis.position(record.flags.get(axis.name)) for axis in self.axes))
+            self._points[record.id] = point
+        return point
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -195,11 +204,10 @@ class LivePlot:
 
     def render(self, snap: BatchSnapshot) -> bytes:
         """The figure of this snapshot, as PNG bytes."""
-        objective = self.plan.objective
         done = snap.completed()
-        ys = np.array([objective.value(r) for r in done], dtype=float)
-        xs = self._positions(done)
-        trials = np.array([r.trial if r.trial is not None else i for i, r in enumerate(done)], dtype=float) + 1
+        table = np.array([self._point(i, r) for i, r in enumerate(done)], dtype=float).reshape(len(done), 2 + len(self.axes))
+        ys, trials = table[:, 0], table[:, 1]
+        xs = [table[:, 2 + k] for k in range(len(self.axes))]
         best = snap.best
         pick = next((i for i, r in enumerate(done) if r is best), None)
         model = None
