@@ -65,21 +65,85 @@ def compare_parser(prog: str = "hpw compare", notebook: bool = False) -> Parser:
     sort = p.add_mutually_exclusive_group()
     sort.add_argument("--min", metavar="COL", help="sort by COL, lowest first")
     sort.add_argument("--max", metavar="COL", help="sort by COL, highest first")
-    p.add_argument("--table", action="store_true", help="print a plain table")
+    p.add_argument("-t", "--table", action="store_true", help="print a plain table")
     p.add_argument("--csv", metavar="PATH", help="write the rows as CSV to PATH (- for standard output)")
-    p.add_argument("--batch", metavar="BATCH", help="only the runs of this batch")
-    p.add_argument("--operation", metavar="SCRIPT", help="only the runs of this script")
+    add_filter_args(p)
     if notebook:
         p.add_argument("--wait", action="store_true", help="first wait for the batches this kernel is running")
     return p
 
 
-def runs_parser(prog: str = "hpw runs") -> Parser:
-    p = Parser(prog=prog, description="List runs, newest first; `rm RUN...` deletes runs.")
-    p.add_argument("action", nargs="?", choices=["list", "rm"], default="list")
-    p.add_argument("refs", nargs="*", metavar="RUN", help="run ids (or their first characters) for rm")
-    p.add_argument("-a", "--all", action="store_true", help="all runs, not the newest 20")
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask before deleting")
+def add_filter_args(p: argparse.ArgumentParser) -> None:
+    """Guild's run filters, the same for runs, compare and runs rm (see core/filters.py)."""
+    g = p.add_argument_group("filters")
+    g.add_argument("-o", "--operation", "--op", action="append", default=[], dest="operations", metavar="VAL",
+                   help="runs whose operation contains VAL (repeatable)")
+    g.add_argument("-l", "--label", action="append", default=[], dest="labels", metavar="VAL",
+                   help="runs whose label contains VAL (repeatable)")
+    g.add_argument("-U", "--unlabeled", action="store_true", help="runs without a label")
+    g.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG", help="runs with TAG (repeatable)")
+    for short, name in (("-R", "running"), ("-C", "completed"), ("-E", "failed"), ("-T", "terminated"),
+                        ("-P", "pending")):
+        names = [short, f"--{name}"] + (["--error"] if name == "failed" else [])
+        g.add_argument(*names, action="store_true", help=f"{name} runs")
+    g.add_argument("-B", "--batch", metavar="PREFIX", help="runs of the batch whose id starts with PREFIX")
+    g.add_argument("--started", type=_started, metavar="RANGE",
+                   help="runs started in RANGE: 'last hour', 'last 2 days', 'today', 'yesterday', 'this week', "
+                        "'after 2026-11-01', 'between 09:00 and 12:00'")
+
+
+def _started(text: str):
+    from .core.filters import parse_started
+
+    try:
+        return parse_started(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid RANGE: {exc}") from None
+
+
+def run_filter(ns: argparse.Namespace):
+    from .core.filters import RunFilter
+    from .core.records import Status
+
+    statuses = frozenset(s for s in Status if getattr(ns, s.value, False))
+    return RunFilter(operations=tuple(ns.operations), labels=tuple(ns.labels), unlabeled=ns.unlabeled,
+                     tags=tuple(ns.tags), statuses=statuses, batch=ns.batch, started=ns.started)
+
+
+RUNS_SUBCOMMANDS = ("list", "ls", "info", "rm", "delete", "restore", "purge", "label", "tag")
+
+
+def runs_parser(prog: str = "hpw runs", action: str = "list") -> Parser:
+    """The parser of one `runs` subcommand (the first word picks it; see split_runs_action)."""
+    refs_help = "runs: list indexes (1, 2:5) or the first characters of run ids"
+    p = Parser(prog=prog if action == "list" else f"{prog} {action}")
+    if action in ("list", "ls"):
+        p.description = "List runs, newest first."
+        p.add_argument("-a", "--all", action="store_true", help="all runs, not the newest 20")
+        p.add_argument("-d", "--deleted", action="store_true", help="the runs in the trash")
+    elif action == "info":
+        p.description = "Show a run: flags, status, times, scalars, its directory (default: the newest)."
+        p.add_argument("refs", nargs="?", metavar="RUN", help=refs_help)
+        p.add_argument("-d", "--deleted", action="store_true", help="a run in the trash")
+    elif action == "label":
+        p.description = "Set the label of runs: RUN... TEXT (or --clear)."
+        p.add_argument("refs", nargs="+", metavar="RUN... TEXT")
+        p.add_argument("--clear", action="store_true", help="remove the label (every argument is a run)")
+    elif action == "tag":
+        p.description = "Add or delete tags of runs."
+        p.add_argument("refs", nargs="+", metavar="RUN", help=refs_help)
+        p.add_argument("-a", "--add", action="append", default=[], metavar="TAG", help="add TAG (repeatable)")
+        p.add_argument("-d", "--delete", action="append", default=[], metavar="TAG", help="delete TAG (repeatable)")
+    else:
+        what = {"rm": "Move runs to the trash (--permanent: delete them)", "delete": "Move runs to the trash",
+                "restore": "Bring runs back from the trash", "purge": "Delete runs in the trash for good"}[action]
+        p.description = f"{what}. Without RUN: every run the filters select (a filter is required)."
+        p.add_argument("refs", nargs="*", metavar="RUN", help=refs_help)
+        p.add_argument("-y", "--yes", action="store_true", help="do not ask")
+        if action in ("rm", "delete"):
+            p.add_argument("-p", "--permanent", action="store_true", help="delete for good, not into the trash")
+    if action not in ("label", "tag"):
+        add_filter_args(p)
     return p
 
 
@@ -93,6 +157,29 @@ def option_names() -> dict[str, str]:
             if long and action.dest != "help":
                 names.setdefault(action.dest, long[0])
     return names
+
+
+def split_runs_action(args: list[str]) -> tuple[str, list[str]]:
+    """`runs rm -y ID` -> ("rm", ["-y", "ID"]); no known first word -> ("list", args)."""
+    if args and args[0] in RUNS_SUBCOMMANDS:
+        return args[0], args[1:]
+    return "list", args
+
+
+def cat_parser(prog: str = "hpw cat") -> Parser:
+    p = Parser(prog=prog, description="Print a run's output (default: the newest run's).")
+    p.add_argument("refs", nargs="?", metavar="RUN", help="a list index (1) or the first characters of a run id")
+    p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    p.add_argument("-d", "--deleted", action="store_true", help="a run in the trash")
+    add_filter_args(p)
+    return p
+
+
+def intermixed(parser: Parser, args: list[str]) -> argparse.Namespace:
+    """Options anywhere on the line: `runs rm -y ID` as well as `runs rm ID -y`."""
+    ns = parser.parse_intermixed_args(args)
+    ns.prog = parser.prog
+    return ns
 
 
 def split(line: str) -> list[str]:

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import TextIO
 
 USAGE = """usage: hpw COMMAND [ARGS]
 
 commands:
   run SCRIPT [NAME=VALUE ...]   run a script, or a batch of trials of it
-  runs [rm RUN ...]             list runs, newest first; delete runs
+  runs [FILTERS]                list runs, newest first (--deleted: the trash)
+  runs info [RUN]               a run's flags, status, times, scalars and directory
+  runs rm RUN...                move runs to the trash (--permanent: delete them)
+  runs restore RUN...           bring runs back from the trash
+  runs purge RUN...             delete runs in the trash for good
+  cat [RUN] [--tail N]          a run's output
+  label RUN... TEXT             set the label of runs
+  tag RUN... --add T --delete T add or delete tags
   compare                       compare runs (--top N --min COL --table --csv PATH)
+
+RUN is a list index of `hpw runs` (1, 2:5) or the first characters of a run id.
 
 `hpw COMMAND -h` tells more."""
 
@@ -25,12 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    handlers = {"run": _run, "runs": _runs, "compare": _compare}
+    handlers = {"run": _run, "runs": _runs, "compare": _compare, "cat": _cat, "label": _label, "tag": _tag}
     if command not in handlers:
-        print(f"hpw: error: unknown command {command!r} (accepted: run, runs, compare)", file=sys.stderr)
+        print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
     from .arguments import UsageError, _HelpShown, option_names
     from .core.errors import HpwError, OptionError
+    from .core.refs import SelectionError
 
     try:
         return handlers[command](rest)
@@ -42,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except OptionError as exc:
         print(f"hpw {command}: error: {exc.renamed(option_names())}", file=sys.stderr)
         return 1
+    except SelectionError as exc:  # an unknown run, column or filter value: a usage error
+        print(f"hpw {command}: error: {exc}", file=sys.stderr)
+        return 2
     except HpwError as exc:
         print(f"hpw {command}: error: {exc}", file=sys.stderr)
         return 1
@@ -49,14 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _confirm(text: str, stream: TextIO = sys.stdin) -> bool:
-    print(text, file=sys.stderr)
-    print("Continue? (Y/n) ", end="", file=sys.stderr, flush=True)
-    answer = stream.readline()
-    if not answer:  # no one to ask
-        print("\nno answer on standard input: pass -y to run without asking", file=sys.stderr)
-        return False
-    return answer.strip().lower() in ("", "y", "yes")
+def _confirm(text: str) -> bool:
+    from .runcmds import confirm
+
+    return confirm(text, default=True)
 
 
 def _run(args: list[str]) -> int:
@@ -119,30 +127,27 @@ def _compare(args: list[str]) -> int:
 
 
 def _runs(args: list[str]) -> int:
-    from .arguments import runs_parser
-    from .core import compare
-    from .core.store import Store
+    from .runcmds import confirm, runs
 
-    ns = runs_parser().parse_args(args)
-    store = Store()
-    store.reap_orphans()
-    if ns.action == "rm":
-        if not ns.refs:
-            print("hpw runs rm: error: name the runs to delete (accepted: run ids or their first characters)",
-                  file=sys.stderr)
-            return 2
-        records = [store.get(ref) for ref in ns.refs]
-        if not ns.yes:
-            listing = "\n".join(f"  {r.short_id}  {r.operation}  {r.status.value}  {r.label}" for r in records)
-            if not _confirm(f"You are about to delete {len(records)} run(s):\n{listing}"):
-                return 0
-        deleted = store.delete([r.id for r in records])
-        print(f"Deleted {len(deleted)} run(s)")
-        return 0
-    records = store.runs(limit=None if ns.all else 20)
-    for i, r in enumerate(records, 1):
-        print(f"[{i}] {r.short_id}  {compare.cell(r, 'started')}  {r.operation}  {r.status.value:<10}  {r.label}")
-    return 0
+    return runs(args, "hpw runs", sys.stdout, confirm)
+
+
+def _cat(args: list[str]) -> int:
+    from .runcmds import cat
+
+    return cat(args, "hpw cat", sys.stdout)
+
+
+def _label(args: list[str]) -> int:
+    from .runcmds import runs
+
+    return runs(["label", *args], "hpw", sys.stdout, None)
+
+
+def _tag(args: list[str]) -> int:
+    from .runcmds import runs
+
+    return runs(["tag", *args], "hpw", sys.stdout, None)
 
 
 if __name__ == "__main__":

@@ -103,11 +103,11 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
 
     from .core import compare
     from .core.store import Store
+    from .runcmds import selected_runs
 
     store = Store()
     store.reap_orphans()
-    batch = store.resolve_batch(ns.batch) if ns.batch else None
-    rows = compare.select(store.runs(batch=batch, operation=ns.operation), ns.top, ns.min, ns.max)
+    rows = compare.select(selected_runs(store, ns), ns.top, ns.min, ns.max)
     columns = compare.columns_for(rows)
     if ns.csv:
         text = compare.to_csv(rows, columns)

@@ -91,7 +91,7 @@ def test_usage_errors_exit_2(env, home, train_py):
     proc = hpw("run", train_py, "--max-trials", "many", env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("argument -m/--max-trials: invalid int value: 'many'")
-    assert hpw("frobnicate", env=env).stderr == "hpw: error: unknown command 'frobnicate' (accepted: run, runs, compare)\n"
+    assert hpw("frobnicate", env=env).stderr == "hpw: error: unknown command 'frobnicate' (accepted: run, runs, compare, cat, label, tag)\n"
 
 
 def test_csv_into_missing_folder(env, home, train_py, tmp_path):
@@ -107,11 +107,13 @@ def test_csv_into_missing_folder(env, home, train_py, tmp_path):
 def test_runs_rm(env, home, train_py):
     hpw("run", train_py, "x=[1,2]", "-y", env=env)
     first = hpw("runs", env=env).stdout.splitlines()[0].split()[1]
-    rm = hpw("runs", "rm", first, "-y", env=env)
-    assert rm.stdout == "Deleted 1 run(s)\n"
+    full = next(name for name in os.listdir(home / "runs") if name.startswith(first))
+    rm = hpw("runs", "rm", full, "-y", env=env)  # a whole id is always an id
+    assert rm.stdout == "Deleted 1 run(s) (into the trash)\n"
     assert _count_runs(home) == 1
     assert hpw("runs", "rm", "zzzz", "-y", env=env).stderr == (
-        "hpw runs: error: No run matches 'zzzz' (accepted: a run id or its first characters)\n")
+        "hpw runs: error: No run matches 'zzzz' (accepted: a list index such as 1, a range such as 2:5, "
+        "or the first characters of a run id)\n")
 
 
 def test_single_failing_run_exits_1(env, home, write_script):

@@ -38,6 +38,7 @@ class RunRecord:
     searched: tuple[str, ...] = ()  # the flags the batch searched over
     owner: str | None = None  # "host:pid:start" of the supervising process (see owner.py)
     trial: int | None = None  # index of the trial in its batch
+    tags: tuple[str, ...] = ()
 
     def evolve(self, **changes: Any) -> RunRecord:
         return replace(self, **changes)
@@ -62,6 +63,7 @@ class RunRecord:
         data = {name: getattr(self, name) for name in _FIELDS}
         data["status"] = self.status.value
         data["searched"] = list(self.searched)
+        data["tags"] = list(self.tags)
         data["flags"] = dict(self.flags)
         data["scalars"] = dict(self.scalars)
         return data
@@ -73,6 +75,7 @@ class RunRecord:
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["status"] = Status(kwargs.get("status", "pending"))
         kwargs["searched"] = tuple(kwargs.get("searched") or ())
+        kwargs["tags"] = tuple(kwargs.get("tags") or ())
         return cls(**kwargs)
 
     @classmethod

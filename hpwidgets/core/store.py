@@ -269,6 +269,11 @@ class Store:
             pass  # the directories are gone: the next reader's reconcile drops them
         return records
 
+    def forget(self, run_ids: list[str]) -> None:
+        """Drop runs from the index only (their directories were moved away, e.g. to the trash)."""
+        with self._lock:
+            self._conn().executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in run_ids])
+
     def close(self) -> None:
         self.index.close()
 

@@ -22,7 +22,6 @@ from ..arguments import (
     compare_parser,
     option_names,
     run_parser,
-    runs_parser,
     split,
 )
 from ..core.errors import HpwError, OptionError
@@ -134,23 +133,19 @@ class HpMagics(Magics):
     @line_magic
     @_one_line_errors
     def hpruns(self, line: str) -> None:
-        """%hpruns [-a] | %hpruns rm RUN... -y: list runs, newest first; delete runs."""
-        from ..core import compare
-        from ..core.store import Store
+        """%hpruns [FILTERS] | info RUN | cat RUN [--tail N] | label RUN... TEXT | tag RUN... --add T
+        | rm RUN... -y | restore RUN... | purge RUN... -y: the `hpw runs` commands (a notebook does
+        not ask: rm and purge need -y). `info` also shows the run's output."""
+        from ..runcmds import cat, runs
 
-        ns = runs_parser("%hpruns").parse_args(split(line))
-        store = Store()
-        store.reap_orphans()
-        if ns.action == "rm":
-            if not ns.refs:
-                raise UsageError("%hpruns rm: error: name the runs to delete (accepted: run ids or their first characters)")
-            if not ns.yes:
-                raise UsageError("%hpruns rm: error: pass -y to delete: a notebook does not ask")
-            deleted = store.delete(ns.refs)
-            print(f"Deleted {len(deleted)} run(s)")
+        args = split(line)
+        if args[:1] == ["cat"]:
+            cat(args[1:], "%hpruns cat", sys.stdout)
             return None
-        for i, r in enumerate(store.runs(limit=None if ns.all else 20), 1):
-            print(f"[{i}] {r.short_id}  {compare.cell(r, 'started')}  {r.operation}  {r.status.value:<10}  {r.label}")
+        runs(args, "%hpruns", sys.stdout, None)
+        if args[:1] == ["info"]:  # the notebook shows the output with the attributes
+            print("output:")
+            cat(args[1:], "%hpruns info", sys.stdout)
         return None
 
 

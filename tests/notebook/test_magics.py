@@ -195,13 +195,41 @@ def test_hpruns_lists_and_deletes_with_yes(ip, shown, capsys, home):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["[1]", "[2]"]
     assert all("sleepy.py" in line and "completed" in line for line in lines)
-    first = lines[0].split()[1]
     with pytest.raises(UsageError) as info:
-        ip.run_line_magic("hpruns", f"rm {first}")
+        ip.run_line_magic("hpruns", "rm 1")
     assert str(info.value) == "%hpruns rm: error: pass -y to delete: a notebook does not ask"
-    ip.run_line_magic("hpruns", f"rm {first} -y")
-    assert capsys.readouterr().out == "Deleted 1 run(s)\n"
+    ip.run_line_magic("hpruns", "rm -y 1")
+    assert capsys.readouterr().out == "Deleted 1 run(s) (into the trash)\n"
     assert len(Store(str(home)).runs()) == 1
+
+
+def test_hpruns_subcommands(ip, shown, capsys, home):
+    ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
+    capsys.readouterr()
+    ip.run_line_magic("hpruns", "info 1")
+    out = capsys.readouterr().out
+    newest = Store(str(home)).runs()[0]
+    assert out.startswith(f"id: {newest.id}\noperation: sleepy.py\nstatus: completed\n")
+    assert out.endswith("output:\n" + Store(str(home)).output(newest.id))  # the output, in the cell
+    ip.run_line_magic("hpruns", "cat 2 --tail 1")
+    assert capsys.readouterr().out == Store(str(home)).output(Store(str(home)).runs()[1].id).splitlines(True)[-1]
+    ip.run_line_magic("hpruns", "label 1 2 'best so far'")
+    assert capsys.readouterr().out.startswith("Labeled 2 run(s)")
+    ip.run_line_magic("hpruns", "tag 1 --add keep")
+    ip.run_line_magic("hpruns", "--tag keep")
+    assert capsys.readouterr().out.splitlines()[-1].endswith("best so far  [keep]")
+    ip.run_line_magic("hpruns", "rm --tag keep -y")
+    ip.run_line_magic("hpruns", "restore 1")  # restoring loses nothing: no -y needed
+    ip.run_line_magic("hpruns", "rm -y 1:2")
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("hpruns", "purge 1")
+    assert str(info.value) == "%hpruns purge: error: pass -y to purge: a notebook does not ask"
+    ip.run_line_magic("hpruns", "purge -y 1:2")
+    assert capsys.readouterr().out.splitlines()[-3:] == ["Restored 1 run(s)", "Deleted 2 run(s) (into the trash)",
+                                                        "Purged 2 run(s)"]
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("hpruns", "info 1")
+    assert str(info.value) == "%hpruns: error: No runs to show"
 
 
 def test_help_prints_usage_and_returns_nothing(ip, capsys):

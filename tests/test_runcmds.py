@@ -1,0 +1,201 @@
+"""`hpw runs info|rm|restore|purge`, `hpw cat`, run references: the real command against a real
+store holding real runs."""
+
+import os
+
+import pytest
+
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store import Store
+from tests.helpers import hpw
+
+
+@pytest.fixture
+def env(home):
+    return dict(os.environ)
+
+
+@pytest.fixture
+def grid(env, home, write_script):
+    """Three real subprocess runs of a script that prints a scalar several times, newest first."""
+    path = write_script("x = 1\nfor i in range(3):\n    print(f'step: {i}')\n    print(f'loss: {x * 10 - i}')\n"
+                        "print('done', x)\n", name="steps.py")
+    proc = hpw("run", path, "x=[1,2,3]", "-y", env=env)
+    assert proc.returncode == 0, proc.stderr
+    return [r.id for r in Store().runs()]
+
+
+def _ids(env, *args):
+    out = hpw("runs", *args, env=env).stdout
+    return [line.split()[1] for line in out.splitlines()]
+
+
+def test_info_shows_flags_status_times_scalars_batch_dir(env, home, grid):
+    proc = hpw("runs", "info", "2", env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    rec = Store().runs()[1]
+    assert lines[0] == f"id: {rec.id}"
+    assert lines[1:3] == ["operation: steps.py", "status: completed"]
+    assert lines[5] == "time: 0:00:00" and lines[6] == "exit_code: 0"
+    assert lines[7:9] == ["label: x=2", "tags: "]
+    assert lines[9] == f"batch: {rec.batch} (trial 2)"
+    assert lines[11] == f"run_dir: {home}/runs/{rec.id}"
+    assert lines[12:] == ["flags:", "  x: 2", "scalars:", "  loss: 18.0 (step 2) min 18.0 max 20.0 (3 values)"]
+    assert hpw("runs", "info", env=env).stdout.splitlines()[0] == f"id: {grid[0]}"  # default: newest
+
+
+def test_info_of_a_failed_run_gives_its_reason_and_exit_code(env, home, write_script):
+    path = write_script("x = 1\nprint('about to fail')\nraise SystemExit(3)\n")
+    hpw("run", path, "-y", env=env)
+    lines = hpw("runs", "info", "1", env=env).stdout.splitlines()
+    assert lines[2:4] == ["status: failed", "reason: exit code 3"]
+    assert "exit_code: 3" in lines
+
+
+def test_cat_and_tail(env, home, grid):
+    full = hpw("cat", "1", env=env)
+    assert full.returncode == 0
+    assert full.stdout == "step: 0\nloss: 30\nstep: 1\nloss: 29\nstep: 2\nloss: 28\ndone 3\n"
+    assert hpw("cat", "--tail", "2", env=env).stdout == "loss: 28\ndone 3\n"
+    assert hpw("cat", grid[2][:8], "--tail", "1", env=env).stdout == "done 1\n"
+    assert hpw("cat", "1", "--tail", "0", env=env).stdout == ""
+    bad = hpw("cat", "1", "--tail", "-1", env=env)
+    assert bad.returncode == 2
+    assert bad.stderr == "hpw cat: error: argument --tail: invalid value: -1 (accepted: 0 or a positive number of lines)\n"
+
+
+def test_indexes_and_ranges_name_runs_as_the_listing_numbers_them(env, home, grid):
+    assert _ids(env) == [i[:8] for i in grid]
+    rm = hpw("runs", "rm", "-y", "2:3", env=env)  # options anywhere on the line
+    assert rm.returncode == 0 and rm.stdout == "Deleted 2 run(s) (into the trash)\n"
+    assert _ids(env) == [grid[0][:8]]
+    assert _ids(env, "--deleted") == [grid[1][:8], grid[2][:8]]
+
+
+REF_ERRORS = [
+    (["runs", "info", "7"], "hpw runs: error: Run index '7' is out of range (1-3) (accepted: a list index such as 1, "
+                            "a range such as 2:5, or the first characters of a run id)\n"),
+    (["runs", "info", "2:9"], "hpw runs: error: Run index '2:9' is out of range (1-3) (accepted: a list index such "
+                              "as 1, a range such as 2:5, or the first characters of a run id)\n"),
+    (["runs", "rm", "zzzz", "-y"], "hpw runs: error: No run matches 'zzzz' (accepted: a list index such as 1, a range "
+                                   "such as 2:5, or the first characters of a run id)\n"),
+    (["cat", "qq"], "hpw cat: error: No run matches 'qq' (accepted: a list index such as 1, a range such as 2:5, "
+                    "or the first characters of a run id)\n"),
+]
+
+
+@pytest.mark.parametrize("args,message", REF_ERRORS)
+def test_bad_references_one_line_exit_2_nothing_changed(env, home, args, message):
+    _planted(home, ["c" * 32, "d" * 32, "e" * 32])  # ids without digits: an index is only an index
+    proc = hpw(*args, env=env)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (2, message, "")
+    assert len(Store().runs()) == 3
+
+
+def _planted(home, ids):
+    """Finished runs with chosen ids (the ambiguity needs ids that start with digits)."""
+    store = Store(str(home))
+    for i, run_id in enumerate(ids):
+        store.create(RunRecord(id=run_id, batch="b" * 32, operation="train.py", flags={"x": i},
+                               status=Status.COMPLETED, started=1000.0 + i, stopped=1001.0 + i, exit_code=0,
+                               scalars={"loss": float(i)}))
+    return store
+
+
+def test_a_destructive_command_never_acts_on_an_ambiguous_reference(env, home):
+    store = _planted(home, ["99" + "a" * 30, "1" + "b" * 31, "c" * 32])
+    # newest first: [1] ccc.., [2] 1bbb.., [3] 99aa..
+    out_of_range = hpw("runs", "rm", "99", "-y", env=env)
+    assert out_of_range.returncode == 2
+    assert out_of_range.stderr == ("hpw runs: error: Run reference '99' is ambiguous: list index 99 is out of range "
+                                   "(1-3), and it is also the start of run id 99aaaaaa; give the id up to a letter "
+                                   "(or whole) to name that run\n")
+    assert hpw("runs", "purge", "99", "-y", env=env).returncode == 2
+    assert len(store.runs()) == 3
+    # reading commands follow Guild: the index when in range, else the id
+    assert hpw("runs", "info", "1", env=env).stdout.startswith("id: " + "c" * 32)
+    assert hpw("runs", "info", "99", env=env).stdout.startswith("id: 99")
+    assert hpw("runs", "rm", "99a", "-y", env=env).returncode == 0  # the id, up to a letter
+    assert hpw("runs", "rm", "1", "-y", env=env).returncode == 0  # in range: the index, by the rule
+    assert [r.id[0] for r in store.runs()] == ["1"]
+    assert hpw("runs", "rm", "-y", "1" + "b" * 31, env=env).returncode == 0  # a whole id is an id
+    assert store.runs() == []
+
+
+def test_ambiguous_id_prefix(env, home):
+    _planted(home, ["ab" + "1" * 30, "ab" + "2" * 30])
+    proc = hpw("runs", "info", "ab", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == ("hpw runs: error: Run id 'ab' is ambiguous: it starts 2 runs (ab222222, ab111111); "
+                           "give more characters\n")
+
+
+def test_prompts_no_answer_and_closed_stdin(env, home, grid):
+    no = hpw("runs", "rm", "1", env=env, input="n\n")
+    assert no.returncode == 0 and no.stdout == ""
+    assert no.stderr.startswith("You are about to delete the following runs (they go to the trash; "
+                                "`runs restore` brings them back):\n  [1] ")
+    assert no.stderr.endswith("Continue? (y/N) ")
+    assert hpw("runs", "rm", "1", env=env, input="\n").stdout == ""  # the default is no
+    closed = hpw("runs", "rm", "1", env=env, input="")
+    assert closed.returncode == 1
+    assert closed.stderr.endswith("\nhpw runs: error: no answer on standard input (it is closed): pass -y to go on "
+                                  "without asking\n")
+    assert len(Store().runs()) == 3
+    yes = hpw("runs", "rm", "1", env=env, input="y\n")
+    assert yes.stdout == "Deleted 1 run(s) (into the trash)\n" and len(Store().runs()) == 2
+
+
+def test_run_prompt_on_closed_stdin_is_an_error(env, home, train_py):
+    proc = hpw("run", train_py, "x=0.1", env=env, input="")
+    assert proc.returncode == 1
+    assert proc.stderr.endswith("hpw run: error: no answer on standard input (it is closed): pass -y to go on "
+                                "without asking\n")
+    assert not (home / "runs").exists() or os.listdir(home / "runs") == []
+
+
+def test_trash_restore_purge_permanent(env, home, grid):
+    assert hpw("runs", "rm", "1", "2", "-y", env=env).returncode == 0
+    assert sorted(os.listdir(home / "trash" / "runs")) == sorted(grid[:2])
+    assert os.listdir(home / "runs") == [grid[2]]
+    assert hpw("runs", "info", "--deleted", "2", env=env).stdout.splitlines()[11] == \
+        f"run_dir: {home}/trash/runs/{grid[1]}"
+    assert hpw("cat", "-d", "1", "--tail", "1", env=env).stdout == "done 3\n"
+    restored = hpw("runs", "restore", grid[1][:8], "-y", env=env)
+    assert restored.stdout == "Restored 1 run(s)\n"
+    assert _ids(env) == [grid[1][:8], grid[2][:8]]
+    # rebuilding the index from the directories never brings back a trashed run
+    assert Store().rebuild_index() == 2
+    not_there = hpw("runs", "restore", grid[2], "-y", env=env)
+    assert not_there.returncode == 2
+    assert not_there.stderr.startswith(f"hpw runs: error: No run matches '{grid[2]}'")
+    purge = hpw("runs", "purge", "1", "-y", env=env)
+    assert purge.stdout == "Purged 1 run(s)\n" and os.listdir(home / "trash" / "runs") == []
+    perm = hpw("runs", "rm", "--permanent", "-y", "2", env=env)
+    assert perm.stdout == "Permanently deleted 1 run(s)\n"
+    assert os.listdir(home / "runs") == [grid[1]] and os.listdir(home / "trash" / "runs") == []
+
+
+def test_rm_needs_a_reference_or_a_filter(env, home, grid):
+    proc = hpw("runs", "rm", "-y", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == ("hpw runs rm: error: name the runs (accepted: a list index such as 1, a range such as "
+                           "2:5, or the first characters of a run id) or give a filter\n")
+    assert len(Store().runs()) == 3
+
+
+def test_a_running_run_is_not_deleted(env, home):
+    store = Store(str(home))
+    store.create(RunRecord(id="d" * 32, batch="b" * 32, operation="t.py", flags={}, status=Status.RUNNING,
+                           started=1.0, owner=_me()))
+    proc = hpw("runs", "rm", "dd", "-y", env=env)
+    assert proc.returncode == 1
+    assert proc.stderr == "hpw runs: error: Run dddddddd is running: stop it before deleting it\n"
+    assert os.listdir(home / "runs") == ["d" * 32]
+
+
+def _me():
+    from hpwidgets.core import owner
+
+    return owner.current_token()
