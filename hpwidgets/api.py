@@ -23,6 +23,7 @@ def run(
     maximize: str | None = None,
     opt_flags: dict[str, Any] | None = None,
     label: str | None = None,
+    tags: tuple[str, ...] | list[str] = (),
     timeout: float | None = None,
     fail_fast: bool = False,
     workers: int = 1,
@@ -46,7 +47,7 @@ def run(
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
         maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
-        timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
+        tags=tuple(tags), timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if show:

@@ -41,6 +41,8 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("-Fo", "--opt-flag", action="append", default=[], metavar="NAME=VAL",
                    help="optimizer flag: random-starts, acq-func, kappa, xi, noise, prev-trials")
     p.add_argument("-l", "--label", help="label for the runs (default: their flags)")
+    p.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
+                   help="a tag for the runs (repeatable)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="kill a trial that runs longer")
     p.add_argument("--fail-fast", action="store_true", help="stop the batch at the first failed trial")
     p.add_argument("-w", "--workers", type=int, default=1, metavar="N",
@@ -199,6 +201,7 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         maximize=ns.maximize,
         opt_flags=parse_opt_flags(ns.opt_flag),
         label=ns.label,
+        tags=tuple(ns.tags),
         timeout=ns.timeout,
         fail_fast=ns.fail_fast,
         workers=ns.workers,

@@ -143,8 +143,9 @@ def tag(store: Store, ns: Any, out: TextIO) -> int:
     if not ns.add and not ns.delete:
         raise UsageError(f"{ns.prog}: error: give --add TAG or --delete TAG")
     for t in ns.add:
-        if not t.strip() or any(c.isspace() for c in t):
-            raise UsageError(f"{ns.prog}: error: argument --add: invalid tag: {t!r} (accepted: a word without spaces)")
+        if not t or any(c.isspace() for c in t):
+            raise UsageError(f"{ns.prog}: error: argument --add: invalid tag: {t!r} (accepted: a word without "
+                             "spaces, such as baseline)")
     records = refs.resolve(store.runs(), ns.refs)
     for r in records:
         kept = [t for t in r.tags if t not in ns.delete]

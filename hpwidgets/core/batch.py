@@ -232,7 +232,7 @@ def prepare(
         runner = DaskRunner(info, options.dask, options.retries)
         workers = runner.slots if workers == 1 else workers
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
-                    workers=workers, label=options.label, source_hash=source_hash,
+                    workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,
                     priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
     request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}

@@ -46,6 +46,7 @@ class Engine:
         fail_fast: bool = False,
         workers: int = 1,
         label: str | None = None,
+        tags: tuple[str, ...] = (),
         batch_id: str | None = None,
         source_hash: str | None = None,
         priors: list[RunRecord] | tuple = (),
@@ -57,6 +58,7 @@ class Engine:
         self.run_dir_for = run_dir_for  # run id -> directory the trial runs in
         self.timeout, self.fail_fast, self.workers = timeout, fail_fast, workers
         self.label = label
+        self.tags = tuple(tags)
         self.batch_id = batch_id or uuid.uuid4().hex
         self.source_hash = source_hash
         self.events = Dispatcher()
@@ -148,6 +150,7 @@ class Engine:
             status=Status.RUNNING,
             started=time.time(),
             label=self.label or flags_label(flags),
+            tags=self.tags,
             objective=self.plan.objective.name,
             direction=self.plan.objective.direction,
             source_hash=self.source_hash,

@@ -45,6 +45,7 @@ class RunOptions:
     maximize: str | None = None
     opt_flags: dict[str, str] = field(default_factory=dict)
     label: str | None = None
+    tags: tuple[str, ...] = ()
     timeout: float | None = None
     fail_fast: bool = False
     workers: int = 1  # trials at once; with ``dask`` and 1: the cluster's thread count
@@ -58,6 +59,9 @@ class RunOptions:
                 raise OptionError(name, value, accepted)
         if self.minimize and self.maximize:
             raise OptionError("maximize", self.maximize, "either {0} or {1}, not both", mentions=("minimize", "maximize"))
+        for tag in self.tags:
+            if not isinstance(tag, str) or not tag or any(c.isspace() for c in tag):
+                raise OptionError("tags", tag, "a word without spaces, such as baseline")
 
     @property
     def objective(self) -> Objective:

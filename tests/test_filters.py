@@ -1,0 +1,149 @@
+"""Labels, tags and the run filters shared by runs, compare and runs rm: real runs, real store."""
+
+import datetime as dt
+import os
+
+import pytest
+
+from hpwidgets.core.filters import parse_started
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store import Store
+from tests.helpers import hpw
+
+
+@pytest.fixture
+def env(home):
+    return dict(os.environ)
+
+
+@pytest.fixture
+def runs(env, home, train_py, write_script):
+    """train.py x=1 (label 'base', tags a b), train.py x=2 (tag b), a failing other.py."""
+    assert hpw("run", train_py, "x=1", "--label", "base line", "--tag", "a", "--tag", "b", "-y", env=env).returncode == 0
+    assert hpw("run", train_py, "x=2", "--tag", "b", "-y", env=env).returncode == 0
+    other = write_script("x = 1\nraise SystemExit(2)\n", name="other.py")
+    assert hpw("run", other, "-y", env=env).returncode == 1
+    return {r.operation + str(r.flags["x"]): r for r in Store().runs()}
+
+
+def _listed(env, *args):
+    proc = hpw("runs", *args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return [line.split()[1] for line in proc.stdout.splitlines()]
+
+
+def test_run_label_and_tags_are_kept(env, runs):
+    assert runs["train.py1.0"].label == "base line" and runs["train.py1.0"].tags == ("a", "b")
+    assert runs["train.py2.0"].label == "noise=0.1 x=2" and runs["train.py2.0"].tags == ("b",)
+    assert hpw("runs", "info", runs["train.py1.0"].id, env=env).stdout.splitlines()[7:9] == ["label: base line",
+                                                                                            "tags: a b"]
+
+
+def test_filters_select_by_operation_label_tag_status(env, runs):
+    short = {k: r.short_id for k, r in runs.items()}
+    assert _listed(env, "-o", "other") == [short["other.py1"]]
+    assert _listed(env, "--label", "base") == [short["train.py1.0"]]
+    assert _listed(env, "--tag", "b") == [short["train.py2.0"], short["train.py1.0"]]
+    assert _listed(env, "--tag", "a", "--tag", "zz") == [short["train.py1.0"]]
+    assert _listed(env, "--failed") == [short["other.py1"]]
+    assert _listed(env, "--completed", "--tag", "a") == [short["train.py1.0"]]
+    assert _listed(env, "-C", "-E") == [short["other.py1"], short["train.py2.0"], short["train.py1.0"]]
+    assert _listed(env, "--running") == [] and _listed(env, "--terminated") == []
+    assert _listed(env, "--batch", runs["train.py2.0"].batch[:6]) == [short["train.py2.0"]]
+    assert _listed(env, "--started", "last hour") == _listed(env)
+    assert _listed(env, "--started", "before 2000-01-01") == []
+    # indexes count within the filtered listing
+    assert hpw("runs", "info", "2", "--tag", "b", env=env).stdout.startswith(f"id: {runs['train.py1.0'].id}")
+
+
+def test_compare_filters(env, runs):
+    proc = hpw("compare", "-t", "--tag", "b", "--min", "loss", env=env)
+    assert proc.returncode == 0
+    assert sorted(line.split()[0] for line in proc.stdout.splitlines()[1:]) == sorted(
+        [runs["train.py1.0"].short_id, runs["train.py2.0"].short_id])
+    assert hpw("compare", "-t", "--failed", env=env).stdout.splitlines()[1].startswith(runs["other.py1"].short_id)
+
+
+def test_runs_rm_with_a_filter(env, home, runs):
+    rm = hpw("runs", "rm", "--failed", "-y", env=env)
+    assert rm.stdout == "Deleted 1 run(s) (into the trash)\n"
+    assert sorted(os.listdir(home / "runs")) == sorted([runs["train.py1.0"].id, runs["train.py2.0"].id])
+    assert hpw("runs", "rm", "--tag", "nothing", "-y", env=env).stdout == "No runs selected\n"
+
+
+def test_label_and_tag_commands(env, runs):
+    assert hpw("label", "1", "2", "tuned", env=env).stdout == "Labeled 2 run(s)\n"
+    assert [r.label for r in Store().runs()][:2] == ["tuned", "tuned"]
+    assert hpw("label", "--clear", "1", env=env).stdout == "Cleared label of 1 run(s)\n"
+    assert Store().runs()[0].label == ""
+    assert hpw("tag", runs["train.py1.0"].id, "--add", "c", "--delete", "a", "--add", "b", env=env).stdout == \
+        "Modified tags of 1 run(s)\n"
+    assert Store().get(runs["train.py1.0"].id).tags == ("b", "c")
+    assert hpw("runs", "tag", "3", "-d", "b", env=env).returncode == 0
+    assert Store().get(runs["train.py1.0"].id).tags == ("c",)
+
+
+TAG_ERRORS = [
+    (["tag", "1"], "hpw tag: error: give --add TAG or --delete TAG\n"),
+    (["tag", "1", "--add", "two words"], "hpw tag: error: argument --add: invalid tag: 'two words' (accepted: a "
+                                         "word without spaces, such as baseline)\n"),
+    (["label", "tuned"], "hpw label: error: name the runs and then the label: RUN... TEXT (or RUN... --clear)\n"),
+    (["runs", "--started", "next week"], "hpw runs: error: argument --started: invalid RANGE: 'next week' (accepted: "
+     "'last N minutes|hours|days|weeks', 'last hour', 'today', 'yesterday', 'this week|month|year', "
+     "'last week|month|year', 'after DATETIME', 'before DATETIME', 'between DATETIME and DATETIME' or a date "
+     "YYYY-MM-DD)\n"),
+]
+
+
+@pytest.mark.parametrize("args,message", TAG_ERRORS)
+def test_label_tag_filter_errors(env, runs, args, message):
+    before = [r.to_json() for r in Store().runs()]
+    proc = hpw(*args, env=env)
+    assert proc.returncode == 2 and proc.stderr.endswith(message)
+    assert [r.to_json() for r in Store().runs()] == before
+
+
+def test_run_rejects_a_tag_with_spaces(env, home, train_py):
+    proc = hpw("run", train_py, "--tag", "two words", "-y", env=env)
+    assert proc.returncode == 1
+    assert proc.stderr == "hpw run: error: Invalid value for --tag: 'two words' (accepted: a word without spaces, " \
+                          "such as baseline)\n"
+
+
+NOW = dt.datetime(2026, 11, 30, 12, 30)  # a Monday
+
+
+@pytest.mark.parametrize("spec,start,end", [
+    ("last hour", dt.datetime(2026, 11, 30, 11, 30), None),
+    ("last 2 days", dt.datetime(2026, 11, 28, 12, 30), None),
+    ("Last 30 minutes", dt.datetime(2026, 11, 30, 12, 0), None),
+    ("today", dt.datetime(2026, 11, 30), None),
+    ("yesterday", dt.datetime(2026, 11, 29), dt.datetime(2026, 11, 30)),
+    ("this week", dt.datetime(2026, 11, 30), None),
+    ("last week", dt.datetime(2026, 11, 23), dt.datetime(2026, 11, 30)),
+    ("this month", dt.datetime(2026, 11, 1), None),
+    ("last month", dt.datetime(2026, 10, 1), dt.datetime(2026, 11, 1)),
+    ("last year", dt.datetime(2025, 1, 1), dt.datetime(2026, 1, 1)),
+    ("after 2026-11-02 10:00", dt.datetime(2026, 11, 2, 10), None),
+    ("before 09:15", None, dt.datetime(2026, 11, 30, 9, 15)),
+    ("between 2026-11-01 and 2026-11-03", dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 4)),
+    ("2026-11-05", dt.datetime(2026, 11, 5), dt.datetime(2026, 11, 6)),
+])
+def test_started_ranges_in_guilds_words(spec, start, end):
+    got = parse_started(spec, now=NOW)
+    assert (got.start, got.end) == (start and start.timestamp(), end and end.timestamp())
+
+
+def test_started_range_bounds():
+    r = parse_started("yesterday", now=NOW)
+    assert dt.datetime(2026, 11, 29, 23, 59).timestamp() in r
+    assert dt.datetime(2026, 11, 30).timestamp() not in r and None not in r
+
+
+def test_filter_on_batch_prefix_and_unlabeled(env, home):
+    store = Store(str(home))
+    for i, (label, batch) in enumerate([("", "ab" * 16), ("x", "cd" * 16)]):
+        store.create(RunRecord(id=f"{i:032x}", batch=batch, operation="t.py", flags={}, status=Status.COMPLETED,
+                               started=10.0 + i, stopped=11.0 + i, label=label))
+    assert _listed(env, "-U") == [f"{0:032x}"[:8]]
+    assert _listed(env, "-B", "cdc") == [f"{1:032x}"[:8]]
