@@ -69,6 +69,9 @@ def compare_parser(prog: str = "hpw compare", notebook: bool = False) -> Parser:
     sort.add_argument("--max", metavar="COL", help="sort by COL, highest first")
     p.add_argument("-t", "--table", action="store_true", help="print a plain table")
     p.add_argument("--csv", metavar="PATH", help="write the rows as CSV to PATH (- for standard output)")
+    p.add_argument("-c", "--columns", metavar="COLS",
+                   help="the columns, comma-separated: flags, scalars, run attributes, 'min loss', 'max loss', 'last loss'")
+    p.add_argument("--skip-core", action="store_true", help="leave out operation, started, time, status and label")
     add_filter_args(p)
     if notebook:
         p.add_argument("--wait", action="store_true", help="first wait for the batches this kernel is running")

@@ -102,13 +102,17 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
     import sys
 
     from .core import compare
+    from .core.columns import parse_columns, skip_core, with_summaries
     from .core.store import Store
     from .runcmds import selected_runs
 
     store = Store()
     store.reap_orphans()
     rows = compare.select(selected_runs(store, ns), ns.top, ns.min, ns.max)
-    columns = compare.columns_for(rows)
+    columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
+    if ns.skip_core:
+        columns = skip_core(columns)
+    rows = with_summaries(store, rows, columns)
     if ns.csv:
         text = compare.to_csv(rows, columns)
         if ns.csv == "-":
