@@ -147,3 +147,13 @@ def test_filter_on_batch_prefix_and_unlabeled(env, home):
                                started=10.0 + i, stopped=11.0 + i, label=label))
     assert _listed(env, "-U") == [f"{0:032x}"[:8]]
     assert _listed(env, "-B", "cdc") == [f"{1:032x}"[:8]]
+
+
+def test_api_run_takes_label_and_tags(home):
+    import hpwidgets as hp
+
+    def objective(x=0.5):
+        return {"loss": x * x}
+
+    batch = hp.run(objective, flags={"x": [1.0, 2.0]}, label="sq", tags=["api", "square"], store=str(home))
+    assert sorted((r.label, r.tags) for r in batch.runs) == [("sq", ("api", "square"))] * 2

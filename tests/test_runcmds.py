@@ -199,3 +199,13 @@ def _me():
     from hpwidgets.core import owner
 
     return owner.current_token()
+
+
+def test_open_ranges(env, home):
+    store = _planted(home, ["c" * 32, "d" * 32, "e" * 32, "f" * 32])  # newest first: f, e, d, c
+    assert hpw("runs", "rm", ":2", "-y", env=env).stdout == "Deleted 2 run(s) (into the trash)\n"
+    assert [r.id[0] for r in store.runs()] == ["d", "c"]
+    assert hpw("runs", "rm", "2:", "-y", env=env).returncode == 0
+    assert [r.id[0] for r in store.runs()] == ["d"]
+    assert hpw("runs", "restore", "1:2", "-y", env=env).stdout == "Restored 2 run(s)\n"
+    assert [r.id[0] for r in store.runs()] == ["f", "e", "d"]  # the trash's own order: f, e, c
