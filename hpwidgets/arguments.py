@@ -171,6 +171,18 @@ def split_runs_action(args: list[str]) -> tuple[str, list[str]]:
     return "list", args
 
 
+def batches_parser(prog: str = "hpw batches", action: str = "list") -> Parser:
+    p = Parser(prog=prog if action == "list" else f"{prog} {action}")
+    if action == "info":
+        p.description = "Show a batch: its plan, optimizer and flags, trial counts and best run (default: the newest)."
+        p.add_argument("ref", nargs="?", metavar="BATCH", help="a list index (1) or the first characters of a batch id")
+    else:
+        p.description = "List batches, newest first."
+        p.add_argument("-a", "--all", action="store_true", help="all batches, not the newest 20")
+    add_filter_args(p)
+    return p
+
+
 def cat_parser(prog: str = "hpw cat") -> Parser:
     p = Parser(prog=prog, description="Print a run's output (default: the newest run's).")
     p.add_argument("refs", nargs="?", metavar="RUN", help="a list index (1) or the first characters of a run id")

@@ -17,6 +17,7 @@ commands:
   runs rm RUN...                move runs to the trash (--permanent: delete them)
   runs restore RUN...           bring runs back from the trash
   runs purge RUN...             delete runs in the trash for good
+  batches [info BATCH]          list batches; a batch's plan, optimizer, counts and best
   cat [RUN] [--tail N]          a run's output
   label RUN... TEXT             set the label of runs
   tag RUN... --add T --delete T add or delete tags
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    handlers = {"run": _run, "runs": _runs, "compare": _compare, "cat": _cat, "label": _label, "tag": _tag}
+    handlers = {"run": _run, "runs": _runs, "batches": _batches, "compare": _compare, "cat": _cat, "label": _label,
+                "tag": _tag}
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
@@ -130,6 +132,12 @@ def _runs(args: list[str]) -> int:
     from .runcmds import confirm, runs
 
     return runs(args, "hpw runs", sys.stdout, confirm)
+
+
+def _batches(args: list[str]) -> int:
+    from .runcmds import batches_command
+
+    return batches_command(args, "hpw batches", sys.stdout)
 
 
 def _cat(args: list[str]) -> int:

@@ -91,6 +91,33 @@ def _one(store: Store, ns: Any) -> RunRecord:
     return refs.resolve(records, [ns.refs or "1"])[0]
 
 
+def _batch_named(store: Store, ref: str):
+    from .core.batchinfo import batches
+
+    found = [b for b in batches(store) if b.id.startswith(ref.lower())]
+    return found[0] if len(found) == 1 else None
+
+
+def batches_command(args: list[str], prog: str, out: TextIO) -> int:
+    """`hpw batches [-a]` lists batches, newest first; `hpw batches info BATCH` inspects one."""
+    from .arguments import batches_parser
+    from .core.batchinfo import batches, info_lines, listing_line
+
+    action = args[0] if args[:1] == ["info"] else "list"
+    ns = intermixed(batches_parser(prog, action), args[1:] if action == "info" else args)
+    store = Store()
+    found = batches(store, _listing(store, ns))
+    if action == "info":
+        if not found:
+            raise refs.SelectionError("No batches to show")
+        for line in info_lines(refs.resolve(found, [ns.ref or "1"])[0]):
+            print(line, file=out)
+        return 0
+    for i, b in enumerate(found if ns.all else found[:20], 1):
+        print(listing_line(i, b), file=out)
+    return 0
+
+
 def _run_dir(store: Store, record: RunRecord, deleted: bool) -> str:
     import os
 
@@ -98,9 +125,20 @@ def _run_dir(store: Store, record: RunRecord, deleted: bool) -> str:
 
 
 def info(store: Store, ns: Any, out: TextIO) -> int:
+    """A run's attributes; a reference that names no run but starts a batch id shows the batch."""
     from .core.runinfo import info_lines
 
-    record = _one(store, ns)
+    try:
+        record = _one(store, ns)
+    except refs.SelectionError:
+        found = _batch_named(store, ns.refs) if ns.refs and not ns.deleted else None
+        if found is None:
+            raise
+        from .core.batchinfo import info_lines as batch_lines
+
+        for line in batch_lines(found):
+            print(line, file=out)
+        return 0
     for line in info_lines(store, record, _run_dir(store, record, ns.deleted)):
         print(line, file=out)
     return 0

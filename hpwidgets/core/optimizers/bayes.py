@@ -20,7 +20,7 @@ from hpwidgets.core.optimizers._gp_search import GPSearch
 from hpwidgets.core.optimizers.base import Optimizer, Params
 from hpwidgets.core.space import Categorical, Integer, Space
 
-__all__ = ["BayesOptimizer", "ensure_skopt_compat"]
+__all__ = ["BayesOptimizer", "effective_flags", "ensure_skopt_compat"]
 
 _ACQ = {"gp": ("LCB", "EI", "PI", "gp_hedge"), "tree": ("LCB", "EI", "PI", "gp_hedge", "EIps", "PIps")}
 # Our gp's defaults are its own design (see bench/bench_optimizers.py); trees keep Guild's.
@@ -53,6 +53,11 @@ def _flags(kind: str, given: dict[str, Any]) -> dict[str, Any]:
                 raise OptionError("opt_flags", value, ", ".join(accepted), item=opt)
             out[name] = match[0]
     return out
+
+
+def effective_flags(kind: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The flags a ``kind`` optimizer will use, Guild's dashed names; None means chosen by the optimizer."""
+    return {name.replace("_", "-"): value for name, value in _flags(kind, given).items()}
 
 
 def _number(opt: str, value: Any, kind: type, accepted: str) -> Any:

@@ -1,0 +1,124 @@
+"""Batches as things a user lists and inspects: ``hpw batches`` and ``hpw runs info BATCH``.
+
+A batch is read from its manifest (``<store>/batches/<id>.json``, written when it starts: what
+``--resume`` needs) and from its runs in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .records import RunRecord, Status
+from .store import Store
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: str
+    manifest: dict[str, Any]  # empty when the batch has none (a function's single run)
+    runs: tuple[RunRecord, ...]  # newest first
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def operation(self) -> str:
+        return self.manifest.get("operation") or (self.runs[0].operation if self.runs else "")
+
+    @property
+    def total(self) -> int:
+        return int(self.manifest.get("total") or len(self.runs))
+
+    @property
+    def started(self) -> float | None:
+        times = [r.started for r in self.runs if r.started is not None]
+        return self.manifest.get("created") or (min(times) if times else None)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(r.status.value for r in self.runs)
+
+    @property
+    def best(self) -> RunRecord | None:
+        done = [r for r in self.runs if r.status is Status.COMPLETED and r.value is not None
+                and math.isfinite(r.value)]
+        if not done:
+            return None
+        return min(done, key=lambda r: -r.value if r.direction == "max" else r.value)
+
+
+def _manifests(store: Store) -> dict[str, dict[str, Any]]:
+    folder = os.path.join(store.root, "batches")
+    out = {}
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.endswith(".json"):
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    out[name[:-5]] = json.load(fh)
+            except (OSError, ValueError):
+                continue
+    return out
+
+
+def batches(store: Store, records: Sequence[RunRecord] | None = None) -> list[BatchSummary]:
+    """The batches of more than one trial that have runs among ``records``, newest first."""
+    records = store.runs() if records is None else records
+    manifests = _manifests(store)
+    grouped: dict[str, list[RunRecord]] = {}
+    for r in records:
+        grouped.setdefault(r.batch, []).append(r)
+    found = [BatchSummary(i, manifests.get(i, {}), tuple(runs)) for i, runs in grouped.items()]
+    found = [b for b in found if b.total > 1 or len(b.runs) > 1]
+    found.sort(key=lambda b: b.id)
+    found.sort(key=lambda b: -(b.started or 0.0))
+    return found
+
+
+def listing_line(index: int, b: BatchSummary) -> str:
+    c = b.counts
+    best = b.best
+    tail = f"  best {best.objective} {best.value:.6g} ({best.short_id})" if best else ""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(b.started)) if b.started else ""
+    optimizer = b.manifest.get("optimizer", "")
+    return (f"[{index}] {b.short_id}  {when}  {b.operation}  {optimizer}  {c['completed']}/{b.total} completed"
+            f"{f', {c[Status.FAILED.value]} failed' if c[Status.FAILED.value] else ''}{tail}")
+
+
+def info_lines(b: BatchSummary) -> list[str]:
+    m = b.manifest
+    options = m.get("options", {})
+    c = b.counts
+    lines = [f"batch: {b.id}", f"operation: {b.operation}"]
+    if m.get("script"):
+        lines.append(f"script: {m['script']}")
+    lines.append(f"optimizer: {m.get('optimizer', '')}")
+    if m.get("optimizer") in ("gp", "forest", "gbrt"):
+        from .plan import optimizer_flag_values
+
+        values = optimizer_flag_values(m["optimizer"], options.get("opt_flags", {}))
+        lines.append("optimizer flags:")
+        lines += [f"  {k}: {v}" for k, v in sorted(values.items())]
+    if options.get("random_seed") is not None:
+        lines.append(f"random_seed: {options['random_seed']}")
+    lines.append("flags:")
+    lines += [f"  {k}: {v}" for k, v in sorted(m.get("flags", {}).items())]
+    parts = ", ".join(f"{c[s.value]} {s.value}" for s in Status if c[s.value])
+    lines.append(f"trials: {len(b.runs)} of {b.total}" + (f" ({parts})" if parts else ""))
+    best = b.best
+    if best:
+        searched = " ".join(f"{k}={best.flags[k]!r}" for k in best.searched if k in best.flags)
+        lines.append(f"best: {best.short_id} {best.objective} {best.value!r}" + (f" ({searched})" if searched else ""))
+    else:
+        lines.append("best: none yet")
+    unfinished = c[Status.COMPLETED.value] + c[Status.FAILED.value] < b.total
+    if unfinished and m.get("script"):
+        lines.append(f"resume: hpw run --resume {b.short_id}")
+    return lines
