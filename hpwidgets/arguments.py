@@ -52,6 +52,8 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
                    help="with --dask: run a trial again, up to N times, when its worker is lost")
     p.add_argument("--resume", metavar="BATCH", help="finish an interrupted batch (its finished trials count)")
     p.add_argument("--preview", "--print-trials", action="store_true", help="show the plan and the trials; run nothing")
+    p.add_argument("--help-flags", "--help-op", action="store_true",
+                   help="list the script's flags with their types and defaults; run nothing")
     if notebook:
         p.add_argument("--truth", metavar="NAME", help="a function of the notebook giving the noiseless objective")
         p.add_argument("--wait", action="store_true", help="block until the batch ends")

@@ -71,9 +71,13 @@ def _confirm(text: str) -> bool:
 
 def _run(args: list[str]) -> int:
     from .arguments import run_parser
-    from .console import echo_to, prepare_batch, preview_lines
+    from .console import echo_to, help_flags, prepare_batch, preview_lines
 
     ns = run_parser().parse_args(args)
+    text = help_flags(ns, "hpw run")
+    if text is not None:
+        print(text)
+        return 0
     batch = prepare_batch(ns)
     if ns.preview:
         print(batch.describe())

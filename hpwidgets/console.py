@@ -15,6 +15,18 @@ if TYPE_CHECKING:  # `hpw compare` imports this module: keep its start-up light
     from .core.batch import Batch
 
 
+def help_flags(ns: Any, prog: str) -> str | None:
+    """The text of `--help-flags` when it was given (None otherwise)."""
+    if not getattr(ns, "help_flags", False):
+        return None
+    from .arguments import UsageError
+    from .core.flaghelp import help_flags_lines
+
+    if not ns.script:
+        raise UsageError(f"{prog}: error: --help-flags needs a script, such as {prog} train.py --help-flags")
+    return "\n".join(help_flags_lines(ns.script))
+
+
 def prepare_batch(ns: Any, prog: str = "hpw run", **kwargs: Any) -> Batch:
     """The batch that parsed `hpw run` / `%hprun` arguments ask for (a new one, or --resume)."""
     from .arguments import UsageError, flag_values, run_options

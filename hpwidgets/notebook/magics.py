@@ -56,12 +56,16 @@ class HpMagics(Magics):
         """%hprun SCRIPT [NAME=VALUE ...] [--optimizer gp] [--truth FN] [--wait] ...: run a batch
         with a live dashboard. Without --wait the batch runs on a background thread and the cell
         returns at once. Returns the Batch. `%hprun -h` lists every option."""
-        from ..console import prepare_batch, preview_lines
+        from ..console import help_flags, prepare_batch, preview_lines
         from ..core.store import Store
         from .dashboard import show_dashboard
         from .running import track
 
         ns = run_parser("%hprun", notebook=True).parse_args(split(line))
+        text = help_flags(ns, "%hprun")
+        if text is not None:
+            print(text)
+            return None
         if ns.top < 1:
             raise OptionError("top", ns.top, "a positive integer")
         truth = self._truth(ns.truth)

@@ -237,3 +237,10 @@ def test_help_prints_usage_and_returns_nothing(ip, capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: %hprun [-h]")
     assert "--truth NAME" in out and "--wait" in out and "--top N" in out
+
+
+def test_hprun_help_flags(ip, shown, capsys, home):
+    assert ip.run_line_magic("hprun", "train.py --help-flags") is None
+    assert capsys.readouterr().out == ("Flags of train.py (module-level assignments):\n"
+                                       "  noise  float  (default is 0.1)\n  x      float  (default is 0.1)\n")
+    assert shown == [] and Store(str(home)).runs() == []
