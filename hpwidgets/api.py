@@ -29,6 +29,7 @@ def run(
     workers: int = 1,
     dask: Any = None,
     retries: int = 0,
+    dask_files_max: int = 100 * 1024 * 1024,
     store: Store | str | None = None,
     show: bool = False,
     background: bool = False,
@@ -41,13 +42,15 @@ def run(
     (a list is a grid). ``show=True`` displays the live dashboard in a notebook.
     ``dask`` (a scheduler address or a ``distributed.Client``) runs a script's trials on that
     cluster, as many at once as it has threads unless ``workers`` says otherwise; ``retries``
-    runs a trial again when its Dask worker is lost. ``timeout`` kills a script's trial; a
+    runs a trial again when its Dask worker is lost; ``dask_files_max`` caps the bytes of a Dask
+    trial's files brought back into its run directory. ``timeout`` kills a script's trial; a
     function's trials run in this process, which cannot kill them, so it is refused there.
     """
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
         maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
         tags=tuple(tags), timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
+        dask_files_max=dask_files_max,
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if show:

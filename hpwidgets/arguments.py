@@ -50,6 +50,8 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("--dask", metavar="ADDRESS", help="run the trials on this Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--retries", type=int, default=0, metavar="N",
                    help="with --dask: run a trial again, up to N times, when its worker is lost")
+    p.add_argument("--dask-files-max", type=float, default=100, metavar="MB",
+                   help="with --dask: bring back at most MB megabytes of a trial's files into its run (default 100)")
     p.add_argument("--resume", metavar="BATCH", help="finish an interrupted batch (its finished trials count)")
     p.add_argument("--preview", "--print-trials", action="store_true", help="show the plan and the trials; run nothing")
     p.add_argument("--help-flags", "--help-op", action="store_true",
@@ -210,6 +212,10 @@ def split(line: str) -> list[str]:
 
 
 def run_options(ns: argparse.Namespace) -> RunOptions:
+    from .core.errors import OptionError
+
+    if ns.dask_files_max < 0:
+        raise OptionError("dask_files_max", ns.dask_files_max, "0 or a positive number of megabytes")
     return RunOptions(
         optimizer=ns.optimizer,
         max_trials=ns.max_trials,
@@ -224,6 +230,7 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         workers=ns.workers,
         retries=ns.retries,
         dask=ns.dask,
+        dask_files_max=int(ns.dask_files_max * 1024 * 1024),
     )
 
 

@@ -73,6 +73,7 @@ ERRORS = [
     (["{train}", "x=[-2:2]", "--optimizer", "sa"], "hpw run: error: Invalid value for --optimizer: 'sa' (accepted: grid, random, gp (aliases: bayesian, gaussian), forest, gbrt)"),
     (["{train}", "x="], "hpw run: error: Invalid value for flag 'x': '': empty value (accepted: a value, a list [a,b,...], a range [low:high] or [low:high:first], uniform[low:high], loguniform[low:high], range[start:end:step], linspace[start:end:count] or logspace[start:end:count:base])"),
     (["{train}", "x"], "hpw run: error: Invalid value for flag: 'x' (accepted: NAME=VALUE, such as x=0.1 or x=[-2:2])"),
+    (["{train}", "--dask-files-max", "-1"], "hpw run: error: Invalid value for --dask-files-max: -1.0 (accepted: 0 or a positive number of megabytes)"),
     (["{train}", "x=[-2:2]", "--optimizer", "grid"], "hpw run: error: Invalid value for --optimizer: 'grid' (accepted: random, gp, forest or gbrt to search the range x=uniform[-2.0:2.0])"),
 ]
 

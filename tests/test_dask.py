@@ -159,6 +159,38 @@ def test_gp_on_dask(dask_cluster, train_py):
     assert len({r.flags["x"] for r in runs}) == 7
 
 
+WRITER = """
+import os
+x = 1
+os.makedirs("out/deep", exist_ok=True)
+with open("out/deep/model.txt", "w") as fh:
+    fh.write("weights " * x)
+with open("big.bin", "wb") as fh:
+    fh.write(b"0" * 3000)
+with open("run.json", "w") as fh:
+    fh.write("not the store's")
+os.symlink("/etc/passwd", "link")
+print("loss: 1")
+"""
+
+
+def test_files_come_back_within_the_limit(dask_cluster, write_script):
+    script = write_script(WRITER)
+    batch = hp.run(script, {"x": [1, 2]}, dask=dask_cluster.address, dask_files_max=2000)
+    store = Store()
+    for r in store.runs(batch=batch.id):
+        folder = Path(store.run_dir(r.id))
+        assert r.status is Status.COMPLETED
+        assert (folder / "out" / "deep" / "model.txt").read_text() == "weights " * r.flags["x"]
+        assert (folder / "out" / "deep" / "model.txt").stat().st_mode & 0o777 == 0o600
+        assert not (folder / "big.bin").exists() and not (folder / "link").exists()
+        assert '"id": "' + r.id in (folder / "run.json").read_text()  # the store's own record is kept
+        notes = [line for line in store.output(r.id).splitlines() if line.startswith("hpw: ")]
+        assert notes == ["hpw: file big.bin was left on the worker (3000 bytes, over the limit of 2000 bytes in all)",
+                         "hpw: file link was left on the worker (a symbolic link)",
+                         "hpw: file run.json was left on the worker (a name the run store uses)"]
+
+
 SLEEPER = """
 import os, time
 x = 0

@@ -229,7 +229,7 @@ def prepare(
     if runner is None:  # --dask: connect once the plan holds
         from .executors.dask import DaskRunner
 
-        runner = DaskRunner(info, options.dask, options.retries)
+        runner = DaskRunner(info, options.dask, options.retries, options.dask_files_max)
         workers = runner.slots if workers == 1 else workers
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
                     workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,

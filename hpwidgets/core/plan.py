@@ -33,6 +33,7 @@ _VALID: dict[str, tuple[Callable[[Any], bool], str]] = {
                 "a positive, finite number of seconds"),
     "workers": (lambda v: _integer(v) and v >= 1, "a positive integer"),
     "retries": (lambda v: _integer(v) and v >= 0, "0 or a positive integer"),
+    "dask_files_max": (lambda v: _integer(v) and v >= 0, "0 or a positive number of bytes"),
 }
 
 
@@ -51,6 +52,7 @@ class RunOptions:
     workers: int = 1  # trials at once; with ``dask`` and 1: the cluster's thread count
     retries: int = 0  # new attempts for a trial whose Dask worker was lost
     dask: Any = None  # a Dask scheduler address, or a distributed.Client: trials run there
+    dask_files_max: int = 100 * 1024 * 1024  # bytes of a Dask trial's files brought back into its run
 
     def __post_init__(self) -> None:
         for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later
