@@ -12,7 +12,15 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .arguments import UsageError, cat_parser, intermixed, option_names, run_filter, runs_parser, split_runs_action
+from .arguments import (
+    UsageError,
+    cat_parser,
+    intermixed,
+    option_names,
+    run_filter,
+    runs_parser,
+    split_runs_action,
+)
 from .core import refs, trash
 from .core.errors import HpwError, OptionError
 from .core.records import RunRecord
@@ -79,7 +87,7 @@ def selected_runs(store: Store, ns: Any, deleted: bool = False) -> list[RunRecor
 
 def _store() -> Store:
     """The store, its orphaned runs reaped first (the one explicit step that changes runs)."""
-    store = _store()
+    store = Store()
     store.reap_orphans()
     return store
 
@@ -105,8 +113,8 @@ def batches_command(args: list[str], prog: str, out: TextIO) -> int:
 
     action = args[0] if args[:1] == ["info"] else "list"
     ns = intermixed(batches_parser(prog, action), args[1:] if action == "info" else args)
-    store = Store()
-    found = batches(store, _listing(store, ns))
+    store = _store()
+    found = batches(store, selected_runs(store, ns))
     if action == "info":
         if not found:
             raise refs.SelectionError("No batches to show")

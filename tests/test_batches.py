@@ -20,7 +20,7 @@ def test_plan_lists_the_optimizer_flags(env, home, train_py):
     assert proc.stdout.splitlines()[:10] == [
         "You are about to run train.py with gp optimizer (4 trials, minimize loss)", "  noise: 0.1",
         "  x: uniform[-2.0:2.0]", "Optimizer flags:", "  acq-func: LCB", "  kappa: 2.0", "  noise: gaussian",
-        "  prev-trials: sourcecode", "  random-starts: auto", "  xi: 0.01"]
+        "  prev-trials: batch", "  random-starts: auto", "  xi: 0.01"]
     forest = hpw("run", train_py, "x=[-2.0:2.0]", "-o", "forest", "-Fo", "prev-trials=batch", "--preview", env=env)
     assert forest.stdout.splitlines()[3:9] == ["Optimizer flags:", "  acq-func: EI", "  kappa: 1.96",
                                                "  prev-trials: batch", "  random-starts: 3", "  xi: 0.05"]

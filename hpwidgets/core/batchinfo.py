@@ -7,7 +7,6 @@ A batch is read from its manifest (``<store>/batches/<id>.json``, written when i
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections import Counter
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .objective import Objective
 from .records import RunRecord, Status
 from .store import Store
 
@@ -48,11 +48,7 @@ class BatchSummary:
 
     @property
     def best(self) -> RunRecord | None:
-        done = [r for r in self.runs if r.status is Status.COMPLETED and r.value is not None
-                and math.isfinite(r.value)]
-        if not done:
-            return None
-        return min(done, key=lambda r: -r.value if r.direction == "max" else r.value)
+        return Objective.of(self.runs[0]).best(reversed(self.runs)) if self.runs else None  # the earliest wins a tie
 
 
 def _manifests(store: Store) -> dict[str, dict[str, Any]]:
@@ -100,7 +96,9 @@ def info_lines(b: BatchSummary) -> list[str]:
     if m.get("script"):
         lines.append(f"script: {m['script']}")
     lines.append(f"optimizer: {m.get('optimizer', '')}")
-    if m.get("optimizer") in ("gp", "forest", "gbrt"):
+    from .optimizers import BAYESIAN  # numpy loads only for a batch's details
+
+    if m.get("optimizer") in BAYESIAN:
         from .plan import optimizer_flag_values
 
         values = optimizer_flag_values(m["optimizer"], options.get("opt_flags", {}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .compare import BASE_COLUMNS, columns_for
+from .cells import BASE_COLUMNS, columns_for
 from .records import RunRecord
 from .refs import SelectionError
 from .store import Store

@@ -116,7 +116,7 @@ class BatchPlan:
 
     def optimizer_flag_lines(self) -> list[str]:
         """A Bayesian optimizer's flags with the values it will use, as Guild lists them."""
-        if self.optimizer not in ("gp", "forest", "gbrt"):
+        if not self.is_bayesian:
             return []
         values = optimizer_flag_values(self.optimizer, self.opt_flags)
         return ["Optimizer flags:"] + [f"  {k}: {v}" for k, v in sorted(values.items())]
@@ -124,10 +124,11 @@ class BatchPlan:
 
 def optimizer_flag_values(optimizer: str, opt_flags: dict[str, Any]) -> dict[str, Any]:
     """A Bayesian optimizer's flags as it will use them (``-Fo`` over its defaults), Guild's names."""
+    from . import priors
     from .optimizers.bayes import effective_flags
 
     given = {k.replace("-", "_"): v for k, v in opt_flags.items() if k != "prev-trials"}
-    values = {**effective_flags(optimizer, given), "prev-trials": opt_flags.get("prev-trials", "sourcecode")}
+    values = {**effective_flags(optimizer, given), "prev-trials": opt_flags.get("prev-trials", priors.DEFAULT)}
     return {k: "auto" if v is None else v for k, v in values.items()}
 
 

@@ -20,7 +20,7 @@ def _num(value: object) -> str:
 
 def info_lines(store: Store, record: RunRecord, run_dir: str | None = None) -> list[str]:
     """The run's attributes, flags and scalars, one ``key: value`` per line."""
-    from .compare import format_duration
+    from .cells import format_duration
 
     r = record
     lines = [
