@@ -81,7 +81,7 @@ def test_short_batch_ids_work_everywhere_and_bad_ones_say_so(home, write_script)
     assert len(table.stdout.splitlines()) == 3  # the header and the batch's two runs
     assert len(hp.compare(batch=one.id[:6])) == 2
     unknown = hpw("compare", "--batch", "zzzz", env=env)
-    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert (unknown.returncode, unknown.stdout) == (2, "")  # an unknown filter value is a usage error
     assert unknown.stderr.strip() == ("hpw compare: error: Invalid value for --batch: 'zzzz' "
                                       "(accepted: a batch id or its first characters (no batch has that id))")
     with pytest.raises(OptionError) as info:
@@ -93,7 +93,7 @@ def test_short_batch_ids_work_everywhere_and_bad_ones_say_so(home, write_script)
         with open(os.path.join(store.batches_dir, f"{twin}.json"), "w") as fh:
             fh.write("{}")
     ambiguous = hpw("compare", "--batch", "abcd", env=env)
-    assert ambiguous.returncode == 1
+    assert ambiguous.returncode == 2
     assert ambiguous.stderr.strip() == (
         "hpw compare: error: Invalid value for --batch: 'abcd' (accepted: a batch id or its first characters "
         "(ambiguous: 2 batches start so (abcd1111, abcd2222); give more characters))")
