@@ -17,27 +17,29 @@ from . import record
 
 
 class Comparison:
-    def __init__(self, records: Sequence[RunRecord], caption: str, sort: str | None = None) -> None:
+    def __init__(self, records: Sequence[RunRecord], caption: str, sort: str | None = None,
+                 columns: Sequence[str] | None = None) -> None:
         self.records = list(records)
         self.caption = caption
         self.sort = sort
+        self.columns = list(columns) if columns else None  # chosen with -c/--skip-core: kept everywhere
 
     @property
     def df(self):
         """The runs as a DataFrame with the columns of ``hpw compare`` (and its CSV)."""
-        return compare.records_frame(self.records)
+        return compare.records_frame(self.records, self.columns)
 
     def __len__(self) -> int:
         return len(self.records)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        columns = cells.columns_for(self.records, brief=True, objective=self.sort)
+        columns = self.columns or cells.columns_for(self.records, brief=True, objective=self.sort)
         rows = [cells.row_text(r, columns) for r in self.records]
         table = record.table_html(columns, rows, self.caption)
-        link = record.csv_link(compare.to_csv(self.records), "hpw-compare.csv")
+        link = record.csv_link(compare.to_csv(self.records, self.columns), "hpw-compare.csv")
         style = f"<style>{record.CSS.format(key='compare')}</style>"
         html = f'{style}<div class="hpw-table hpw-compare">{table}{link}</div>'
-        return {"text/html": html, "text/plain": compare.table(self.records)}
+        return {"text/html": html, "text/plain": compare.table(self.records, self.columns)}
 
     def __repr__(self) -> str:
         return f"<Comparison of {len(self.records)} runs>"

@@ -131,7 +131,8 @@ class HpMagics(Magics):
             return None
         sort = ns.min or ns.max
         order = f", by {sort} ({'lowest' if ns.min else 'highest'} first)" if sort else ""
-        return Comparison(rows, f"{len(rows)} runs{order}", sort)
+        chosen = columns if ns.columns or ns.skip_core else None
+        return Comparison(rows, f"{len(rows)} runs{order}", sort, chosen)
 
     @no_var_expand
     @line_magic

@@ -150,6 +150,18 @@ def test_hpcompare_shows_one_table_and_keeps_the_frame(ip, shown, capsys):
     assert quiet.result is None and len(ip.user_ns["c"]) == 2
 
 
+def test_hpcompare_columns_are_kept_in_table_frame_and_csv(ip, shown, capsys):
+    ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
+    comparison = ip.run_line_magic("hpcompare", "--min loss -c 'x,min loss'")
+    assert list(comparison.df.columns) == ["run", "x", "min loss"]
+    bundle = comparison._repr_mimebundle_()
+    head = bundle["text/html"].split("<thead><tr>")[1].split("</tr></thead>")[0]
+    assert head == "<th>run</th><th>x</th><th>min loss</th>"
+    assert bundle["text/plain"].splitlines()[0].split() == ["run", "x", "min", "loss"]
+    skipped = ip.run_line_magic("hpcompare", "--skip-core")
+    assert list(skipped.df.columns) == ["run", "x", "step", "loss"]
+
+
 def test_hpcompare_csv_writes_the_file(ip, shown, capsys, workdir):
     ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
     capsys.readouterr()
