@@ -162,12 +162,13 @@ def cat(args: list[str], prog: str, out: TextIO) -> int:
         raise UsageError(f"{prog}: error: argument --tail: invalid value: {ns.tail} (accepted: 0 or a positive number of lines)")
     store = _store()
     record = _one(store, ns)
+    from .core import store_safety
+
     try:
-        with open(os.path.join(_run_dir(store, record, ns.deleted), "output.log"), encoding="utf-8",
-                  errors="replace") as fh:
-            text = fh.read()
+        raw = store_safety.read_private(os.path.join(_run_dir(store, record, ns.deleted), "output.log"))
     except FileNotFoundError:
-        text = ""
+        raw = b""
+    text = raw.decode("utf-8", errors="replace")
     out.write(output_tail(text, ns.tail))
     out.flush()
     return 0

@@ -210,3 +210,14 @@ def test_open_ranges(env, home):
     assert [r.id[0] for r in store.runs()] == ["d"]
     assert hpw("runs", "restore", "1:2", "-y", env=env).stdout == "Restored 2 run(s)\n"
     assert [r.id[0] for r in store.runs()] == ["f", "e", "d"]  # the trash's own order: f, e, c
+
+
+def test_a_planted_trash_link_is_refused(env, home, tmp_path):
+    _planted(home, ["c" * 32])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, home / "trash")
+    proc = hpw("runs", "rm", "1", "-y", env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"hpw runs: error: Refusing {home}/trash: it is a symlink")
+    assert os.listdir(home / "runs") == ["c" * 32] and os.listdir(elsewhere) == []

@@ -90,6 +90,8 @@ class RunRecord:
         for name, kinds in _KINDS.items():
             if name in data and not _is(data[name], kinds):
                 raise ValueError(f"'{name}' must be {_KIND_NAMES[kinds]}, got {type(data[name]).__name__}")
+        if any(not isinstance(t, str) for t in data.get("tags") or ()):
+            raise ValueError("'tags' must be a list of text")
         if "id" not in data:
             raise ValueError("'id' is missing")
         if data.get("status", "pending") not in _STATUSES:
@@ -115,7 +117,7 @@ _KINDS: dict[str, tuple] = {
     "id": _TEXT, "batch": _TEXT, "operation": _TEXT, "flags": (dict,), "started": _NUMBER,
     "stopped": _NUMBER, "exit_code": _OPT_INT, "label": _TEXT, "scalars": (dict,), "step": _OPT_INT,
     "reason": _OPT_TEXT, "objective": _TEXT, "direction": _TEXT, "source_hash": _OPT_TEXT,
-    "searched": (list, None), "owner": _OPT_TEXT, "trial": _OPT_INT,
+    "searched": (list, None), "owner": _OPT_TEXT, "trial": _OPT_INT, "tags": (list, None),
 }
 _KIND_NAMES = {_NUMBER: "a number", _TEXT: "text", _OPT_TEXT: "text", _OPT_INT: "an integer",
                (dict,): "an object", (list, None): "a list"}

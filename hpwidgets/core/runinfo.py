@@ -56,10 +56,11 @@ def _read_series(store: Store, record: RunRecord, run_dir: str | None) -> dict[s
     import json
     import os
 
+    from . import store_safety
+
     try:
-        with open(os.path.join(run_dir, "series.json"), encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+        return json.loads(store_safety.read_private(os.path.join(run_dir, "series.json")))
+    except (OSError, ValueError, store_safety.UnsafePathError):
         return {}
 
 

@@ -271,8 +271,10 @@ class Store:
 
     def forget(self, run_ids: list[str]) -> None:
         """Drop runs from the index only (their directories were moved away, e.g. to the trash)."""
-        with self._lock:
-            self._conn().executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in run_ids])
+        try:
+            self.index.remove(run_ids)
+        except IndexUnavailable:
+            pass  # the directories are gone: the next reader's reconcile drops them
 
     def close(self) -> None:
         self.index.close()

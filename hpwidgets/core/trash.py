@@ -2,18 +2,20 @@
 brings them back, ``runs purge`` deletes them for good.
 
 Layout: ``<store>/trash/runs/<id>/``, the run's directory as it was. The index never holds
-trashed runs; the trash is read from its directories (it is small and rarely listed).
+trashed runs; the trash is read from its directories (it is small and rarely listed), with the
+same checks as the store's own (ours, private, no symlinks, ids that are ids).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
 
+from . import store_safety
 from .errors import StoreError
 from .records import RunRecord
+from .run_files import read_record
 from .store import Store
 
 
@@ -21,10 +23,10 @@ def trash_dir(store: Store) -> str:
     return os.path.join(store.root, "trash", "runs")
 
 
-def _ensure(path: str) -> str:
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+def _run_in_trash(store: Store, record: RunRecord) -> str:
+    if not store_safety.is_id(record.id):
+        raise StoreError(f"{record.id!r} is not a run id (accepted: 32 hexadecimal digits)")
+    return os.path.join(trash_dir(store), record.id)
 
 
 def _check_finished(records: Sequence[RunRecord]) -> None:
@@ -36,17 +38,18 @@ def _check_finished(records: Sequence[RunRecord]) -> None:
 def move_to_trash(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
     """Move finished runs into the trash; nothing moves when one of them is still running."""
     _check_finished(records)
-    _ensure(os.path.dirname(trash_dir(store)))
-    target = _ensure(trash_dir(store))
-    moved = []
+    store_safety.private_dir(os.path.dirname(trash_dir(store)))
+    store_safety.private_dir(trash_dir(store))
     for rec in records:
-        dest = os.path.join(target, rec.id)
-        if os.path.exists(dest):  # deleted before, then rebuilt from a copy: keep the newest
+        store_safety.check(store.run_dir(rec.id))  # never move a planted link
+    for rec in records:
+        dest = _run_in_trash(store, rec)
+        if os.path.lexists(dest):  # trashed before and made again (a rebuilt copy): keep the newest
+            store_safety.check(dest)
             shutil.rmtree(dest)
         os.replace(store.run_dir(rec.id), dest)
-        moved.append(rec)
-        store.forget([rec.id])
-    return moved
+    store.forget([r.id for r in records])
+    return list(records)
 
 
 def delete_permanently(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
@@ -59,13 +62,10 @@ def trashed(store: Store) -> list[RunRecord]:
     path = trash_dir(store)
     if not os.path.isdir(path):
         return []
-    records = []
-    for name in os.listdir(path):
-        try:
-            with open(os.path.join(path, name, "run.json"), encoding="utf-8") as fh:
-                records.append(RunRecord.from_json(json.load(fh)))
-        except (OSError, ValueError, TypeError):
-            continue  # a directory being moved right now
+    store_safety.check(os.path.dirname(path))
+    store_safety.check(path)
+    names = [n for n in os.listdir(path) if store_safety.is_id(n)]
+    records = [r for r in (read_record(path, n) for n in names) if r is not None]
     records.sort(key=lambda r: r.id)
     records.sort(key=lambda r: -(r.started or 0.0))
     return records
@@ -74,10 +74,11 @@ def trashed(store: Store) -> list[RunRecord]:
 def restore(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
     """Move runs from the trash back into the store and its index."""
     for rec in records:
-        if os.path.exists(store.run_dir(rec.id)):
+        if os.path.lexists(store.run_dir(rec.id)):
             raise StoreError(f"Run {rec.short_id} is already in the store; not restored")
+        store_safety.check(_run_in_trash(store, rec))
     for rec in records:
-        os.replace(os.path.join(trash_dir(store), rec.id), store.run_dir(rec.id))
+        os.replace(_run_in_trash(store, rec), store.run_dir(rec.id))
         store.save(rec)  # back into the index
     return list(records)
 
@@ -85,5 +86,7 @@ def restore(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
 def purge(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
     """Delete runs from the trash for good."""
     for rec in records:
-        shutil.rmtree(os.path.join(trash_dir(store), rec.id), ignore_errors=True)
+        store_safety.check(_run_in_trash(store, rec))  # rmtree never follows a planted link
+    for rec in records:
+        shutil.rmtree(_run_in_trash(store, rec), ignore_errors=True)
     return list(records)
