@@ -62,9 +62,12 @@ def test_full_disk_run_fails_in_one_line_and_rm_frees_space(small_disk, write_sc
     assert len([ln for ln in listing.stdout.splitlines() if "completed" in ln]) == 2
     table = hpw("compare", "--min", "loss", "--table", env=env)
     assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
-    first = listing.stdout.splitlines()[-1].split()[1]
-    removed = hpw("runs", "rm", first, "-y", env=env)
-    assert removed.returncode == 0 and removed.stdout == "Deleted 1 run(s)\n", removed.stderr
+    oldest = str(len(listing.stdout.splitlines()))  # its list index
+    trashed = hpw("runs", "rm", oldest, "-y", env=env)  # a rename: it needs no room
+    assert trashed.returncode == 0 and "Traceback" not in trashed.stderr, trashed.stderr
+    assert hpw("runs", "restore", "1", "-y", env=env).returncode == 0
+    removed = hpw("runs", "rm", "--permanent", oldest, "-y", env=env)  # the trash would free nothing
+    assert removed.returncode == 0 and removed.stdout == "Permanently deleted 1 run(s)\n", removed.stderr
     os.remove(filler)
     assert hpw("run", path, "x=[5]", "-y", env=env).returncode == 0
     statuses = [r.status for r in Store(env["HPWIDGETS_HOME"]).runs()]

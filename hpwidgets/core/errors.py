@@ -91,5 +91,5 @@ class StoreError(HpwError):
     def writing(cls, exc: OSError, path: str) -> StoreError:
         """One line for a failed write: a full disk named as such."""
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return cls(f"no space left on {path}: free some space (hpw runs rm RUN...) and try again")
+            return cls(f"no space left on {path}: free some space (hpw runs rm --permanent RUN..., or hpw runs purge) and try again")
         return cls(f"cannot write {path}: {exc.strerror or exc}")

@@ -243,7 +243,7 @@ def _is_broken(exc: BaseException) -> bool:
 def _as_store_error(exc: BaseException, path: str) -> StoreError:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_FULL"):
-        return IndexUnavailable(f"no space left on {path}: free some space (hpw runs rm RUN...) and try again")
+        return IndexUnavailable(f"no space left on {path}: free some space (hpw runs rm --permanent RUN..., or hpw runs purge) and try again")
     if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")):
         return IndexUnavailable(f"cannot use the run index {path}: {exc}")
     return StoreError(f"cannot use the run index {path}: {exc}")

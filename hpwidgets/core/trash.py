@@ -72,15 +72,14 @@ def trashed(store: Store) -> list[RunRecord]:
 
 
 def restore(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
-    """Move runs from the trash back into the store and its index."""
+    """Move runs from the trash back into the store."""
     for rec in records:
         if os.path.lexists(store.run_dir(rec.id)):
             raise StoreError(f"Run {rec.short_id} is already in the store; not restored")
         store_safety.check(_run_in_trash(store, rec))
-    for rec in records:
+    for rec in records:  # a rename, nothing written: it works on a full disk too
         os.replace(_run_in_trash(store, rec), store.run_dir(rec.id))
-        store.save(rec)  # back into the index
-    return list(records)
+    return list(records)  # the index takes them back when it next matches runs/
 
 
 def purge(store: Store, records: Sequence[RunRecord]) -> list[RunRecord]:
