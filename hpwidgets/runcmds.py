@@ -50,7 +50,9 @@ def listing_line(index: int, r: RunRecord) -> str:
     from .core import compare
 
     tags = f"  [{' '.join(r.tags)}]" if r.tags else ""
-    return f"[{index}] {r.short_id}  {compare.cell(r, 'started')}  {r.operation}  {r.status.value:<10}  {r.label}{tags}"
+    batch = f"  batch {r.batch[:8]}" if r.batch else ""  # what --resume and compare --batch take
+    return (f"[{index}] {r.short_id}  {compare.cell(r, 'started')}  {r.operation}  {r.status.value:<10}"
+            f"  {r.label}{tags}{batch}")
 
 
 def runs(args: list[str], prog: str, out: TextIO, ask: Ask | None) -> int:

@@ -82,4 +82,5 @@ def test_progress_text_counts_best_and_eta():
 def test_one_cell_format():
     assert [cells.text(v) for v in (None, True, 0.1 + 0.2, -0.5, 1e-7, 123456789.0, 3, "adam")] == [
         "", "yes", "0.3", "-0.5", "1e-07", "1.23457e+08", "3", "adam"]
-    assert [cells.format_duration(s) for s in (0.21, 12.34, 65, 3725)] == ["0.2s", "12.3s", "0:01:05", "1:02:05"]
+    assert [cells.format_duration(s) for s in (0.043, 0.21, 12.34, 65, 3725)] == [
+        "0.04s", "0.21s", "12.3s", "0:01:05", "1:02:05"]

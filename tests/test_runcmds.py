@@ -38,7 +38,7 @@ def test_info_shows_flags_status_times_scalars_batch_dir(env, home, grid):
     rec = Store().runs()[1]
     assert lines[0] == f"id: {rec.id}"
     assert lines[1:3] == ["operation: steps.py", "status: completed"]
-    assert re.fullmatch(r"time: \d+\.\ds", lines[5]) and lines[6] == "exit_code: 0"
+    assert re.fullmatch(r"time: \d+\.\d{1,2}s", lines[5]) and lines[6] == "exit_code: 0"
     assert lines[7:9] == ["label: x=2", "tags: "]
     assert lines[9] == f"batch: {rec.batch} (trial 2)"
     assert lines[11] == f"run_dir: {home}/runs/{rec.id}"

@@ -100,9 +100,11 @@ def row_text(record: RunRecord, columns: Sequence[str]) -> list[str]:
 
 
 def format_duration(seconds: float) -> str:
-    """``0.2s`` or ``12.3s`` under a minute, ``0:01:05`` from a minute on."""
+    """``0.04s`` under a second, ``12.3s`` under a minute, ``0:01:05`` from a minute on."""
+    if seconds < 1:
+        return f"{max(seconds, 0.0):.2f}s"
     if seconds < 60:
-        return f"{max(seconds, 0.0):.1f}s"
+        return f"{seconds:.1f}s"
     whole = int(seconds)
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 

@@ -70,7 +70,7 @@ def test_progress_reaches_3_of_3_from_a_background_batch(workdir, home):
     dash = Dashboard(batch, interval=0.01)
     seen: list[str] = []
     dash.progress.observe(lambda change: seen.append(change["new"]), "value")
-    assert "0 of 3 done · 0 running · 0 failed · 0.0s elapsed" in dash.progress.value
+    assert "0 of 3 done · 0 running · 0 failed · 0.00s elapsed" in dash.progress.value
     batch.start(background=True)
     batch.wait(30)
     assert dash.wait_drawn(5)

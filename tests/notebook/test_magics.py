@@ -216,7 +216,7 @@ def test_hpruns_lists_and_deletes_with_yes(ip, shown, capsys, home):
 
 
 def test_hpruns_subcommands(ip, shown, capsys, home):
-    ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
+    batch = ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
     capsys.readouterr()
     ip.run_line_magic("hpruns", "info 1")
     out = capsys.readouterr().out
@@ -229,7 +229,7 @@ def test_hpruns_subcommands(ip, shown, capsys, home):
     assert capsys.readouterr().out.startswith("Labeled 2 run(s)")
     ip.run_line_magic("hpruns", "tag 1 --add keep")
     ip.run_line_magic("hpruns", "--tag keep")
-    assert capsys.readouterr().out.splitlines()[-1].endswith("best so far  [keep]")
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f"best so far  [keep]  batch {batch.id[:8]}")
     ip.run_line_magic("hpruns", "rm --tag keep -y")
     ip.run_line_magic("hpruns", "restore 1")  # restoring loses nothing: no -y needed
     ip.run_line_magic("hpruns", "rm -y 1:2")
