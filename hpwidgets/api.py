@@ -30,6 +30,8 @@ def run(
     dask: Any = None,
     retries: int = 0,
     dask_files_max: int = 100 * 1024 * 1024,
+    prune: str | None = None,
+    prune_flags: dict[str, Any] | None = None,
     store: Store | str | None = None,
     show: bool = False,
     background: bool = False,
@@ -45,12 +47,15 @@ def run(
     runs a trial again when its Dask worker is lost; ``dask_files_max`` caps the bytes of a Dask
     trial's files brought back into its run directory. ``timeout`` kills a script's trial; a
     function's trials run in this process, which cannot kill them, so it is refused there.
+    ``prune`` ("median" or "asha") stops unpromising trials early, with ``prune_flags``
+    as its settings (``{"reduction": 3}``).
     """
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
         maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
         tags=tuple(tags), timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
         dask_files_max=dask_files_max,
+        prune=prune, prune_flags={k: str(v) for k, v in (prune_flags or {}).items()},
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if show:

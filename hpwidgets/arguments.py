@@ -40,6 +40,9 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("-X", "--maximize", metavar="COL", help="the scalar to maximize")
     p.add_argument("-Fo", "--opt-flag", action="append", default=[], metavar="NAME=VAL",
                    help="optimizer flag: random-starts, acq-func, kappa, xi, noise, prev-trials")
+    p.add_argument("--prune", metavar="PRUNER", help="stop unpromising trials early: median or asha")
+    p.add_argument("-Fp", "--prune-flag", action="append", default=[], metavar="NAME=VAL",
+                   help="pruner setting: median: warmup-steps, min-trials; asha: min-step, reduction")
     p.add_argument("-l", "--label", help="label for the runs (default: their flags)")
     p.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
                    help="a tag for the runs (repeatable)")
@@ -159,7 +162,7 @@ def runs_parser(prog: str = "hpw runs", action: str = "list") -> Parser:
 def option_names() -> dict[str, str]:
     """The Python API's keyword for each option (``max_trials``) -> how a command line spells it
     (``--max-trials``), read off the parsers: adapters rename the core's errors with it."""
-    names = {"opt_flags": "-Fo", "flags": "flag"}
+    names = {"opt_flags": "-Fo", "prune_flags": "-Fp", "flags": "flag"}
     for parser in (run_parser(notebook=True), compare_parser(), runs_parser()):
         for action in parser._actions:
             long = [s for s in action.option_strings if s.startswith("--")]
@@ -231,17 +234,20 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         retries=ns.retries,
         dask=ns.dask,
         dask_files_max=int(ns.dask_files_max * 1024 * 1024),
+        prune=ns.prune,
+        prune_flags=parse_opt_flags(ns.prune_flag, "prune_flags", "-Fp warmup-steps=5"),
     )
 
 
-def parse_opt_flags(items: list[str]) -> dict[str, str]:
+def parse_opt_flags(items: list[str], option: str = "opt_flags", example: str = "-Fo random-starts=5") -> dict[str, str]:
+    """``-Fo`` / ``-Fp`` items, each NAME=VALUE."""
     from .core.errors import OptionError
 
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise OptionError("-Fo", item, "NAME=VALUE, such as -Fo random-starts=5")
+            raise OptionError(option, item, f"NAME=VALUE, such as {example}")
         out[name.strip()] = value
     return out
 

@@ -66,7 +66,8 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
             c = event.counts
             best = event.best
             tail = f"; best {best.objective} {number(best.value)} ({best.label})" if best else ""
-            print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, "
+            pruned = f"{c['pruned']} pruned, " if c["pruned"] else ""
+            print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, {pruned}"
                   f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
             missing = batch.snapshot().missing_objective()
             if missing:

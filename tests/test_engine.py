@@ -49,9 +49,9 @@ def test_events_in_order_and_frozen(home, write_script):
     batch = prepare(path, {"x": [1, 2]}, RunOptions())
     batch.events.subscribe(lambda e: seen.append(type(e).__name__))
     batch.start()
-    assert seen == ["BatchStarted", "TrialStarted", "TrialOutput", "TrialFinished",
-                    "TrialStarted", "TrialOutput", "TrialFinished", "BatchFinished"]
-    assert batch.finished.counts == {"completed": 2, "failed": 0, "terminated": 0}
+    assert seen == ["BatchStarted", "TrialStarted", "TrialOutput", "TrialProgress", "TrialFinished",
+                    "TrialStarted", "TrialOutput", "TrialProgress", "TrialFinished", "BatchFinished"]
+    assert batch.finished.counts == {"completed": 2, "failed": 0, "terminated": 0, "pruned": 0}
     assert batch.best.flags["x"] == 1
 
 
@@ -126,7 +126,7 @@ def test_subscriber_error_does_not_break_the_batch(home, write_script, capsys):
     batch.events.subscribe(lambda e: got.append(e) if isinstance(e, (TrialFinished, BatchStarted,
                                                                      TrialStarted, BatchFinished)) else None)
     batch.start()
-    assert len(got) == 6 and len(batch.events.errors) == 8
+    assert len(got) == 6 and len(batch.events.errors) == 10  # 2 of them TrialProgress
     assert "ZeroDivisionError" in capsys.readouterr().err
 
 

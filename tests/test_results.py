@@ -52,7 +52,7 @@ def test_snapshots_are_frozen_and_fold_every_event():
     assert after.priors == (prior,)
     assert after.model.mean == (0.5,)
     assert after.series == {"00000000ffff": {"acc": [[1, 0.5]]}}
-    assert after.finished_counts() == {"completed": 2, "failed": 0, "terminated": 0}
+    assert after.finished_counts() == {"completed": 2, "failed": 0, "terminated": 0, "pruned": 0}
     assert [r.trial for r in after.completed()] == [0, 1]
 
 

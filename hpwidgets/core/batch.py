@@ -57,6 +57,8 @@ class Batch:
             count = len(self.engine.priors)
             text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
                      f"(prev-trials={mode})")
+        if self.engine.pruning is not None:
+            text += f"\nPruning: {self.engine.pruning.pruner.describe()}"
         return text
 
     def snapshot(self) -> BatchSnapshot:
@@ -154,7 +156,9 @@ class Batch:
         if done is None:
             return head + ">"
         c = done.counts
-        return f"{head}: {done.status}, {c['completed']} completed, {c['failed']} failed, {c['terminated']} terminated>"
+        pruned = f", {c['pruned']} pruned" if c["pruned"] else ""
+        return (f"{head}: {done.status}, {c['completed']} completed{pruned}, {c['failed']} failed, "
+                f"{c['terminated']} terminated>")
 
 
 def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
@@ -233,7 +237,8 @@ def prepare(
         workers = runner.slots if workers == 1 else workers
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
                     workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,
-                    priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model)
+                    priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model,
+                    pruner=options.pruner())
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
     request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
     return Batch(plan, engine, store, info, request)
@@ -270,7 +275,7 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     if batch_lock.is_running(store.batches_dir, manifest["id"]):
         raise _still_running(manifest["id"], ref)
     runs = store.runs(batch=manifest["id"])
-    finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED)]
+    finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED, Status.PRUNED)]  # not run again
     # the script must be the one the batch ran: never whatever a path names today
     expect = manifest.get("source_hash") or next((r.source_hash for r in runs if r.source_hash), None)
     if not expect:

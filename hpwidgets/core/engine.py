@@ -22,9 +22,11 @@ from .events import (
     ModelUpdated,
     TrialFinished,
     TrialOutput,
+    TrialProgress,
     TrialStarted,
 )
 from .plan import BatchPlan, make_optimizer
+from .pruners import Pruner, Pruning
 from .records import RunRecord, Status
 from .results import BatchState
 from .scalars import ScalarLog
@@ -52,6 +54,7 @@ class Engine:
         priors: list[RunRecord] | tuple = (),
         resumed: list[RunRecord] | tuple = (),
         want_model: bool = False,
+        pruner: Pruner | None = None,
     ) -> None:
         self.plan = plan
         self.runner = runner
@@ -67,11 +70,12 @@ class Engine:
         self.events.subscribe(runner.on_event)
         self.cancel = CancelToken()
         self.want_model = want_model
+        self.pruning = Pruning(pruner) if pruner is not None else None
         self.optimizer = make_optimizer(plan)
         # --resume: the batch's finished trials count toward its total and are not run again
         self.resumed = list(resumed)
         self._skip = [self._params(r.flags) for r in self.resumed]
-        self.priors = [p for p in priors if plan.objective.value(p) is not None]  # earlier runs
+        self.priors = [p for p in priors if plan.objective.told(p) is not None]  # earlier runs
         self._failed_fast = False
         self._owner = owner.current_token()
         self._inline = workers == 1 and runner.in_process
@@ -87,9 +91,9 @@ class Engine:
         started = time.time()
         objective = self.plan.objective
         for prior in self.priors:
-            self.optimizer.observe(self._params(prior.flags), objective.minimized(objective.value(prior)))
+            self.optimizer.observe(self._params(prior.flags), objective.minimized(objective.told(prior)))
         for earlier in self.resumed:  # the batch's own finished trials, from before a --resume
-            value = objective.value(earlier)
+            value = objective.told(earlier)
             if value is not None:
                 self.optimizer.observe(self._params(earlier.flags), objective.minimized(value))
         mode = priors.mode_of(self.plan.opt_flags)
@@ -173,16 +177,27 @@ class Engine:
 
     def _execute(self, record: RunRecord) -> tuple[TrialOutcome, ScalarLog]:
         log = ScalarLog(ignore=frozenset(record.flags))
-        run_id = record.id
+        run_id, objective = record.id, self.plan.objective
+        trial = CancelToken()  # Stop cancels every trial; a pruner cancels just this one
 
         def on_line(line: str) -> None:
-            log.feed(line)
+            scalar = log.feed(line)
             self.events.emit(TrialOutput(run_id, line))
+            if scalar is None:
+                return
+            name, step, value = scalar
+            self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
+            if name == objective.name and self.pruning and self.pruning.report(run_id, step, objective.minimized(value)):
+                trial.cancel()  # the runner kills the trial's process group (or closes its generator)
 
         spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
         if self.cancel.is_set():
             return TrialOutcome(exit_code=None, killed="cancel"), log
-        return self.runner(spec, self.cancel, on_line), log
+        key = self.cancel.register(trial.cancel)
+        try:
+            return self.runner(spec, trial, on_line), log
+        finally:
+            self.cancel.unregister(key)
 
     def _finish(self, record: RunRecord, params: dict[str, Any], future: Future) -> None:
         try:
@@ -192,7 +207,9 @@ class Engine:
         status, reason, scalars = self._judge(record, outcome, log)
         final = record.evolve(status=status, reason=reason, scalars=scalars, step=log.step,
                               stopped=time.time(), exit_code=outcome.exit_code)
-        value = self.plan.objective.value(final)
+        if status is Status.COMPLETED and self.pruning:
+            self.pruning.complete(record.id)
+        value = self.plan.objective.told(final)  # a pruned trial: its last value
         self.optimizer.tell(params, None if value is None else self.plan.objective.minimized(value))
         self.events.emit(TrialFinished(final, {k: list(v) for k, v in log.series.items()}))
         if status is Status.FAILED and self.fail_fast:
@@ -203,6 +220,9 @@ class Engine:
 
     def _judge(self, record: RunRecord, outcome: TrialOutcome, log: ScalarLog) -> tuple[Status, str | None, dict]:
         scalars = {**log.last, **outcome.scalars}
+        pruned_at = self.pruning.pruned_at(record.id) if self.pruning else None
+        if pruned_at is not None and outcome.killed == "cancel":
+            return Status.PRUNED, f"pruned at step {pruned_at}", scalars
         if outcome.killed == "cancel":
             return Status.TERMINATED, "stopped before it finished", scalars
         if outcome.killed == "timeout":

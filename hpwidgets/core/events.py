@@ -39,6 +39,16 @@ class TrialOutput:
 
 
 @dataclass(frozen=True)
+class TrialProgress:
+    """A scalar a running trial printed (or yielded), as soon as it is parsed."""
+
+    run_id: str
+    name: str
+    step: int | None
+    value: float
+
+
+@dataclass(frozen=True)
 class TrialFinished:
     record: RunRecord
     series: dict[str, list] = field(default_factory=dict)
@@ -63,7 +73,7 @@ class BatchFinished:
     elapsed: float
 
 
-Event = BatchStarted | TrialStarted | TrialOutput | TrialFinished | ModelUpdated | BatchFinished
+Event = BatchStarted | TrialStarted | TrialOutput | TrialProgress | TrialFinished | ModelUpdated | BatchFinished
 Subscriber = Callable[[Any], None]
 
 

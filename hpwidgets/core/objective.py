@@ -54,6 +54,16 @@ class Objective:
             return None
         return float(value)
 
+    def told(self, record: RunRecord) -> float | None:
+        """What an optimizer learns from a run, before the sign: a completed run's value, a
+        pruned run's last reported value (as Optuna and Ray Tune do); None for the rest."""
+        from .records import Status
+
+        if record.status is Status.PRUNED:
+            value = record.scalars.get(self.name)
+            return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+        return self.value(record)
+
     def best(self, records: Iterable[RunRecord]) -> RunRecord | None:
         """The best ranked run; the earliest wins a tie."""
         return self.best_of((v, r) for r in records if (v := self.value(r)) is not None)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import flags as flagsyntax
-from . import optimizers
+from . import optimizers, pruners
 from .errors import FlagSyntaxError, OptionError
 from .objective import Objective
 from .space import Categorical, Integer, Real, Space, sorted_space
@@ -53,6 +53,8 @@ class RunOptions:
     retries: int = 0  # new attempts for a trial whose Dask worker was lost
     dask: Any = None  # a Dask scheduler address, or a distributed.Client: trials run there
     dask_files_max: int = 100 * 1024 * 1024  # bytes of a Dask trial's files brought back into its run
+    prune: str | None = None  # "median" or "asha": stop unpromising trials early
+    prune_flags: dict[str, str] = field(default_factory=dict)  # the pruner's NAME=VALUE settings
 
     def __post_init__(self) -> None:
         for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later
@@ -64,6 +66,11 @@ class RunOptions:
         for tag in self.tags:
             if not isinstance(tag, str) or not tag or any(c.isspace() for c in tag):
                 raise OptionError("tags", tag, "a word without spaces, such as baseline")
+        self.pruner()  # checks the name and the settings
+
+    def pruner(self) -> pruners.Pruner | None:
+        """A fresh pruner as asked (each batch needs its own: pruners remember curves)."""
+        return pruners.make(self.prune, self.prune_flags)
 
     @property
     def objective(self) -> Objective:

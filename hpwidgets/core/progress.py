@@ -26,13 +26,27 @@ def _failed(snap: BatchSnapshot, count: int) -> str:
     return f"{count} failed (last: {reason})"
 
 
+RUNNING_SHOWN = 4  # running trials the line names with their latest step and value
+
+
+def latest(snap: BatchSnapshot, record: RunRecord) -> str:
+    """A running trial as the progress line names it: ``#3 step 12 loss 0.31``."""
+    step = "" if record.step is None else f" step {record.step}"
+    return f"#{(record.trial or 0) + 1}{step} {snap.objective.name} {number(record.scalars[snap.objective.name])}"
+
+
 def progress_text(snap: BatchSnapshot) -> str:
-    """``3 of 10 done · 1 running · 0 failed · best loss -0.91 (x=-0.3) · 4.0s elapsed · ETA 9.0s``"""
+    """``3 of 10 done · 1 running (#4 step 12 loss 0.31) · 0 failed · 2 pruned · best loss -0.91
+    (x=-0.3) · 4.0s elapsed · ETA 9.0s``"""
     counts = snap.counts()
-    parts: list[Any] = [f"{snap.done} of {snap.total} done", f"{counts[Status.RUNNING]} running",
+    running = [r for r in snap.running() if snap.objective.name in r.scalars]  # those that printed it
+    live = ", ".join(latest(snap, r) for r in running[:RUNNING_SHOWN]) + (", …" if len(running) > RUNNING_SHOWN else "")
+    parts: list[Any] = [f"{snap.done} of {snap.total} done",
+                        f"{counts[Status.RUNNING]} running" + (f" ({live})" if running else ""),
                         _failed(snap, counts[Status.FAILED])]
-    if counts[Status.TERMINATED]:
-        parts.append(f"{counts[Status.TERMINATED]} terminated")
+    for status in (Status.PRUNED, Status.TERMINATED):
+        if counts[status]:
+            parts.append(f"{counts[status]} {status.value}")
     best = snap.best
     if best is not None:
         parts.append(f"best {snap.objective.name} {number(snap.objective.value(best))} ({point(snap, best)})")

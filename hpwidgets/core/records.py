@@ -13,9 +13,10 @@ class Status(str, enum.Enum):
     COMPLETED = "completed"
     FAILED = "failed"
     TERMINATED = "terminated"
+    PRUNED = "pruned"  # stopped early by a pruner; its series and last values are kept
 
     def is_finished(self) -> bool:
-        return self in (Status.COMPLETED, Status.FAILED, Status.TERMINATED)
+        return self in (Status.COMPLETED, Status.FAILED, Status.TERMINATED, Status.PRUNED)
 
 
 @dataclass(frozen=True)

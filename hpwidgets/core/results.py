@@ -1,7 +1,8 @@
 """The one read model of a batch's results.
 
-``BatchState`` folds the engine's events (on the batch thread) into runs by id, the priors,
-the surrogate and the end; ``snapshot()`` gives any thread a frozen ``BatchSnapshot``. Every
+``BatchState`` folds the engine's events into runs by id, each run's scalar series (live, as
+each scalar is printed: a running run's record carries its latest step and values), the
+priors, the surrogate and the end; ``snapshot()`` gives any thread a frozen ``BatchSnapshot``. Every
 result a user sees is derived here: ``Batch.runs/.best/.df``, the CLI echo, the dashboard's
 progress line, plot and table, and the engine's own ``BatchFinished`` counts and best.
 """
@@ -15,7 +16,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialOutput, TrialStarted
+from .events import (
+    BatchFinished,
+    BatchStarted,
+    ModelUpdated,
+    TrialFinished,
+    TrialOutput,
+    TrialProgress,
+    TrialStarted,
+)
 from .records import RunRecord, Status
 
 TAIL_LINES = 20  # the output a failed run keeps in view: enough for a traceback's end
@@ -30,7 +39,8 @@ class BatchSnapshot:
     finished: BatchFinished | None = None
     elapsed: float = 0.0
     version: int = 0  # bumps with every change a view would show
-    series: dict[str, dict[str, list]] = field(default_factory=dict)  # run id -> scalar -> [(step, value)]
+    # run id -> scalar -> [(step, value)]; a running run's series are tuples, never changed in place
+    series: dict[str, dict[str, Any]] = field(default_factory=dict)
     tails: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run id -> last lines, runs not completed
     workers: int = 1  # trials at once
     # What views derive from the runs, worked out once per version (snapshots of one version,
@@ -116,6 +126,13 @@ class BatchSnapshot:
         return (f"No trial printed {name}, the column this batch would {self.objective.verb}; "
                 f"the trials printed: {said}")
 
+    def running(self) -> list[RunRecord]:
+        return [r for r in self.runs if r.status is Status.RUNNING]
+
+    def curve(self, run_id: str) -> Any:
+        """The objective's (step, value) pairs of one run so far; empty when it printed none."""
+        return self.series.get(run_id, {}).get(self.objective.name, ())
+
     def finished_counts(self) -> dict[str, int]:
         counts = self.counts()
         return {s.value: counts[s] for s in Status if s.is_finished()}
@@ -153,6 +170,9 @@ class BatchState:
                 self._workers = event.workers
             elif isinstance(event, TrialStarted):
                 self._records[event.record.id] = event.record
+            elif isinstance(event, TrialProgress):
+                if not self._progress(event):
+                    return
             elif isinstance(event, TrialFinished):
                 self._records[event.record.id] = event.record
                 if event.series:
@@ -164,9 +184,20 @@ class BatchState:
             elif isinstance(event, BatchFinished):
                 self._finished = event
             else:
-                return  # output lines change no result
+                return  # no other event changes a result
             self._version += 1
             self._snapshot = None
+
+    def _progress(self, event: TrialProgress) -> bool:
+        record = self._records.get(event.run_id)
+        if record is None or record.status is not Status.RUNNING:
+            return False  # a line that raced the trial's end changes nothing
+        self._records[event.run_id] = record.evolve(scalars={**record.scalars, event.name: event.value},
+                                                    step=event.step)
+        old = self._series.get(event.run_id, {})
+        # new tuples, not appends: snapshots already handed out keep what they saw
+        self._series[event.run_id] = {**old, event.name: (*old.get(event.name, ()), (event.step, event.value))}
+        return True
 
     @property
     def version(self) -> int:

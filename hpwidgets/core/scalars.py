@@ -23,21 +23,23 @@ class ScalarLog:
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
     last_line: str = ""  # the last line with text: a crash's exception, for its reason
 
-    def feed(self, line: str) -> None:
+    def feed(self, line: str) -> tuple[str, int | None, float] | None:
+        """Take one printed line; return the scalar it recorded as (key, step, value), if any."""
         if line.strip():
             self.last_line = line.strip()[:300]
         match = _LINE.match(line)
         if not match:
-            return
+            return None
         key, text, step = match.groups()
         value = float(text)  # full precision: Guild rounds to 32 bits, we do not
         if key == "step":
             if value.is_integer():
                 self.step = int(value)
-            return
+            return None
         if key in self.ignore:
-            return
+            return None
         if step is not None:
             self.step = int(step)
         self.last[key] = value
         self.series.setdefault(key, []).append((self.step, value))
+        return key, self.step, value

@@ -136,4 +136,4 @@ def test_background_batch_updates_the_dashboard_after_the_cell_returns(kernel):
     assert cleared["content"]["data"] == {"text/plain": ""}  # the widget view is gone: the record shows
     done = kernel.execute("print(b.finished.counts)")
     assert [m["content"]["text"] for m in done if m["msg_type"] == "stream"] == [
-        "{'completed': 3, 'failed': 0, 'terminated': 0}\n"]
+        "{'completed': 3, 'failed': 0, 'terminated': 0, 'pruned': 0}\n"]

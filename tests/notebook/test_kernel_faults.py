@@ -110,7 +110,7 @@ def test_restart_mid_batch_then_resume(kernel, home):
     assert _execute(kc, "%load_ext hpwidgets")[0] == "ok"
     status, text = _execute(kc, f"r = %hprun --resume {batch[:8]} --wait\nprint(r.finished.counts)")
     assert status == "ok", text
-    assert text.endswith("{'completed': 4, 'failed': 0, 'terminated': 0}\n")
+    assert text.endswith("{'completed': 4, 'failed': 0, 'terminated': 0, 'pruned': 0}\n")
     final = sorted(store.runs(batch=batch), key=lambda r: (r.trial, r.status.value))
     assert [(r.flags["x"], r.status.value) for r in final] == [
         (0, "completed"), (1, "completed"), (1, "terminated"), (2, "completed"), (3, "completed")]

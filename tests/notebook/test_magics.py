@@ -28,7 +28,7 @@ def test_hprun_wait_runs_the_batch_and_returns_it(ip, shown):
     assert result.error_in_exec is None
     batch = ip.user_ns["b"]
     assert batch.done
-    assert batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0}
+    assert batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0, "pruned": 0}
     assert [r.flags["x"] for r in batch.runs] == [-2.0, 0.0, 2.0]
     record, live = shown  # one dashboard: its static record, then its live view
     assert (record.part, live.part) == ("record", "live") and record.dashboard is live.dashboard
@@ -46,7 +46,7 @@ def test_hprun_without_wait_returns_at_once_and_runs_in_the_background(ip, shown
     assert not batch.done
     assert returned < 1.0  # less than one trial
     batch.wait(30)
-    assert batch.finished.counts == {"completed": 2, "failed": 0, "terminated": 0}
+    assert batch.finished.counts == {"completed": 2, "failed": 0, "terminated": 0, "pruned": 0}
     dashboard = shown[0].dashboard
     assert dashboard.wait_drawn(5)
     assert dashboard.top == 1

@@ -49,7 +49,7 @@ def test_run_starts_the_batch_in_the_background_with_its_dashboard(workdir, home
     assert isinstance(panel.dashboard, Dashboard) and dashboard_widget is panel.dashboard.widget
     assert _stop_buttons(panel.widget) == [panel.dashboard.stop_button]  # one Stop, not two
     panel.batch.wait(30)
-    assert panel.batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0}
+    assert panel.batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0, "pruned": 0}
     assert [r.flags for r in panel.batch.runs] == [{"noise": 0.1, "x": x} for x in (-2.0, 0.0, 2.0)]
     assert panel.batch.plan.seed == 3
     wait_for(lambda: not panel.run_button.disabled)
