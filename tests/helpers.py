@@ -25,8 +25,16 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
+    return _alive(os.killpg, pgid)
+
+
+def pid_alive(pid: int) -> bool:
+    return _alive(os.kill, pid)
+
+
+def _alive(signal_to, target: int) -> bool:
     try:
-        os.killpg(pgid, 0)
+        signal_to(target, 0)
     except ProcessLookupError:
         return False
     return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 
 from hpwidgets import api
 from hpwidgets.core.batch import prepare, resume
@@ -12,7 +11,7 @@ from hpwidgets.core.plan import RunOptions
 from hpwidgets.core.progress import progress_text
 from hpwidgets.core.records import Status
 from hpwidgets.core.store import Store
-from tests.helpers import hpw, wait_for
+from tests.helpers import hpw, pid_alive, wait_for
 
 # Each trial prints its first step, then waits until the test opens its gate: no timing involved.
 GATED = """
@@ -65,14 +64,6 @@ for step in range(1, 4):
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_a_pruned_trial_is_killed_with_its_group_and_kept_as_pruned(home, write_script, tmp_path):
     path = write_script(PRUNED)
     pidfile = tmp_path / "child.pid"
@@ -83,7 +74,7 @@ def test_a_pruned_trial_is_killed_with_its_group_and_kept_as_pruned(home, write_
     assert out[-1].endswith(": 1 completed, 1 pruned, 0 failed, 0 terminated; best loss 1 (pidfile="
                             f"{pidfile} x=1)")
     child = int(pidfile.read_text())
-    assert wait_for(lambda: not _alive(child), 10), "the trial's grandchild outlived the prune"
+    assert wait_for(lambda: not pid_alive(child), 10), "the trial's grandchild outlived the prune"
     store = Store()
     first, second = sorted(store.runs(), key=lambda r: r.trial)
     assert (second.status, second.reason, second.scalars, second.step) == (Status.PRUNED, "pruned at step 1",

@@ -1,4 +1,4 @@
-"""The live dashboard of a batch: plan, progress line, Stop, plot and top-N table.
+"""The live dashboard of a batch: plan, progress line, Stop, plot, learning curves and top-N table.
 
 The engine folds every event into the batch's read model (core/results.py) before anyone else
 hears it. The dashboard's event handler, on the batch thread, only pokes a Throttle; the
@@ -27,6 +27,7 @@ from ..core.errors import OptionError
 from ..core.progress import progress_text
 from ..core.results import BatchSnapshot
 from . import record
+from .curves import CurvesPlot
 from .plot import LivePlot
 from .table import RunsTable
 from .throttle import Throttle
@@ -60,11 +61,21 @@ class Dashboard:
         self.image = Image(format="png").add_class("hpw-plot")
         if "true curve" in self.plot.legend:  # the PNG alone tells a page (and its tests) nothing
             self.image.add_class("hpw-truth")
+        # the learning curves: hidden until a trial reported its objective at two steps
+        self.curves = CurvesPlot(batch.plan)
+        self.curves_png = b""
+        self.curves_image = Image(format="png")
+        self.curves_caption = HTML().add_class("hpw-curves-caption")
+        self.curves_box = VBox([self.curves_image, self.curves_caption], layout=Layout(display="none"))
+        self.curves_box.add_class("hpw-curves")
+        self._curves_drawn: Any = None
         self.csv_name = f"hpw-{batch.id[:8]}.csv"
         self.table = RunsTable(lambda: self.batch.snapshot().runs, csv_name=self.csv_name)
         bar = HBox([self.progress, self.stop_button], layout=Layout(align_items="center"))
         self.key = batch.id[:12]
-        self.widget = VBox([self.header, bar, self.image, self.table]).add_class("hpw-dashboard")
+        one_flag = len(batch.plan.searched) == 1  # a narrow plot: the curves go beside it
+        plots = [HBox([self.image, self.curves_box])] if one_flag else [self.image, self.curves_box]
+        self.widget = VBox([self.header, bar, *plots, self.table]).add_class("hpw-dashboard")
         self.widget.add_class(f"hpw-live-{self.key}")
         self.record_view, self.live_view = CellOutput(self, "record"), CellOutput(self, "live")
         self.record_handle: Any = None  # their DisplayHandles (show_dashboard sets them)
@@ -107,12 +118,22 @@ class Dashboard:
         if snap.version != self._shown_version:
             self._shown_version = snap.version
             top = snap.top(self.top)
-            self.table.show(top, self._caption(snap, len(top)), columns_for(top, brief=True),
-                            [snap.details(r) for r in top])
+            running = [r for r in snap.running() if r not in top]  # with their latest step and value
+            rows = top + running
+            self.table.show(rows, self._caption(snap, len(top), len(running)), columns_for(rows, brief=True),
+                            [snap.details(r) for r in rows])
         if self.plot.key(snap) != self._plotted:  # output lines and starts leave the plot as it is
             self._plotted = self.plot.key(snap)
             self.png = self.plot.render(snap)
             self.image.value = self.png
+        if self.curves.key(snap) != self._curves_drawn and self.curves.has_curves(snap):
+            self._curves_drawn = self.curves.key(snap)
+            self.curves_png = self.curves.render(snap)
+            self.curves_image.value = self.curves_png
+            lines = self.curves.lines
+            self.curves_caption.value = (f'<span style="font-size:12px">{lines["running"]} running, '
+                                         f'{lines["finished"]} finished, {lines["pruned"]} pruned</span>')
+            self.curves_box.layout.display = None
         self._show_button(snap)
         self._write_record(snap)
         if snap.finished is not None and not self._drawn.is_set():
@@ -132,12 +153,13 @@ class Dashboard:
             button.disabled, button.description = True, "Stopping"
 
     @staticmethod
-    def _caption(snap: BatchSnapshot, shown: int) -> str:
+    def _caption(snap: BatchSnapshot, shown: int, running: int = 0) -> str:
         missing = snap.missing_objective()
         if missing:
             return f"{missing}. Runs in trial order."
         objective = snap.objective
-        return f"Top {shown} of {len(snap.runs)} runs by {objective.name} ({objective.order})"
+        tail = f", then {running} running" if running else ""
+        return f"Top {shown} of {len(snap.runs)} runs by {objective.name} ({objective.order}){tail}"
 
     # -- the static record -------------------------------------------------------------------
 
@@ -159,7 +181,7 @@ class Dashboard:
         csv = compare.to_csv(list(snap.runs))
         note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
-                                  self.csv_name, note, " ".join(self.image._dom_classes))
+                                  self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png)
         plain = f"{self.batch.plan.header()}\n{progress_text(snap)}\n" + compare.table(rows)
         return record.bundle(text, self.png, plain)
 

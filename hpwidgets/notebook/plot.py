@@ -2,7 +2,8 @@
 
 One searched flag: the loss of each trial against the flag, the true curve, the best point and,
 for a Bayesian search, the surrogate mean with a ±2σ band. Several flags: loss against each flag
-plus a best-so-far panel. Earlier runs taken as priors are drawn as hollow grey circles.
+plus a best-so-far panel. Earlier runs taken as priors are drawn as hollow grey circles; pruned
+trials as red crosses at their last reported value.
 It draws a snapshot of the batch's read model (core/results.py) and derives nothing itself.
 Artists are made once and only their data change, so a redraw at 1,000 points stays within the
 30 ms budget (bench/bench_plot.py measures it).
@@ -24,7 +25,7 @@ from matplotlib.patches import Patch
 
 from ..core.cells import number
 from ..core.errors import OptionError
-from ..core.records import RunRecord
+from ..core.records import RunRecord, Status
 from ..core.results import BatchSnapshot
 from ..core.space import Categorical, Integer, Real
 
@@ -114,9 +115,9 @@ class LivePlot:
         self._build(width)
 
     @staticmethod
-    def key(snap: BatchSnapshot) -> tuple[int, int]:
+    def key(snap: BatchSnapshot) -> tuple[int, int, int]:
         """What the picture shows of a snapshot: starts and output lines leave it as it is."""
-        return len(snap.completed()), id(snap.model)
+        return len(snap.completed()), id(snap.model), len(_pruned(snap))
 
     def _point(self, index: int, record: RunRecord) -> tuple[float, ...]:
         """A completed run as (value, trial number, position on each axis), worked out once:
@@ -148,6 +149,8 @@ class LivePlot:
         for extra in grid[panels:]:
             extra.set_visible(False)
         self._flag_panels = [self._flag_panel(grid[i], axis, i % ncols == 0) for i, axis in enumerate(self.axes)]
+        self._pruned_marks = [ax.plot([], [], "x", ms=6, mew=1.5, color="C3", zorder=4)[0]
+                              for ax, _points, _best in self._flag_panels]
         self._mean = self._truth_line = self._band = None
         self.legend: list[str] = []  # the legend's labels: what the plot draws (one flag only)
         if single:
@@ -214,9 +217,16 @@ class LivePlot:
         if snap.model is not None:
             model = (np.asarray(snap.model.xs, float), np.asarray(snap.model.mean, float),
                      np.asarray(snap.model.std, float))
+        pruned = _pruned(snap)
+        pruned_ys = np.array([objective.told(r) for r in pruned], dtype=float)
         with self._draw_lock:
             self.points = len(done)
+            for mark, x in zip(self._pruned_marks, self._positions(pruned)):
+                mark.set_data(x, pruned_ys)
+            self._ylim = _grow(self._ylim, pruned_ys)
             self._update(ys, xs, trials, pick, model, snap.model)
+            if len(pruned):
+                self._title.set_text(f"{self._title.get_text()}; {len(pruned)} pruned (x: last value)")
             self._blit()
             width, height = self.canvas.get_width_height()
             image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -241,6 +251,7 @@ class LivePlot:
         artists = [a for a in (self._band, self._truth_line, self._mean) if a is not None]
         for _ax, points, best in self._flag_panels:
             artists += [points, best]
+        artists += self._pruned_marks
         if self._conv is not None:
             artists += self._conv[1:]
         return [*artists, self._title]
@@ -282,6 +293,11 @@ class LivePlot:
         if self.priors:
             count += f"; {len(self.priors)} earlier runs as priors"
         self._title.set_text(count)
+
+
+def _pruned(snap: BatchSnapshot) -> list[RunRecord]:
+    """Pruned trials that reported a value: drawn at their last one."""
+    return [r for r in snap.runs if r.status is Status.PRUNED and snap.objective.told(r) is not None]
 
 
 def _grow(limits: tuple[float, float] | None, values: np.ndarray) -> tuple[float, float] | None:

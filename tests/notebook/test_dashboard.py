@@ -276,3 +276,36 @@ def test_a_batch_whose_objective_never_appears_says_so_in_one_line(home):
     assert batch.snapshot().missing_objective() == line
     assert dash.table.caption == f"{line}. Runs in trial order."
     assert f'<div class="hpw-note">{line}</div>' in dash.record_bundle()["text/html"]
+
+
+def climb(x=1.0):
+    """A generator objective: each yield is a step."""
+    for step in range(1, 4):
+        yield x / step
+
+
+def test_curves_panel_streams_steps_and_marks_pruned_trials(home, sync_refresh):
+    batch = prepare(climb, {"x": "[1,4,0.5]"}, RunOptions(prune="median", prune_flags={"min-trials": "1"}),
+                    Store(str(home)))
+    dash = Dashboard(batch, top=5)
+    assert dash.curves_box.layout.display == "none"  # no curve yet
+    curves, rows = [], []
+    dash.curves_image.observe(lambda change: curves.append(bytes(change["new"])), "value")
+    dash.table.observe(lambda change: rows.append(change["new"]), "rows")
+    batch.start()
+    assert dash.wait_drawn(5)
+    ids = {r.flags["x"]: r.short_id for r in batch.runs}
+    assert dash.table.columns == ["run", "status", "loss", "x", "step", "time"]
+    seen = [row[:5] for frame in rows for row in frame]
+    # the running trial's row, live: its latest step and value
+    assert [ids[1], "running", "0.5", "1", "2"] in seen
+    assert [ids[0.5], "running", "0.166667", "0.5", "3"] in seen
+    assert [row[:5] for row in dash.table.rows] == [[ids[0.5], "completed", "0.166667", "0.5", "3"],
+                                                    [ids[1], "completed", "0.333333", "1", "3"],
+                                                    [ids[4], "pruned", "4", "4", "1"]]
+    assert dash.curves_box.layout.display is None
+    assert len(curves) >= 4 and len(set(curves)) == len(curves) and curves[-1].startswith(PNG)
+    assert dash.curves.lines == {"running": 0, "finished": 2, "pruned": 1}
+    assert dash.curves_caption.value == '<span style="font-size:12px">0 running, 2 finished, 1 pruned</span>'
+    assert "1 pruned" in dash.progress.value and 'class="hpw-curves"' in dash.record_bundle()["text/html"]
+    assert dash.plot.key(batch.snapshot())[2] == 1  # the loss-vs-flag plot draws the pruned cross

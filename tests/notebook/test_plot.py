@@ -169,3 +169,11 @@ def test_priors_are_drawn_apart_from_the_batch_and_counted():
     assert "earlier runs (2)" in p.legend
     assert list(p._flag_panels[0][2].get_xdata()) == [0.0]  # the best is this batch's own
     assert p._title.get_text() == "1 completed of 20 trials; best loss 0.5; 2 earlier runs as priors"
+
+
+def test_curve_points_number_unstepped_values_by_their_order():
+    from hpwidgets.notebook.curves import points
+
+    assert points([]).shape == (0, 2)
+    assert points([(None, 1.0), (None, 0.5)]).tolist() == [[1.0, 1.0], [2.0, 0.5]]
+    assert points(((5, 0.3), (10, 0.2))).tolist() == [[5.0, 0.3], [10.0, 0.2]]
