@@ -25,7 +25,7 @@ def outputs_of(nb, source_start):
 def test_example_notebook_end_to_end(tmp_path, home):
     folder = tmp_path / "examples"
     folder.mkdir()
-    for name in ("optimize.ipynb", "train.py"):
+    for name in ("optimize.ipynb", "train.py", "train_sgd.py"):
         shutil.copy(EXAMPLES / name, folder / name)
     out = tmp_path / "out"
     nb, written = tutorial.run(folder / "optimize.ipynb", out, timeout=120)
@@ -40,7 +40,7 @@ def test_example_notebook_end_to_end(tmp_path, home):
     gp = outputs_of(nb, "%hprun train.py x=[-2.0:2.0] --optimizer gp")[0].data
     assert gp["text/plain"].startswith("You are about to run train.py with gp optimizer (10 trials, minimize loss)"
                                        "\nCompleted: 10 of 10 done · 0 running · 0 failed · best loss ")
-    assert (out / "optimize.png").read_bytes() == base64.b64decode(gp["image/png"])
+    assert gp["image/png"]
 
     table = outputs_of(nb, "%hpcompare --top 5")[0]
     lines = table.text.splitlines()
@@ -58,8 +58,15 @@ def test_example_notebook_end_to_end(tmp_path, home):
     panel = outputs_of(nb, 'hp.panel("train.py")')[0].data
     assert panel["text/plain"] == "hpwidgets panel for train.py (flags: x, noise)"
 
+    sgd = outputs_of(nb, "%hprun train_sgd.py")[0].data
+    assert sgd["text/plain"].startswith("You are about to run train_sgd.py with random search (8 trials)\n"
+                                        "Completed: 8 of 8 done · 0 running · 0 failed · ")
+    assert " pruned · best loss " in sgd["text/plain"]  # seeded: some trials are pruned
+    assert (out / "optimize.png").read_bytes() == base64.b64decode(sgd["image/png"])  # the last plot
+    assert 'class="hpw-curves"' in sgd["text/html"]
+
     html = (out / "optimize.html").read_text()
-    assert len(re.findall(r'<img [^>]*class="hpw-plot[ "]', html)) == 2  # nbconvert reorders attributes
+    assert len(re.findall(r'<img [^>]*class="hpw-plot[ "]', html)) == 3  # nbconvert reorders attributes
     assert "Completed: 10 of 10 done" in html and "hpw-rows" in html
 
 
