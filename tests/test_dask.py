@@ -284,6 +284,73 @@ def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
     _wait(lambda: not any(_alive(p) for p in _pids(folder)), 10)
 
 
+GATED = """
+import os, time
+x = 1
+gate = ""
+print(f"loss: {x / 10} (step 1)")
+while not os.path.exists(gate):
+    time.sleep(0.02)
+print(f"loss: {x / 20} (step 2)")
+"""
+
+
+def test_lines_stream_from_the_worker_while_the_trial_runs(dask_cluster, write_script, tmp_path):
+    from hpwidgets.core.progress import progress_text
+
+    gate = tmp_path / "gate"
+    batch = hp.run(write_script(GATED), {"x": 1, "gate": str(gate)}, dask=dask_cluster.address, background=True)
+    try:
+        _wait(lambda: [r.step for r in batch.snapshot().running()] == [1])
+        snap = batch.snapshot()
+        assert snap.running()[0].scalars == {"loss": 0.1}
+        assert progress_text(snap).startswith("0 of 1 done · 1 running (#1 step 1 loss 0.1) ·")
+        assert Store().output(snap.runs[0].id) == "loss: 0.1 (step 1)\n"  # in the store while it runs
+    finally:
+        gate.touch()
+        batch.wait(60)
+    (run,) = batch.runs
+    assert (run.status, run.step, run.scalars) == (Status.COMPLETED, 2, {"loss": 0.05})
+    assert Store().output(run.id) == "loss: 0.1 (step 1)\nloss: 0.05 (step 2)\n"  # each line once
+
+
+# The x > 1 trial starts a grandchild, then waits for the test's gate (opened once the first
+# trial has completed, so the median has a curve to judge by) before it reports a bad step 1.
+PRUNABLE = """
+import os, subprocess, sys, time
+x = 1
+pidfile = ""
+if x > 1:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    with open(pidfile, "w") as fh:
+        fh.write(f"{child.pid}")
+    while not os.path.exists(pidfile + ".gate"):
+        time.sleep(0.02)
+for step in range(1, 4):
+    print(f"loss: {x} (step {step})", flush=True)
+    if x > 1:
+        time.sleep(300)
+"""
+
+
+def test_a_pruned_trial_is_killed_on_its_worker(dask_cluster, write_script, tmp_path):
+    pidfile = tmp_path / "child.pid"
+    batch = hp.run(write_script(PRUNABLE), {"x": [1, 5], "pidfile": str(pidfile)}, workers=2,
+                   prune="median", prune_flags={"min-trials": 1}, dask=dask_cluster.address, background=True)
+    try:
+        _wait(lambda: batch.snapshot().done == 1)
+    finally:
+        (tmp_path / "child.pid.gate").touch()
+    batch.wait(60)
+    first, second = batch.runs
+    assert (first.status, first.step) == (Status.COMPLETED, 3)
+    assert (second.status, second.reason, second.scalars) == (Status.PRUNED, "pruned at step 1", {"loss": 5.0})
+    assert Store().series(second.id) == {"loss": [[1, 5.0]]}
+    child = int(pidfile.read_text())
+    _wait(lambda: not _alive(child), 10)  # the trial's whole group, grandchild included
+    assert batch.finished.elapsed < 60  # not the 300 s the trial would have slept
+
+
 def test_function_trials_cannot_go_to_dask(dask_cluster):
     with pytest.raises(HpwError, match="a function's trials run in this process"):
         hp.run(lambda x=0.0: x, {"x": [1.0]}, dask=dask_cluster.address)

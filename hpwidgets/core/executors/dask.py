@@ -4,15 +4,19 @@ Each trial is one task (``client.submit(..., pure=False)``) that owns the trial 
 it writes the script's source, which travels with the task (no shared filesystem), into a
 temporary directory, runs it there in its own process group with ``run_group`` (timeout and
 kill included; ``sys.executable`` and the environment are the WORKER's) and returns the printed
-lines and the exit code. The runner replays the lines through ``on_line`` when the task ends.
-Files the trial writes into its directory come back into its run directory, in name order, up
+lines and the exit code. Files the trial writes into its directory come back into its run directory, in name order, up
 to ``files_max`` bytes in all (``--dask-files-max``); what is left out is named in the trial's
 output. Symbolic links and the names the store uses for itself never come back.
 
-Stop: Dask cannot cancel a running task, so each batch has a ``distributed.Event``. Stop sets
-it; every running task watches it from a thread and kills its trial's process group; a queued
-task that starts after it is set returns at once without running its trial. A task that has
-not returned ``CANCEL_WAIT`` seconds after Stop is dropped with ``client.cancel``.
+Streaming: while the trial runs, the task sends its new lines every ``STREAM_EVERY`` seconds
+with ``worker.log_event`` on the batch's topic; the client's handler (on the client's event
+loop) only queues them for the runner's thread, which hands them to ``on_line`` in order. When
+the task ends, the lines the stream has not delivered are taken from its result.
+
+Stop and pruning: Dask cannot cancel a running task, so each attempt has a ``distributed.Event``.
+Stop or a pruner sets it; the running task watches it from a thread and kills its trial's process
+group; a queued task that starts after it is set returns at once without running its trial. A
+task that has not returned ``CANCEL_WAIT`` seconds after that is dropped with ``client.cancel``.
 
 A lost worker: each attempt marks its start with a dataset published on the scheduler (named
 ``hpw-<uuid>-<run>-<attempt>``, removed afterwards) that holds the worker's address. When that
@@ -21,14 +25,13 @@ reports the lost worker instead of running the trial a second time (or the sched
 with ``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits
 a fresh attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own
 process group (``_GUARD``).
-
-Printed lines reach the store when each trial ends, not as they are printed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -51,6 +54,7 @@ CANCEL_WAIT = GRACE_SECONDS + 5.0  # after Stop, how long a task may take to ret
 CONNECT_TIMEOUT = "10s"
 FILES_MAX = 100 * 1024 * 1024  # bytes of a trial's files brought back from its worker, by default
 _STORE_NAMES = {"run.json", "output.log", "series.json", "sourcecode", TRIAL_PID, SPEC_FILE}
+STREAM_EVERY = 0.1  # seconds between two messages of a running trial's new lines
 
 # Prepended to the trial's bootstrap: when the worker process that started the trial is gone
 # (it died; the trial was re-parented), the trial kills its own process group. Names are bound
@@ -107,9 +111,8 @@ class DaskRunner(TrialRunner):
                 ) from None
         self.client = cluster
         self._name = f"hpw-{uuid.uuid4().hex}"
-        self._stop = distributed.Event(f"{self._name}-stop", client=self.client)
-        self._stop_lock = threading.Lock()
-        self._stopped = False
+        self._inboxes: dict[str, queue.Queue] = {}  # attempt mark -> its streamed lines
+        self.client.subscribe_topic(self._name, self._on_lines)
 
     @property
     def slots(self) -> int:  # type: ignore[override]
@@ -118,9 +121,9 @@ class DaskRunner(TrialRunner):
     def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
-            result = self._attempt(spec, cancel, attempt)
+            result = self._attempt(spec, cancel, attempt, on_line)
             if "lost" not in result:
-                for line in result["lines"]:
+                for line in result["lines"][result["delivered"]:]:  # what the stream did not bring
                     on_line(line)
                 for line in _write_back(spec.run_dir, result.get("files", []), result.get("left_out", [])):
                     on_line(line)
@@ -132,57 +135,63 @@ class DaskRunner(TrialRunner):
                 on_line(f"hpw: {reason}; retrying (attempt {attempt + 1} of {attempts})")
         return TrialOutcome(exit_code=None, reason=reason)
 
-    def _attempt(self, spec: TrialSpec, cancel: CancelToken, attempt: int) -> dict[str, Any]:
+    def _attempt(self, spec: TrialSpec, cancel: CancelToken, attempt: int,
+                 on_line: Callable[[str], None]) -> dict[str, Any]:
         distributed = _distributed()
         mark = f"{self._name}-{spec.run_id}-{attempt}"
+        inbox = self._inboxes[mark] = queue.Queue()
+        kill = distributed.Event(f"{mark}-kill", client=self.client)
         future = self.client.submit(
-            _trial_task, self.info, spec.flags, spec.timeout, self._stop.name, mark, self.files_max,
+            _trial_task, self.info, spec.flags, spec.timeout, kill.name, mark, self._name, self.files_max,
             key=f"hpw-trial-{spec.run_id[:8]}-{attempt}-{uuid.uuid4().hex[:8]}", pure=False,
         )  # fmt: skip
-        key = cancel.register(self._set_stop)
-        stopped_at: float | None = None
+        key = cancel.register(lambda: _set_later(kill))
+        delivered, stopped_at = 0, None
         try:
             while True:
                 try:
-                    return future.result(timeout=0.5)
-                except distributed.TimeoutError:
+                    start, lines = inbox.get(timeout=0.2)
+                    if start == delivered:  # in order; a gap is filled from the result at the end
+                        for line in lines:
+                            on_line(line)
+                        delivered += len(lines)
+                    continue
+                except queue.Empty:
                     pass
-                except distributed.KilledWorker as exc:
-                    return {"lost": getattr(getattr(exc, "last_worker", None), "address", "(unknown)")}
+                if future.done():
+                    try:
+                        return {**future.result(), "delivered": delivered}
+                    except distributed.KilledWorker as exc:
+                        return {"lost": getattr(getattr(exc, "last_worker", None), "address", "(unknown)")}
                 if cancel.is_set():
                     stopped_at = stopped_at or time.monotonic()
                     if time.monotonic() - stopped_at > CANCEL_WAIT:
                         self.client.cancel(future)
-                        return {"exit_code": None, "killed": "cancel", "lines": []}
+                        return {"exit_code": None, "killed": "cancel", "lines": [], "delivered": 0}
         finally:
             cancel.unregister(key)
-            try:
-                self.client.unpublish_dataset(mark)
-            except Exception:  # the scheduler is gone: nothing left to clean
-                pass
+            self._inboxes.pop(mark, None)
+            for forget in (lambda: self.client.unpublish_dataset(mark), kill.clear):
+                try:
+                    forget()
+                except Exception:  # the scheduler is gone: nothing left to clean
+                    pass
 
-    def _set_stop(self) -> None:
-        """Called by Stop: tell the tasks, off the caller's thread (a widget's callback)."""
-        with self._stop_lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        threading.Thread(target=self._tell_tasks, name="hpw-dask-stop", daemon=True).start()
-
-    def _tell_tasks(self) -> None:
-        try:
-            self._stop.set()
-        except Exception:  # the scheduler is unreachable: the runner gives up waiting instead
-            pass
+    def _on_lines(self, event: tuple[float, Any]) -> None:
+        """On the client's event loop: queue a running trial's new lines for its runner thread."""
+        msg = event[1]
+        inbox = self._inboxes.get(msg.get("mark"))
+        if inbox is not None:
+            inbox.put((msg["start"], list(msg["lines"])))
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, BatchFinished):
             self.close()
 
     def close(self) -> None:
-        """Forget the batch's Stop event on the scheduler; close the Client if made here."""
+        """Stop listening to the batch's lines; close the Client if made here."""
         try:
-            self._stop.clear()
+            self.client.unsubscribe_topic(self._name)
         except Exception:
             pass
         if self._owns:
@@ -234,8 +243,20 @@ def _write_back(run_dir: str, files: list[tuple[str, bytes]], left: list[tuple[s
     return notes
 
 
+def _set_later(kill: Any) -> None:
+    """Called by Stop or a pruner: tell the task, off the caller's thread (a widget's callback)."""
+
+    def tell() -> None:
+        try:
+            kill.set()
+        except Exception:  # the scheduler is unreachable: the runner gives up waiting instead
+            pass
+
+    threading.Thread(target=tell, name="hpw-dask-kill", daemon=True).start()
+
+
 def _trial_task(
-    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str,
+    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str, topic: str,
     files_max: int = FILES_MAX,
 ) -> dict[str, Any]:
     """Runs on a worker: one attempt at one trial."""
@@ -251,6 +272,9 @@ def _trial_task(
         return {"exit_code": None, "killed": "cancel", "lines": []}
     token, done = CancelToken(), threading.Event()
 
+    lines: list[str] = []
+    sent = 0
+
     def watch() -> None:
         while not done.is_set():
             try:
@@ -260,8 +284,16 @@ def _trial_task(
             except Exception:  # the worker is closing; the trial ends with it
                 return
 
+    def stream() -> None:
+        nonlocal sent
+        while not done.wait(STREAM_EVERY):
+            count = len(lines)  # appends happen on the trial's thread: read the length once
+            if count > sent:
+                worker.log_event(topic, {"mark": mark_name, "start": sent, "lines": lines[sent:count]})
+                sent = count
+
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
-    lines: list[str] = []
+    threading.Thread(target=stream, name="hpw-line-stream", daemon=True).start()
     try:
         # in the worker's own directory, which Dask purges if the worker dies before we clean up
         with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
