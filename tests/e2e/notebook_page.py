@@ -19,14 +19,17 @@ TOKEN = "hpw-e2e-token"
 IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = []
 
 
-# Records each frame the dashboard's plot shows: a fingerprint of its pixels and the progress
-# line at that moment, pushed on every <img class="hpw-plot"> load (a capture listener sees
-# them all, so no update is missed between two polls).
+# Records each frame the dashboard's plot and learning curves show: a fingerprint of its pixels
+# and the progress line at that moment, pushed on every <img class="hpw-plot"> (kind "plot") or
+# curves image (kind "curves") load (a capture listener sees them all, so no update is missed
+# between two polls).
 FRAME_RECORDER = """
 window.__hpwFrames = [];
 document.addEventListener("load", (event) => {
   const img = event.target;
-  if (!(img instanceof HTMLImageElement) || !img.matches("img.hpw-plot")) return;
+  if (!(img instanceof HTMLImageElement)) return;
+  const kind = img.matches("img.hpw-plot") ? "plot" : img.closest(".hpw-curves") ? "curves" : null;
+  if (kind === null) return;
   let hash = 2166136261;
   try {
     const canvas = document.createElement("canvas");
@@ -41,7 +44,7 @@ document.addEventListener("load", (event) => {
   const dash = img.closest(".hpw-dashboard, .hpw-record");
   const progress = dash && dash.querySelector(".hpw-progress");
   window.__hpwFrames.push({
-    t: performance.now(), hash: String(hash), width: img.naturalWidth,
+    kind, t: performance.now(), hash: String(hash), width: img.naturalWidth,
     src: img.src.slice(0, 40), progress: progress ? progress.textContent : "",
   });
 }, true);
@@ -167,9 +170,10 @@ class Notebook:
         ARTIFACTS.mkdir(exist_ok=True)
         return ARTIFACTS / name
 
-    def frames(self) -> list[dict]:
-        """The plot frames FRAME_RECORDER saw: {t, hash, width, src, progress} each."""
-        return self.page.evaluate("window.__hpwFrames")
+    def frames(self, kind: str = "plot") -> list[dict]:
+        """The frames of ``kind`` ("plot" or "curves") FRAME_RECORDER saw: {t, hash, width, src,
+        progress} each."""
+        return [f for f in self.page.evaluate("window.__hpwFrames") if f["kind"] == kind]
 
     def screenshot(self, name: str, focus: Any = None) -> Path:
         """A full-page PNG in tests/e2e/artifacts/, ``focus`` (a locator) scrolled into view."""

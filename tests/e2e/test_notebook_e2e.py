@@ -220,3 +220,37 @@ def test_control_panel_runs_a_batch(open_notebook, lab):
     nb.wait_until(lambda: panel.locator("button.hpw-run").is_enabled(), "Run to be enabled again")
     assert nb.text(panel.locator(".hpw-error")) == ""
     nb.screenshot("5-panel", dash)
+
+
+# Trial 1 reports 20 steps over 4 s; trial 2 reports a step 1 nine times worse and is pruned.
+CURVES = (
+    'open("curves.py", "w").write("import time\\nx = 1\\nfor step in range(1, 21):\\n'
+    '    print(f\\"loss: {x / step} (step {step})\\", flush=True)\\n    time.sleep(0.2)\\n")'
+)
+
+
+def test_learning_curves_move_during_one_trial_and_mark_the_pruned_one(open_notebook):
+    nb = open_notebook("curves.ipynb", [
+        f"{LOAD}\n{CURVES}",
+        "%hprun curves.py x=[1,9] --prune median -Fp min-trials=1",
+        SETTLE,
+    ])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    dash = nb.cell(1).locator(".hpw-dashboard")
+    nb.wait_until(lambda: progress(nb, dash).startswith("Completed: 2 of 2 done"), "the batch to end", 60)
+    settle(nb, 2, dash, "completed")
+    frames = nb.frames("curves")
+    during = [f for f in frames if done_count(f["progress"]) == 0]  # while the 4-second trial ran
+    summary = [(f["progress"][:40], f["hash"]) for f in frames]
+    print(f"{len(frames)} curves frames, {len(during)} during the first trial:", summary)
+    assert not [f for f in frames if f["hash"].startswith("error")], summary
+    assert len({f["hash"] for f in during}) >= 3, summary
+    assert any("1 running (#1 step " in f["progress"] for f in during), summary
+    line = progress(nb, dash)
+    assert line.startswith("Completed: 2 of 2 done · 0 running · 0 failed · 1 pruned · best loss 0.05 "), line
+    assert nb.text(dash.locator(".hpw-curves-caption")) == "0 running, 1 finished, 1 pruned"
+    header, rows = table_rows(dash)
+    assert [row[header.index("status")] for row in rows] == ["completed", "pruned"]
+    assert [row[header.index("step")] for row in rows] == ["20", "1"]
+    nb.screenshot("6-curves", dash)
