@@ -101,3 +101,19 @@ def test_bad_pruner_options_name_option_value_and_form(options, python, shell):
         RunOptions(**options)
     assert str(info.value) == python
     assert str(info.value.renamed(option_names())) == shell
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--prune", "asha", "-Fp", "reduction=1"],
+     "hpw run: error: Invalid value for -Fp reduction: '1' (accepted: an integer >= 2: "
+     "rungs are this many times further apart; 1 in this many goes on)"),
+    (["--prune", "asha", "-Fp", "reduction"],
+     "hpw run: error: Invalid value for -Fp: 'reduction' (accepted: NAME=VALUE, such as -Fp warmup-steps=5)"),
+    (["--prune", "hyperband"], "hpw run: error: Invalid value for --prune: 'hyperband' (accepted: median or asha)"),
+])
+def test_hpw_run_says_one_line_and_runs_nothing(home, train_py, args, message):
+    from tests.helpers import hpw
+
+    run = hpw("run", train_py, "x=[-1.0:1.0]", *args, "-y")
+    assert (run.returncode, run.stdout, run.stderr) == (1, "", message + "\n")
+    assert not (home / "runs").exists()

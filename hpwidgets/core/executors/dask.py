@@ -155,10 +155,9 @@ class DaskRunner(TrialRunner):
                         for line in lines:
                             on_line(line)
                         delivered += len(lines)
-                    continue
                 except queue.Empty:
                     pass
-                if future.done():
+                if future.done():  # lines still queued come from the result
                     try:
                         return {**future.result(), "delivered": delivered}
                     except distributed.KilledWorker as exc:
