@@ -122,4 +122,4 @@ def test_a_generator_that_raises_fails_with_its_traceback(home):
 
     batch = api.run(objective, flags={"x": 1.0})
     (run,) = batch.runs
-    assert (run.status, run.reason, run.scalars) == (Status.FAILED, "exit code 1", {"loss": 1.0})
+    assert (run.status, run.reason, run.scalars) == (Status.FAILED, "exit code 1: RuntimeError: diverged", {"loss": 1.0})
