@@ -123,3 +123,15 @@ def test_a_generator_that_raises_fails_with_its_traceback(home):
     batch = api.run(objective, flags={"x": 1.0})
     (run,) = batch.runs
     assert (run.status, run.reason, run.scalars) == (Status.FAILED, "exit code 1: RuntimeError: diverged", {"loss": 1.0})
+
+
+def test_the_optimizer_learns_from_pruned_trials_by_their_last_value(home):
+    def objective(x: float = 0.0):
+        for step in range(1, 4):
+            yield (x - 0.3) ** 2 + 1 / step
+
+    batch = api.run(objective, flags={"x": "[-2.0:2.0]"}, optimizer="gp", max_trials=8, random_seed=1,
+                    opt_flags={"random-starts": 3}, prune="median", prune_flags={"min-trials": 1})
+    statuses = [r.status for r in batch.runs]
+    assert Status.PRUNED in statuses and Status.COMPLETED in statuses
+    assert batch.engine.optimizer._n_obs == 8  # every trial, pruned ones by their last value

@@ -63,7 +63,7 @@ class Dashboard:
             self.image.add_class("hpw-truth")
         # the learning curves: hidden until a trial reported its objective at two steps
         self.curves = CurvesPlot(batch.plan)
-        self.curves_png = b""
+        self.curves_png, self.curves_text = b"", ""
         self.curves_image = Image(format="png")
         self.curves_caption = HTML().add_class("hpw-curves-caption")
         self.curves_box = VBox([self.curves_image, self.curves_caption], layout=Layout(display="none"))
@@ -131,8 +131,8 @@ class Dashboard:
             self.curves_png = self.curves.render(snap)
             self.curves_image.value = self.curves_png
             lines = self.curves.lines
-            self.curves_caption.value = (f'<span style="font-size:12px">{lines["running"]} running, '
-                                         f'{lines["finished"]} finished, {lines["pruned"]} pruned</span>')
+            self.curves_text = f'{lines["running"]} running, {lines["finished"]} finished, {lines["pruned"]} pruned'
+            self.curves_caption.value = f'<span style="font-size:12px">{self.curves_text}</span>'
             self.curves_box.layout.display = None
         self._show_button(snap)
         self._write_record(snap)
@@ -181,7 +181,8 @@ class Dashboard:
         csv = compare.to_csv(list(snap.runs))
         note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
-                                  self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png)
+                                  self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
+                                  self.curves_text)
         plain = f"{self.batch.plan.header()}\n{progress_text(snap)}\n" + compare.table(rows)
         return record.bundle(text, self.png, plain)
 

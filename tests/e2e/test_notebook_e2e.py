@@ -237,9 +237,9 @@ def test_learning_curves_move_during_one_trial_and_mark_the_pruned_one(open_note
     ])
     nb.run_cell(0)
     nb.run_cell(1)
-    dash = nb.cell(1).locator(".hpw-dashboard")
+    dash = view(nb, 1)
     nb.wait_until(lambda: progress(nb, dash).startswith("Completed: 2 of 2 done"), "the batch to end", 60)
-    settle(nb, 2, dash, "completed")
+    settle(nb, 2, dash, "completed")  # the record now: the same line, curves and table
     frames = nb.frames("curves")
     during = [f for f in frames if done_count(f["progress"]) == 0]  # while the 4-second trial ran
     summary = [(f["progress"][:40], f["hash"]) for f in frames]
@@ -251,6 +251,7 @@ def test_learning_curves_move_during_one_trial_and_mark_the_pruned_one(open_note
     assert line.startswith("Completed: 2 of 2 done · 0 running · 0 failed · 1 pruned · best loss 0.05 "), line
     assert nb.text(dash.locator(".hpw-curves-caption")) == "0 running, 1 finished, 1 pruned"
     header, rows = table_rows(dash)
-    assert [row[header.index("status")] for row in rows] == ["completed", "pruned"]
+    # the pruned row's status opens on its reason and output (summary, then details, as text)
+    assert [row[header.index("status")] for row in rows] == ["completed", "prunedpruned at step 1\nloss: 9.0 (step 1)"]
     assert [row[header.index("step")] for row in rows] == ["20", "1"]
     nb.screenshot("6-curves", dash)
