@@ -82,7 +82,7 @@ def test_hpw_run_on_a_corrupt_index_runs_and_leaves_nothing_running(home, write_
     ("[1, 2]", "a run record is a JSON object, got list"),
     ("{not json", "not JSON: Expecting property name enclosed in double quotes (line 1 column 2)"),
     ('{"id": "IDX", "flags": "x=1"}', "'flags' must be an object, got str"),
-    ('{"id": "IDX", "status": "bogus"}', "'status' must be one of pending, running, completed, failed, terminated, got 'bogus'"),
+    ('{"id": "IDX", "status": "bogus"}', "'status' must be one of pending, running, completed, failed, terminated, pruned, got 'bogus'"),
     ('{"id": "IDX", "started": "yesterday"}', "'started' must be a number, got str"),
 ])
 def test_a_bad_run_json_is_skipped_and_named(home, text, why):

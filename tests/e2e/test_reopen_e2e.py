@@ -98,7 +98,10 @@ def test_a_batch_cut_off_by_a_kernel_restart_keeps_its_latest_state(open_noteboo
     assert "If its kernel is gone, the batch ended here: %hprun --resume" in nb.text(record.locator(".hpw-note"))
     assert nb.cell(1).locator("button.hpw-stop:visible").count() == 0  # nothing pretends to run
     header, rows = table_rows(record)
-    assert len(rows) == 5 and [r[header.index("status")] for r in rows].count("completed") == min(finished, 5)
+    statuses = [r[header.index("status")] for r in rows]
+    # the top 5, then any running trial not among them (with its latest step and value)
+    assert len(rows) >= 5 and statuses[:5].count("completed") == min(finished, 5)
+    assert set(statuses[5:]) <= {"running"}
     nb.screenshot("7-kernel-gone", record)
     nb.save()
 
