@@ -57,8 +57,6 @@ class Objective:
     def told(self, record: RunRecord) -> float | None:
         """What an optimizer learns from a run, before the sign: a completed run's value, a
         pruned run's last reported value (as Optuna and Ray Tune do); None for the rest."""
-        from .records import Status
-
         if record.status is Status.PRUNED:
             value = record.scalars.get(self.name)
             return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None

@@ -218,11 +218,11 @@ class LivePlot:
             model = (np.asarray(snap.model.xs, float), np.asarray(snap.model.mean, float),
                      np.asarray(snap.model.std, float))
         pruned = _pruned(snap)
-        pruned_ys = np.array([objective.told(r) for r in pruned], dtype=float)
+        pruned_ys = np.array([snap.objective.told(r) for r in pruned], dtype=float)
         with self._draw_lock:
             self.points = len(done)
-            for mark, x in zip(self._pruned_marks, self._positions(pruned)):
-                mark.set_data(x, pruned_ys)
+            for mark, axis in zip(self._pruned_marks, self.axes):
+                mark.set_data([axis.position(r.flags.get(axis.name)) for r in pruned], pruned_ys)
             self._ylim = _grow(self._ylim, pruned_ys)
             self._update(ys, xs, trials, pick, model, snap.model)
             if len(pruned):

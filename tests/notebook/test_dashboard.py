@@ -309,3 +309,6 @@ def test_curves_panel_streams_steps_and_marks_pruned_trials(home, sync_refresh):
     assert dash.curves_caption.value == '<span style="font-size:12px">0 running, 2 finished, 1 pruned</span>'
     assert "1 pruned" in dash.progress.value and 'class="hpw-curves"' in dash.record_bundle()["text/html"]
     assert dash.plot.key(batch.snapshot())[2] == 1  # the loss-vs-flag plot draws the pruned cross
+    xs, ys = dash.plot._pruned_marks[0].get_data()
+    assert (list(xs), list(ys)) == ([4.0], [4.0])  # at its flag, at its last value
+    assert batch.events.errors == []  # no view failed quietly
