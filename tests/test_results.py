@@ -28,8 +28,8 @@ def test_objective_ranks_by_direction_and_skips_what_cannot_rank():
     assert [r.trial for r in low.rank(runs)] == [2, 5, 0, 1, 3, 4]
     assert [r.trial for r in high.rank(runs)] == [0, 2, 5, 1, 3, 4]
     assert (low.minimized(2.0), high.minimized(2.0)) == (2.0, -2.0)
-    assert high.best_so_far([1.0, 3.0, 2.0, 4.0]) == [1.0, 3.0, 3.0, 4.0]
-    assert low.best_so_far([1.0, 3.0, 0.5]) == [1.0, 1.0, 0.5]
+    assert high.best_so_far([1.0, 3.0, 2.0, 4.0]).tolist() == [1.0, 3.0, 3.0, 4.0]
+    assert low.best_so_far([1.0, 3.0, 0.5]).tolist() == [1.0, 1.0, 0.5]
     assert (low.order, high.order, high.verb) == ("lowest first", "highest first", "maximize")
     with pytest.raises(ValueError, match="direction"):
         Objective("loss", "down")

@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from .records import RunRecord, Status
 
 DIRECTIONS = ("min", "max")
@@ -72,12 +74,12 @@ class Objective:
         best = min(scored, key=lambda pair: sign * pair[0], default=None)  # min keeps the first of equals
         return None if best is None else best[1]
 
-    def best_so_far(self, values: Iterable[float]) -> list[float]:
+    def best_so_far(self, values: Iterable[float]) -> np.ndarray:
         """The best value up to each position (a convergence curve)."""
-        out: list[float] = []
-        for value in values:
-            out.append(value if not out or self.better(value, out[-1]) else out[-1])
-        return out
+        values = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
+        if not len(values):
+            return values
+        return np.minimum.accumulate(values) if self.direction == "min" else np.maximum.accumulate(values)
 
     def rank(self, records: Iterable[RunRecord]) -> list[RunRecord]:
         """Ranked runs best first (stable), then the runs that cannot rank, in their order."""

@@ -19,7 +19,7 @@ def point(snap: BatchSnapshot, record: RunRecord) -> str:
 
 def _failed(snap: BatchSnapshot, count: int) -> str:
     """``2 failed (last: exit code 1: ValueError: ...)``: why, at a glance."""
-    last = max((r for r in snap.runs if r.status is Status.FAILED), key=lambda r: r.stopped or 0, default=None)
+    last = snap.last_failed
     if last is None or not last.reason:
         return f"{count} failed"
     reason = last.reason if len(last.reason) <= REASON_CHARS else last.reason[: REASON_CHARS - 1] + "…"

@@ -60,18 +60,41 @@ class BatchSnapshot:
     def total(self) -> int:
         return self.plan.total
 
-    def counts(self) -> dict[Status, int]:
-        def count() -> dict[Status, int]:
-            out = {s: 0 for s in Status}
+    def _summary(self) -> dict[str, Any]:
+        """One pass over the runs for what the progress line, the ETA and the captions need."""
+        def summarize() -> dict[str, Any]:
+            counts = {s: 0 for s in Status}
+            running, durations = [], []
+            last_failed, printed_objective, ran = None, False, False
+            name = self.objective.name
             for r in self.runs:
-                out[r.status] += 1
-            return out
+                counts[r.status] += 1
+                if r.status is Status.RUNNING:
+                    running.append(r)
+                elif r.status.is_finished():
+                    if r.elapsed is not None:
+                        durations.append(r.elapsed)
+                    ran = ran or r.exit_code == 0
+                    later = last_failed is None or (r.stopped or 0) >= (last_failed.stopped or 0)
+                    if r.status is Status.FAILED and later:
+                        last_failed = r
+                printed_objective = printed_objective or name in r.scalars
+            return {"counts": counts, "running": running, "durations": durations, "last_failed": last_failed,
+                    "printed_objective": printed_objective, "ran": ran}
 
-        return dict(self._once("counts", count))
+        return self._once("summary", summarize)
+
+    def counts(self) -> dict[Status, int]:
+        return dict(self._summary()["counts"])
+
+    @property
+    def last_failed(self) -> RunRecord | None:
+        """The failed run that stopped last (its reason heads the progress line's failures)."""
+        return self._summary()["last_failed"]
 
     @property
     def done(self) -> int:
-        return self._once("done", lambda: sum(1 for r in self.runs if r.status.is_finished()))
+        return sum(n for s, n in self._summary()["counts"].items() if s.is_finished())
 
     @property
     def best(self) -> RunRecord | None:
@@ -87,7 +110,13 @@ class BatchSnapshot:
 
     def ranked(self) -> list[RunRecord]:
         """Runs with a value best first, then the rest (running, failed) in trial order."""
-        return list(self._once("ranked", lambda: self.objective.rank(self.runs)))
+        def rank() -> list[RunRecord]:
+            minimized = self.objective.minimized
+            scored = sorted(self._scored(), key=lambda pair: minimized(pair[0]))  # stable: trial order on ties
+            ranked = {id(r) for _, r in scored}
+            return [r for _, r in scored] + [r for r in self.runs if id(r) not in ranked]
+
+        return list(self._once("ranked", rank))
 
     def top(self, n: int) -> list[RunRecord]:
         return self.ranked()[:n]
@@ -99,13 +128,13 @@ class BatchSnapshot:
     def eta(self) -> float | None:
         """Seconds left: the trials not finished, ``workers`` at a time, at the mean duration of
         the finished ones, less what the running ones have already spent."""
-        finished = [r.elapsed for r in self.runs if r.status.is_finished() and r.elapsed is not None]
+        finished = self._summary()["durations"]
         if self.finished is not None or not finished or len(finished) >= self.total:
             return None
         mean = sum(finished) / len(finished)
         left = self.total - len(finished)
-        running = [r for r in self.runs if r.status is Status.RUNNING and r.started is not None]
-        spent = sum(min(mean, time.time() - r.started) for r in running)
+        now = time.time()
+        spent = sum(min(mean, now - r.started) for r in self.running() if r.started is not None)
         return max(0.0, (left * mean - spent) / max(1, min(self.workers, left)))
 
     def details(self, record: RunRecord) -> str:
@@ -118,8 +147,8 @@ class BatchSnapshot:
     def missing_objective(self) -> str | None:
         """One line when finished trials ran but none printed the objective, else None."""
         name = self.objective.name
-        ran = [r for r in self.runs if r.status.is_finished() and r.exit_code == 0]
-        if not ran or any(name in r.scalars for r in self.runs):
+        summary = self._summary()
+        if not summary["ran"] or summary["printed_objective"]:
             return None
         printed = sorted({s for r in self.runs for s in r.scalars})
         said = ", ".join(printed) if printed else "no scalars at all"
@@ -127,7 +156,7 @@ class BatchSnapshot:
                 f"the trials printed: {said}")
 
     def running(self) -> list[RunRecord]:
-        return [r for r in self.runs if r.status is Status.RUNNING]
+        return list(self._summary()["running"])
 
     def curve(self, run_id: str) -> Any:
         """The objective's (step, value) pairs of one run so far; empty when it printed none."""
@@ -145,7 +174,9 @@ class BatchState:
         self.plan = plan
         self._clock = clock
         self._lock = threading.Lock()
-        self._records: dict[str, RunRecord] = {r.id: r for r in runs}  # a resumed batch's finished trials
+        # In trial order: a resumed batch's finished trials, then each trial as it starts (the
+        # engine starts trials in order; a finished record replaces its start in place).
+        self._records: dict[str, RunRecord] = {r.id: r for r in sorted(runs, key=lambda r: r.trial or 0)}
         self._series: dict[str, dict[str, list]] = {}
         self._tails: dict[str, deque] = {}
         self._workers = 1
@@ -212,7 +243,7 @@ class BatchState:
         """A frozen view of the batch now; cheap when nothing changed but the clock."""
         with self._lock:
             if self._snapshot is None:
-                runs = tuple(sorted(self._records.values(), key=lambda r: r.trial or 0))
+                runs = tuple(self._records.values())
                 tails = {rid: tuple(lines) for rid, lines in self._tails.items()}
                 self._snapshot = BatchSnapshot(self.plan, runs, self._priors, self._model, self._finished,
                                                0.0, self._version, dict(self._series), tails, self._workers)

@@ -283,7 +283,7 @@ class LivePlot:
             order = np.argsort(trials, kind="stable")  # parallel trials finish out of order
             t, y = trials[order], ys[order]
             dots.set_data(t, y)
-            line.set_data(t, np.array(self.plan.objective.best_so_far(y.tolist())))
+            line.set_data(t, self.plan.objective.best_so_far(y))
             self._conv_ylim = _grow(self._conv_ylim, ys)
             if self._conv_ylim is not None:
                 ax.set_ylim(*self._conv_ylim)
