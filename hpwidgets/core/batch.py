@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import batch_lock, store_safety
+from .cellscript import cell_names
 from .engine import Engine, StoreRecorder
 from .errors import OptionError, StoreError, UnknownFlagError
 from .events import BatchFinished
@@ -218,6 +219,9 @@ def prepare(
             info.flag(name)  # raises UnknownFlagError listing the script's flags
         known = {n: (f.default, f.type) for n, f in info.flags.items()}
         operation = info.name
+        if options.dask is not None and cell_names(info.path):
+            raise OptionError("dask", options.dask, "None for a notebook cell that uses the notebook's names: "
+                                                    "its trials run on this machine")
         runner = runner or (None if options.dask is not None else ScriptRunner(info))
         source_hash = hashlib.sha256(info.source.encode()).hexdigest()
         script_name, source = info.name, info.source

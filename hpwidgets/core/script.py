@@ -188,30 +188,42 @@ for node in tree.body:
         node.value = ast.copy_location(ast.Constant(flags[target.id]), node.value)
 sys.argv = [path] + spec.get("argv", [])
 sys.path[0] = os.path.dirname(path)
-def _main(code, path):
+def _main(code, path, names):
     import __main__
     main = __main__.__dict__
     builtins = main["__builtins__"]
     main.clear()  # the script's globals are __main__'s, as under `python script.py`
     main.update(__name__="__main__", __file__=path, __builtins__=builtins)
+    if names:  # a notebook cell's inputs (core/cellscript.py), unpickled in the script's __main__
+        import importlib, pickle
+        with open(names, "rb") as fh:
+            names = pickle.load(fh)
+        for name, module in names["modules"].items():
+            main[name] = importlib.import_module(module)
+        for name, data in names["values"].items():
+            main[name] = pickle.loads(data)
     exec(code, main)
-_main(compile(tree, path, "exec"), path)
+_main(compile(tree, path, "exec"), path, spec.get("names"))
 """
 
 
 SPEC_FILE = "trial-spec.json"  # in the trial's directory while it starts; the bootstrap deletes it
 
 
-def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path: str) -> list[str]:
+def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path: str,
+            names: str | None = None) -> list[str]:
     """The argv that runs ``info``'s script with ``flags`` set, from its copy ``source_copy``.
 
     The flags go into ``spec_path`` (mode 0600), never onto the command line, which keeps
-    only the script's path so that trials stay recognisable in ``ps``.
+    only the script's path so that trials stay recognisable in ``ps``. ``names`` is a notebook
+    cell's names file (core/cellscript.py), loaded into the trial's globals before the body runs.
     """
     if info.style == "argparse":
         spec: dict[str, Any] = {"source": source_copy, "argv": _argv(info, flags)}
     else:
         spec = {"source": source_copy, "globals": flags}
+    if names:
+        spec["names"] = names
     fd = store_safety.open_private(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # ours, or refused
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise

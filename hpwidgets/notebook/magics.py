@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
-from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
 from ..arguments import (
     UsageError,
@@ -27,21 +27,23 @@ from ..arguments import (
 from ..core.errors import HpwError, OptionError
 
 
-def _one_line_errors(command: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    prog = command.__name__.removesuffix("_cell")  # %%hprun's errors read as %hprun's
+
     @functools.wraps(command)
-    def magic(self: Any, line: str) -> Any:
+    def magic(self: Any, line: str, *cell: str) -> Any:
         line = line.strip()
         silent = line.endswith(";")
         try:
-            result = command(self, line[:-1] if silent else line)
+            result = command(self, line[:-1] if silent else line, *cell)
         except _HelpShown:
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
         except OptionError as exc:
-            raise IPythonUsageError(f"%{command.__name__}: error: {exc.renamed(option_names())}") from None
+            raise IPythonUsageError(f"%{prog}: error: {exc.renamed(option_names())}") from None
         except HpwError as exc:
-            raise IPythonUsageError(f"%{command.__name__}: error: {exc}") from None
+            raise IPythonUsageError(f"%{prog}: error: {exc}") from None
         return None if silent else result
 
     return magic
@@ -56,12 +58,28 @@ class HpMagics(Magics):
         """%hprun SCRIPT [NAME=VALUE ...] [--optimizer gp] [--truth FN] [--wait] ...: run a batch
         with a live dashboard. Without --wait the batch runs on a background thread and the cell
         returns at once. Returns the Batch. `%hprun -h` lists every option."""
+        return self._run(run_parser("%hprun", notebook=True).parse_args(split(line)))
+
+    @no_var_expand
+    @cell_magic("hprun")
+    @_one_line_errors
+    def hprun_cell(self, line: str, cell: str) -> Any:
+        """%%hprun [NAME=VALUE ...] [options]: the cell's body is the trial, run as a script in a
+        fresh interpreter (its literal assignments are its flags); the notebook's names it uses
+        reach the trial as copies. Every %hprun option works."""
+        from ..core.cellscript import write_cell
+        from ..core.store import Store
+
+        args = split(line)  # first, so that a line that does not split writes nothing
+        path = write_cell(Store(), cell, self.shell.user_ns)  # `%hprun --resume BATCH` finds it again
+        return self._run(run_parser("%%hprun", notebook=True).parse_args([path, *args]))
+
+    def _run(self, ns: Any) -> Any:
         from ..console import help_flags, prepare_batch, preview_lines
         from ..core.store import Store
         from .dashboard import show_dashboard
         from .running import track
 
-        ns = run_parser("%hprun", notebook=True).parse_args(split(line))
         text = help_flags(ns, "%hprun")
         if text is not None:
             print(text)
