@@ -94,5 +94,14 @@ def runs(limit: int | None = None, store: Store | str | None = None) -> list[Run
     return store.runs(limit=limit)
 
 
+def plot(batch: Batch | str | None = None, kind: str = "objective", store: Store | str | None = None):
+    """A view of a batch (a Batch, a batch id or its first characters; None: the newest stored
+    batch) as a ``FlagPlot``: ``.figure`` is the matplotlib Figure, ``.save(path)`` writes a PNG,
+    a notebook shows it. ``kind``: objective, parallel, importance or partial."""
+    from .notebook.batchplot import plot as draw
+
+    return draw(batch, kind, None if isinstance(batch, Batch) else _store(store))
+
+
 def _store(store: Store | str | None) -> Store:
     return store if isinstance(store, Store) else Store(store)

@@ -85,6 +85,17 @@ def compare_parser(prog: str = "hpw compare", notebook: bool = False) -> Parser:
     return p
 
 
+def plot_parser(prog: str = "hpw plot", notebook: bool = False) -> Parser:
+    p = Parser(prog=prog, description="Draw a view of a batch: objective, parallel, importance or partial.")
+    p.add_argument("batch", nargs="?", metavar="BATCH", help="a batch id or its first characters (default: the newest)")
+    p.add_argument("-k", "--kind", default="objective", metavar="KIND",
+                   help="objective (and best so far) by trial, parallel coordinates, flag importance, "
+                        "or partial dependence (default: objective)")
+    p.add_argument("-o", "--output", metavar="FILE.png", required=not notebook,
+                   help="write the picture to FILE.png" + ("" if notebook else " (required)"))
+    return p
+
+
 def add_filter_args(p: argparse.ArgumentParser) -> None:
     """Guild's run filters, the same for runs, compare and runs rm (see core/filters.py)."""
     g = p.add_argument_group("filters")
@@ -163,7 +174,7 @@ def option_names() -> dict[str, str]:
     """The Python API's keyword for each option (``max_trials``) -> how a command line spells it
     (``--max-trials``), read off the parsers: adapters rename the core's errors with it."""
     names = {"opt_flags": "-Fo", "prune_flags": "-Fp", "flags": "flag"}
-    for parser in (run_parser(notebook=True), compare_parser(), runs_parser()):
+    for parser in (run_parser(notebook=True), compare_parser(), runs_parser(), plot_parser()):
         for action in parser._actions:
             long = [s for s in action.option_strings if s.startswith("--")]
             if long and action.dest != "help":

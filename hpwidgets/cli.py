@@ -22,6 +22,8 @@ commands:
   label RUN... TEXT             set the label of runs
   tag RUN... --add T --delete T add or delete tags
   compare                       compare runs (--top N --min COL --table --csv PATH)
+  plot [BATCH] --kind KIND -o FILE.png
+                                a view of a batch: objective, parallel, importance, partial
 
 RUN is a list index of `hpw runs` (1, 2:5) or the first characters of a run id.
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     handlers = {"run": _run, "runs": _runs, "batches": _batches, "compare": _compare, "cat": _cat, "label": _label,
-                "tag": _tag}
+                "tag": _tag, "plot": _plot}
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
@@ -61,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+
+
+def _plot(args: list[str]) -> int:
+    from .arguments import plot_parser
+    from .notebook.batchplot import plot
+
+    ns = plot_parser().parse_args(args)
+    plot(ns.batch, ns.kind).save(ns.output)
+    print(f"wrote the {ns.kind} view to {ns.output}")
+    return 0
 
 
 def _confirm(text: str) -> bool:

@@ -108,6 +108,10 @@ class BatchSnapshot:
 
         return self._once("scored", score)
 
+    def scored(self) -> list[tuple[float, RunRecord]]:
+        """(objective value, run) of the runs that can rank, in trial order."""
+        return list(self._scored())
+
     def ranked(self) -> list[RunRecord]:
         """Runs with a value best first, then the rest (running, failed) in trial order."""
         def rank() -> list[RunRecord]:
@@ -124,6 +128,17 @@ class BatchSnapshot:
     def completed(self) -> list[RunRecord]:
         """Runs with a rankable objective value, in trial order (the plot's points)."""
         return [r for _, r in self._scored()]
+
+    def explanation(self):
+        """Partial dependence, importance and a 2-D contour of the searched flags, from a GP fitted
+        on the completed trials (core/explain.py); None under 3 of them. Once per version."""
+        def make():
+            from .explain import explain, view_space
+
+            sign = -1.0 if self.objective.direction == "max" else 1.0
+            return explain(view_space(self.plan), [(r.flags, v) for v, r in self._scored()], sign)
+
+        return self._once("explanation", make)
 
     def eta(self) -> float | None:
         """Seconds left: the trials not finished, ``workers`` at a time, at the mean duration of

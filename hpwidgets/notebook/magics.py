@@ -21,6 +21,7 @@ from ..arguments import (
     _HelpShown,
     compare_parser,
     option_names,
+    plot_parser,
     run_parser,
     split,
 )
@@ -151,6 +152,22 @@ class HpMagics(Magics):
         order = f", by {sort} ({'lowest' if ns.min else 'highest'} first)" if sort else ""
         chosen = columns if ns.columns or ns.skip_core else None
         return Comparison(rows, f"{len(rows)} runs{order}", sort, chosen)
+
+    @no_var_expand
+    @line_magic
+    @_one_line_errors
+    def hpplot(self, line: str) -> Any:
+        """%hpplot [BATCH] [--kind objective|parallel|importance|partial] [-o FILE.png]: a view of a
+        batch (default: the newest) as a picture; -o writes it to a file instead."""
+        from .batchplot import plot
+
+        ns = plot_parser("%hpplot", notebook=True).parse_args(split(line))
+        view = plot(ns.batch, ns.kind)
+        if ns.output:
+            view.save(ns.output)
+            print(f"wrote the {ns.kind} view to {ns.output}")
+            return None
+        return view
 
     @no_var_expand
     @line_magic

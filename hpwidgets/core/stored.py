@@ -1,0 +1,32 @@
+"""A stored batch's results as the read model gives them: a ``BatchSnapshot`` rebuilt from its
+manifest (the plan) and its runs, for views of batches that ran earlier (``hpw plot``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .batch import load_manifest
+from .errors import OptionError
+from .plan import RunOptions, build_plan
+from .results import BatchSnapshot, BatchState
+from .store import Store
+
+
+def stored_snapshot(store: Store, ref: str | None = None) -> BatchSnapshot:
+    """The snapshot of batch ``ref`` (an id or its first characters; None: the newest batch)."""
+    if ref is None:
+        from .batchinfo import batches
+
+        found = [b for b in batches(store) if b.manifest]
+        if not found:
+            raise OptionError("batch", None, "the id of a batch; this store holds none yet")
+        ref = found[0].id
+    batch_id = store.resolve_batch(ref)
+    manifest = load_manifest(store, batch_id)
+    runs = store.runs(batch=batch_id)
+    known: dict[str, tuple[Any, type | None]] = {}
+    for run in runs:
+        for name, value in run.flags.items():
+            known.setdefault(name, (value, type(value)))
+    plan = build_plan(manifest["operation"], known, manifest["flags"], RunOptions(**manifest["options"]))
+    return BatchState(plan, runs).snapshot()
