@@ -30,6 +30,6 @@ def test_cli_start_imports_stay_light():
 
 def test_all_lists_exactly_the_public_names():
     assert hpwidgets.__all__ == sorted(hpwidgets.__all__)
-    assert hpwidgets.__all__ == ["__version__", "compare", "load_ipython_extension", "panel", "run", "runs"]
+    assert hpwidgets.__all__ == ["__version__", "compare", "load_ipython_extension", "panel", "plot", "run", "runs"]
     for name in hpwidgets.__all__:
         assert getattr(hpwidgets, name) is not None

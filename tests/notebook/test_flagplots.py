@@ -1,0 +1,96 @@
+"""The views of a search with several flags: axes, scales and labels as drawn; hp.plot, %hpplot, hpw plot."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from IPython.core.error import UsageError
+
+import hpwidgets as hp
+from hpwidgets.core.errors import OptionError
+from hpwidgets.notebook import flagplots
+from tests.helpers import hpw
+from tests.test_explain import FLAGS, separable
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    return hp.run(separable, flags=FLAGS, max_trials=40, random_seed=3, store=str(tmp_path_factory.mktemp("s")))
+
+
+def test_partial_axes_log_for_loguniform_categories_for_choices(batch):
+    fig = hp.plot(batch, kind="partial").figure
+    panels = [ax for ax in fig.axes if ax.get_xlabel().endswith("%)")]  # one per flag, with its importance
+    by_flag = {ax.get_xlabel().split(" (")[0]: ax for ax in panels}
+    assert list(by_flag) == ["a", "c", "lr", "opt"]
+    assert by_flag["lr"].get_xscale() == "log"
+    assert by_flag["a"].get_xscale() == by_flag["c"].get_xscale() == "linear"
+    assert [t.get_text() for t in by_flag["opt"].get_xticklabels()] == ["adam", "sgd"]
+    assert by_flag["a"].get_xlabel() == "a (94%)"
+    contour = next(ax for ax in fig.axes if ax.get_ylabel() == "opt")
+    assert contour.get_xlabel() == "a"
+    assert [t.get_text() for t in contour.get_yticklabels()] == ["adam", "sgd"]
+    band, trials = by_flag["a"].collections  # the ±2σ band, then the trials
+    assert len(trials.get_offsets()) == 40
+    assert len(by_flag["a"].lines[0].get_xdata()) == 40  # the mean along a grid of 40 values
+
+
+def test_parallel_axes_label_decades_and_categories(batch):
+    ax = hp.plot(batch, kind="parallel").figure.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "c", "lr", "opt", "loss"]
+    ticks = [(round(t.get_position()[0]), t.get_text()) for t in ax.texts]
+    assert [text for x, text in ticks if x == 2] == ["1e-04", "1e-03", "1e-02", "1e-01"]
+    assert [text for x, text in ticks if x == 3] == ["adam", "sgd"]
+    assert len(ax.collections[0].get_segments()) == 40
+
+
+def test_importance_and_objective_views(batch):
+    ax = hp.plot(batch, kind="importance").figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "opt", "lr", "c"]
+    ax = hp.plot(batch, kind="objective").figure.axes[0]
+    points, = ax.collections
+    assert len(points.get_offsets()) == 40
+    best = ax.lines[0].get_ydata()
+    assert best[-1] == min(r.scalars["loss"] for r in batch.runs)
+    assert all(best[i + 1] <= best[i] for i in range(len(best) - 1))
+
+
+def test_an_unknown_kind_names_the_accepted_ones(batch):
+    with pytest.raises(OptionError) as info:
+        hp.plot(batch, kind="pdp")
+    assert str(info.value) == "Invalid value for kind: 'pdp' (accepted: objective, parallel, importance or partial)"
+
+
+def test_hpw_plot_writes_a_png_of_a_stored_batch(home, tmp_path):
+    stored = hp.run(separable, flags=FLAGS, max_trials=6, random_seed=2)
+    out = tmp_path / "p.png"
+    done = hpw("plot", stored.id[:6], "--kind", "parallel", "-o", str(out), env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"wrote the parallel view to {out}\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = hpw("plot", "--kind", "x", "-o", str(out), env=dict(os.environ))
+    assert (bad.returncode, bad.stderr) == (
+        1, "hpw plot: error: Invalid value for --kind: 'x' (accepted: objective, parallel, importance or partial)\n")
+
+
+def test_hpplot_shows_the_newest_batch_as_a_png(ip):
+    hp.run(separable, flags=FLAGS, max_trials=5, random_seed=2)
+    view = ip.run_line_magic("hpplot", "--kind objective")
+    assert view.kind == "objective" and view._repr_png_()[:4] == b"\x89PNG"
+    assert len(view.figure.axes[0].collections[0].get_offsets()) == 5
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("hpplot", "--kind nope")
+    assert str(info.value) == ("%hpplot: error: Invalid value for --kind: 'nope' "
+                               "(accepted: objective, parallel, importance or partial)")
+
+
+def test_every_kind_draws_a_batch_without_results():
+    from hpwidgets.core.plan import RunOptions, build_plan
+    from hpwidgets.core.results import BatchState
+
+    plan = build_plan("f", {"a": (0.0, float)}, {"a": "[-1.0:1.0]"}, RunOptions())
+    snapshot = BatchState(plan).snapshot()
+    for kind in flagplots.KINDS:
+        fig = flagplots.figure(snapshot, kind)
+        assert fig.axes[0].texts[0].get_text().startswith(("no ", "importance needs", "partial dependence needs"))
