@@ -5,7 +5,8 @@
 An update is what the dashboard's refresh thread does after a trial ends: draw the figure with
 one more point and encode the PNG for the ipywidgets.Image. Three figures: one searched flag
 with the true curve and a gp surrogate band (redrawn each update), three searched flags plus
-the convergence panel, and the whole dashboard refresh (plot + progress + top-5 table, widgets
+the convergence panel, six searched flags (parallel coordinates and the objective by trial:
+the dashboard's view from four flags on), and the whole dashboard refresh (plot + progress + top-5 table, widgets
 without a front end). The batch thread itself only folds the event and pokes the refresh
 thread; its cost is the last column. Prints medians; the machine is shared and noisy.
 """
@@ -30,7 +31,14 @@ from hpwidgets.core.records import RunRecord, Status  # noqa: E402
 
 TARGET_MS = 30.0
 POINTS = (10, 100, 1000)
-FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str)}
+FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str), "lr": (0.01, float), "a": (0.0, float),
+         "b": (0.0, float)}
+SEARCHED = {
+    "1 flag + gp": {"x": "[-2.0:2.0]"},
+    "3 flags": {"x": "[-2.0:2.0]", "n": "[1:9]", "opt": "[adam,sgd]"},
+    "6 flags": {"x": "[-2.0:2.0]", "n": "[1:9]", "opt": "[adam,sgd]", "lr": "loguniform[1e-4:1e-1]",
+                "a": "[-1.0:1.0]", "b": "[-1.0:1.0]"},
+}
 
 
 def truth(x):
@@ -38,7 +46,8 @@ def truth(x):
 
 
 def make_record(i: int, rng: np.random.Generator) -> RunRecord:
-    flags = {"x": float(rng.uniform(-2, 2)), "n": int(rng.integers(1, 10)), "opt": ("adam", "sgd")[i % 2]}
+    flags = {"x": float(rng.uniform(-2, 2)), "n": int(rng.integers(1, 10)), "opt": ("adam", "sgd")[i % 2],
+             "lr": float(10 ** rng.uniform(-4, -1)), "a": float(rng.uniform(-1, 1)), "b": float(rng.uniform(-1, 1))}
     loss = float(truth(flags["x"]) + rng.normal() * 0.1)
     return RunRecord(id=f"{i:032x}", batch="b", operation="train.py", flags=flags, status=Status.COMPLETED,
                      scalars={"loss": loss}, trial=i)
@@ -73,11 +82,11 @@ class FakeBatch:
 def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
     """points -> (median ms per update, median µs per event on the batch thread)."""
     from hpwidgets.notebook import dashboard
-    from hpwidgets.notebook.plot import LivePlot
+    from hpwidgets.notebook.manyflags import live_plot
 
-    searched = {"x": "[-2.0:2.0]"} if kind != "3 flags" else {"x": "[-2.0:2.0]", "n": "[1:9]", "opt": "[adam,sgd]"}
-    plan = build_plan("train.py", FLAGS, searched, RunOptions(optimizer="gp" if kind != "3 flags" else "random",
-                                                             max_trials=1000, random_seed=1))
+    bayes = kind in ("1 flag + gp", "dashboard")
+    plan = build_plan("train.py", FLAGS, SEARCHED.get(kind, SEARCHED["1 flag + gp"]),
+                      RunOptions(optimizer="gp" if bayes else "random", max_trials=1000, random_seed=1))
     rng = np.random.default_rng(0)
     if kind == "dashboard":
         dashboard.Throttle = _Manual  # refresh only when the benchmark says so
@@ -87,7 +96,7 @@ def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
     else:
         from hpwidgets.core.results import BatchState
 
-        plot = LivePlot(plan, truth if kind == "1 flag + gp" else None)
+        plot = live_plot(plan, truth if kind == "1 flag + gp" else None)  # the dashboard's choice
         state = BatchState(plan)
         feed = state.apply
 
@@ -102,7 +111,7 @@ def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
         update()  # the background for these limits
         draw, event = [], []
         while count < n:
-            events = [TrialFinished(make_record(count, rng))] + ([model(rng)] if kind != "3 flags" else [])
+            events = [TrialFinished(make_record(count, rng))] + ([model(rng)] if bayes else [])
             t0 = time.perf_counter()
             for e in events:
                 feed(e)
@@ -131,7 +140,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=15, help="updates timed at each size")
     ns = parser.parse_args()
     os.environ.setdefault("HPWIDGETS_HOME", tempfile.mkdtemp(prefix="hpw-bench-"))
-    kinds = ("1 flag + gp", "3 flags", "dashboard")
+    kinds = ("1 flag + gp", "3 flags", "6 flags", "dashboard")
     rows = {kind: bench(kind, ns.updates) for kind in kinds}
     print(f"median ms per update (target <= {TARGET_MS:.0f} ms at 1000 points); batch-thread µs per event")
     print(f"{'points':>6}  " + "  ".join(f"{k:>13}" for k in kinds) + f"  {'target':>7}  {'event µs':>9}")

@@ -28,7 +28,7 @@ from ..core.progress import progress_text
 from ..core.results import BatchSnapshot
 from . import record
 from .curves import CurvesPlot
-from .plot import LivePlot
+from .manyflags import live_plot
 from .table import RunsTable
 from .throttle import Throttle
 
@@ -49,7 +49,7 @@ class Dashboard:
         if top < 1:
             raise OptionError("top", top, "a positive integer")
         self.batch, self.top = batch, top
-        self.plot = LivePlot(batch.plan, truth, priors=batch.priors)
+        self.plot = live_plot(batch.plan, truth, priors=batch.priors)  # the view for its number of flags
         self.png = b""
         self.header = HTML(f'<pre class="hpw-plan" style="margin:0">{html.escape(batch.describe())}</pre>')
         self.progress = HTML(layout=Layout(flex="1 1 auto")).add_class("hpw-progress")

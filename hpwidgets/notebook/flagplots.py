@@ -76,7 +76,7 @@ def objective_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figu
     return fig
 
 
-class _Scale:
+class Scale:
     """One flag on a [0, 1] axis: log for log-uniform flags, categories by their index."""
 
     def __init__(self, dim: Dimension) -> None:
@@ -110,7 +110,7 @@ def parallel_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figur
     if not space or not scored:
         return _empty(fig, "no searched flag with a completed trial yet")
     names = list(space)
-    scales = [_Scale(space[n]) for n in names]
+    scales = [Scale(space[n]) for n in names]
     values = np.array([v for v, _ in scored])
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or 1.0
