@@ -1,4 +1,4 @@
-"""``%hprun``, ``%hpcompare`` and ``%hpruns``: the CLI's commands with the CLI's own parsers.
+"""``%hprun``, ``%%hprun``, ``%hpcompare``, ``%hpruns`` and ``%hpplot``: the CLI's commands with the CLI's own parsers.
 
 The raw line reaches ``shlex`` (no ``$var``/``{expr}`` expansion), so a line behaves as it does
 after ``hpw``. There is no y/n prompt: the plan heads the dashboard. Errors are one line (an

@@ -67,3 +67,12 @@ def test_cell_flag_errors_read_as_hprun_and_resume_finds_the_cell(ip, shown):
     again = ip.run_line_magic("hprun", f"--resume {first.id[:8]} --wait")
     assert again.id == first.id
     assert again.finished.counts["completed"] == 2
+
+
+def test_a_cell_that_is_not_python_names_its_line_and_runs_nothing(ip, shown):
+    before = len(Store().runs())
+    with pytest.raises(UsageError) as info:
+        ip.run_cell_magic("hprun", "x=[1.0]", "x = 0.0\nprint(f'loss: {x}'\n")
+    assert str(info.value).startswith("%hprun: error: The cell is not valid Python: ")
+    assert str(info.value).endswith(" at line 3")  # the unclosed call on the cell's line 3
+    assert len(Store().runs()) == before
