@@ -8,6 +8,7 @@ from typing import Any
 from .batch import load_manifest
 from .errors import OptionError
 from .plan import RunOptions, build_plan
+from .refs import SelectionError
 from .results import BatchSnapshot, BatchState
 from .store import Store
 
@@ -19,9 +20,12 @@ def stored_snapshot(store: Store, ref: str | None = None) -> BatchSnapshot:
 
         found = [b for b in batches(store) if b.manifest]
         if not found:
-            raise OptionError("batch", None, "the id of a batch; this store holds none yet")
+            raise SelectionError(f"no batch to show: the store {store.root} holds none yet (run a search first)")
         ref = found[0].id
-    batch_id = store.resolve_batch(ref)
+    try:
+        batch_id = store.resolve_batch(ref)
+    except OptionError as exc:  # named positionally here, not by --batch: a usage error
+        raise SelectionError(f"Invalid value for BATCH: {ref!r} (accepted: {exc.accepted})") from None
     manifest = load_manifest(store, batch_id)
     runs = store.runs(batch=batch_id)
     known: dict[str, tuple[Any, type | None]] = {}

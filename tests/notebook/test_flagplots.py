@@ -94,3 +94,15 @@ def test_every_kind_draws_a_batch_without_results():
     for kind in flagplots.KINDS:
         fig = flagplots.figure(snapshot, kind)
         assert fig.axes[0].texts[0].get_text().startswith(("no ", "importance needs", "partial dependence needs"))
+
+
+def test_hpw_plot_of_an_empty_store_or_an_unknown_batch_is_one_line(home, tmp_path):
+    out = tmp_path / "p.png"
+    empty = hpw("plot", "-o", str(out), env=dict(os.environ))
+    assert (empty.returncode, empty.stderr) == (
+        2, f"hpw plot: error: no batch to show: the store {home} holds none yet (run a search first)\n")
+    unknown = hpw("plot", "abc", "-o", str(out), env=dict(os.environ))
+    assert unknown.returncode == 2
+    assert unknown.stderr == ("hpw plot: error: Invalid value for BATCH: 'abc' "
+                              "(accepted: a batch id or its first characters (no batch has that id))\n")
+    assert not out.exists()
