@@ -23,7 +23,7 @@ def test_cell_finds_its_flags_runs_two_at_once_and_leaves_the_notebook_untouched
 
     ip.user_ns.update(offset=10.0, data=[1, 2], np=np)
     result = ip.run_cell_magic("hprun", "x=[0.0,1.0,2.0] y=[0,1] --workers 2 --wait", BODY)
-    assert result.finished.counts == {"completed": 6, "failed": 0, "terminated": 0}
+    assert result.finished.counts == {"completed": 6, "failed": 0, "terminated": 0, "pruned": 0}
     assert sorted((r.flags["x"], r.flags["y"]) for r in result.runs) == [
         (x, y) for x in (0.0, 1.0, 2.0) for y in (0, 1)]
     assert sorted(r.scalars["loss"] for r in result.runs) == [14.0, 15.0, 15.0, 15.0, 16.0, 16.0]
