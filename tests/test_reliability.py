@@ -53,8 +53,10 @@ def test_ctrl_c_in_hpw_run(home, write_script):
     proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2]", "-y"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = Store()
-    assert _wait_for(lambda: any(os.path.exists(os.path.join(store.run_dir(r.id), "pgid-1"))
-                                 for r in store.runs()))
+    def written(path: str) -> bool:  # created and filled: the trial may be killed right after
+        return os.path.exists(path) and os.path.getsize(path) > 0
+
+    assert _wait_for(lambda: any(written(os.path.join(store.run_dir(r.id), "pgid-1")) for r in store.runs()))
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
