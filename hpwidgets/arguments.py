@@ -57,6 +57,8 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
                    help="with --dask: bring back at most MB megabytes of a trial's files into its run (default 100)")
     p.add_argument("--resume", metavar="BATCH", help="finish an interrupted batch (its finished trials count)")
     p.add_argument("--preview", "--print-trials", action="store_true", help="show the plan and the trials; run nothing")
+    p.add_argument("--detach", action="store_true",
+                   help="run the batch in a process of its own that outlives this one (hpw watch, hpw stop)")
     p.add_argument("--help-flags", "--help-op", action="store_true",
                    help="list the script's flags with their types and defaults; run nothing")
     if notebook:
@@ -167,6 +169,13 @@ def runs_parser(prog: str = "hpw runs", action: str = "list") -> Parser:
             p.add_argument("-p", "--permanent", action="store_true", help="delete for good, not into the trash")
     if action not in ("label", "tag"):
         add_filter_args(p)
+    return p
+
+
+def batch_parser(prog: str, what: str) -> Parser:
+    """`hpw watch BATCH` and `hpw stop BATCH`."""
+    p = Parser(prog=prog, description=what)
+    p.add_argument("batch", metavar="BATCH", help="a batch id or its first characters")
     return p
 
 

@@ -18,6 +18,8 @@ commands:
   runs restore RUN...           bring runs back from the trash
   runs purge RUN...             delete runs in the trash for good
   batches [info BATCH]          list batches; a batch's plan, optimizer, counts and best
+  watch BATCH                   follow a batch's progress until it ends
+  stop BATCH                    stop a batch started with `hpw run --detach`
   cat [RUN] [--tail N]          a run's output
   label RUN... TEXT             set the label of runs
   tag RUN... --add T --delete T add or delete tags
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     handlers = {"run": _run, "runs": _runs, "batches": _batches, "compare": _compare, "cat": _cat, "label": _label,
-                "tag": _tag, "plot": _plot}
+                "tag": _tag, "plot": _plot, "watch": _watch, "stop": _stop}
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
@@ -98,6 +100,12 @@ def _run(args: list[str]) -> int:
         return 0
     if not ns.yes and not _confirm(batch.describe()):
         return 0
+    if ns.detach:
+        from .core.detach import launch
+
+        short = launch(batch)[:8]
+        print(f"Batch {short} runs detached: `hpw watch {short}` follows it, `hpw stop {short}` stops it")
+        return 0
     echo_to(batch, sys.stdout)
     try:
         _stop_on_hangup()
@@ -129,6 +137,29 @@ def _stop_on_hangup() -> None:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
+
+
+def _watch(args: list[str]) -> int:
+    from .arguments import batch_parser
+    from .console import watch_command
+
+    ns = batch_parser("hpw watch", "follow a batch's progress until it ends").parse_args(args)
+    try:
+        return watch_command(ns.batch, sys.stdout)
+    except KeyboardInterrupt:
+        print("\nhpw watch: stopped watching; the batch keeps running (`hpw stop BATCH` stops it)",
+              file=sys.stderr)
+        return 130
+
+
+def _stop(args: list[str]) -> int:
+    from .arguments import batch_parser
+    from .core.detach import stop
+    from .core.store import Store
+
+    ns = batch_parser("hpw stop", "stop a batch started with `hpw run --detach`").parse_args(args)
+    print(stop(Store(), ns.batch))
+    return 0
 
 
 def _compare(args: list[str]) -> int:

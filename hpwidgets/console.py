@@ -84,6 +84,42 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
     batch.events.subscribe(safe_echo)
 
 
+def watch_command(ref: str, out: TextIO, refresh: float = 1.0) -> int:
+    """`hpw watch BATCH`: the progress line at each new result (rewritten in place on a terminal,
+    one line per change otherwise) until the batch ends; 1 when it failed or its supervisor died."""
+    import threading
+
+    from .core.progress import progress_text
+    from .core.watch import WatchedBatch
+
+    watched = WatchedBatch(ref)
+    changed = threading.Event()
+    watched.events.subscribe(lambda _event: changed.set())
+    tty = out.isatty()
+    shown = None
+    print(watched.describe(), file=out, flush=True)
+    while True:
+        ended = watched.done
+        snap = watched.snapshot()
+        if snap.version != shown or tty:
+            shown = snap.version
+            line = progress_text(snap)
+            print(f"\r\033[K{line}" if tty else line, end="" if tty else "\n", file=out, flush=True)
+        if ended:
+            break
+        changed.wait(refresh)
+        changed.clear()
+    if tty:
+        print(file=out)
+    if watched.lost:
+        import sys
+
+        print(f"hpw watch: {watched.lost}", file=sys.stderr)
+        return 1
+    done = watched.finished
+    return 1 if done is not None and done.status == "failed" else 0
+
+
 def preview_lines(batch: Batch, limit: int = 50) -> list[str]:
     """The trials a grid or random search would run (a Bayesian one decides as results come)."""
     plan = batch.plan

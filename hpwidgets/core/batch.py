@@ -68,7 +68,7 @@ class Batch:
 
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
-            self._save_manifest()
+            self.save_manifest()
         lock = batch_lock.acquire(self.store.batches_dir, self.id)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
@@ -135,7 +135,7 @@ class Batch:
 
         return records_frame(self.runs)
 
-    def _save_manifest(self) -> None:
+    def save_manifest(self) -> None:
         """What --resume needs to run the rest of the batch again later."""
         folder = self.store.batches_dir
         try:
@@ -302,15 +302,16 @@ def _still_running(batch_id: str, ref: str | None = None) -> OptionError:
                        f"a batch that no process is running; batch {batch_id[:8]} is still running: stop it first")
 
 
-def load_manifest(store: Store, ref: str) -> dict[str, Any]:
-    batch_id = store.resolve_batch(ref, option="resume")
+def load_manifest(store: Store, ref: str, option: str = "resume") -> dict[str, Any]:
+    """The manifest of the batch ``ref`` names; ``option`` names what gave it in errors."""
+    batch_id = store.resolve_batch(ref, option=option)
     path = os.path.join(store.batches_dir, f"{batch_id}.json")
     if not os.path.lexists(path):
-        raise OptionError("resume", ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
+        raise OptionError(option, ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
     try:
         data = json.loads(store_safety.read_private(path))  # ours and private, or refused
     except ValueError as exc:
-        raise StoreError(f"Cannot resume from {path}: not JSON ({exc})") from None
+        raise StoreError(f"Cannot {option} from {path}: not JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("id") != batch_id or not isinstance(data.get("options"), dict):
-        raise StoreError(f"Cannot resume from {path}: not a batch manifest of batch {batch_id}")
+        raise StoreError(f"Cannot {option} from {path}: not a batch manifest of batch {batch_id}")
     return data

@@ -1,0 +1,183 @@
+"""Follow a batch from any process: its record of events folded into the one read model.
+
+``WatchedBatch`` looks like a ``Batch`` to the dashboard and the CLI (``.plan``, ``.events``,
+``.snapshot()``, ``.describe()``, ``.id``, ``.priors``, ``.stop()``): a thread tails
+``batches/<id>.events`` (core/eventlog.py), re-emits each event and folds it into a
+``BatchState``, so every view works unchanged. It ends with the batch's end, or when the
+supervisor is gone without one (killed): then the store's runs, reaped, give the final state.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+from . import batch_lock, detach, eventlog
+from .batch import load_manifest
+from .errors import OptionError, StoreError
+from .events import BatchFinished, Dispatcher, TrialFinished
+from .plan import BatchPlan, RunOptions, build_plan
+from .records import RunRecord, Status
+from .results import BatchSnapshot, BatchState
+from .script import inspect_script
+from .store import Store
+
+POLL = 0.1  # seconds between reads of the record when nothing new came
+ALIVE_EVERY = 0.5  # seconds between checks that the supervisor still holds the batch's lock
+
+
+def plan_of(manifest: dict[str, Any], option: str = "BATCH") -> BatchPlan:
+    """The batch's plan again, from its manifest and its script (same options, same seed)."""
+    script = manifest.get("script")
+    if not script:
+        raise OptionError(option, manifest["id"][:8], "a batch of a script (a function's batch keeps no record "
+                                                      "to watch: it runs in its kernel)")
+    info = inspect_script(script)
+    known = {n: (f.default, f.type) for n, f in info.flags.items()}
+    return build_plan(info.name, known, manifest["flags"], RunOptions(**manifest["options"]))
+
+
+class WatchedBatch:
+    def __init__(self, ref: str, store: Store | None = None, *, plan: BatchPlan | None = None,
+                 option: str = "BATCH") -> None:
+        self.store = store or Store()
+        manifest = load_manifest(self.store, ref, option=option)
+        self.id: str = manifest["id"]
+        self.plan = plan or plan_of(manifest, option)
+        self.events = Dispatcher()
+        self._started_at: float | None = None
+        self.state = BatchState(self.plan, clock=self._clock)
+        self.events.subscribe(self.state.apply, critical=True)
+        self.lost: str | None = None  # why the batch ended without its end recorded
+        self._priors: tuple[RunRecord, ...] = ()
+        self._done = threading.Event()
+        self._reader = eventlog.Reader(eventlog.path_of(self.store.batches_dir, self.id), self.plan)
+        running = batch_lock.is_running(self.store.batches_dir, self.id)
+        if not os.path.exists(self._reader.path):
+            if running:
+                raise OptionError(option, ref, f"a detached batch or a finished one; batch {self.id[:8]} runs in a "
+                                               "kernel or an `hpw run` that keeps no record of its events: watch "
+                                               "it there")
+            self._from_store("completed")  # a finished batch that ran in a kernel: its stored runs
+            return
+        self._apply(self._reader.read())  # what is recorded so far, before any view subscribes
+        if self.state.snapshot().finished is not None or not running and self._end_if_gone():
+            return
+        threading.Thread(target=self._follow, name=f"hpw-watch-{self.id[:8]}", daemon=True).start()
+
+    # -- following -----------------------------------------------------------------------
+
+    def _clock(self) -> float:
+        """Wall time, except when the state takes the batch's start: then the recorded one, so
+        that a watcher attached later shows the time since the batch started."""
+        at, self._started_at = self._started_at, None
+        return time.time() if at is None else at
+
+    def _apply(self, events: list[Any]) -> None:
+        for event in events:
+            self._started_at = getattr(event, "at", None)
+            if hasattr(event, "priors") and not isinstance(event, BatchFinished):
+                self._priors = tuple(event.priors)
+            self.events.emit(event)
+            if isinstance(event, BatchFinished):
+                self._done.set()
+
+    def _follow(self) -> None:
+        checked = time.monotonic()
+        try:
+            while not self._done.is_set():
+                events = self._reader.read()
+                self._apply(events)
+                if events:
+                    continue
+                if time.monotonic() - checked > ALIVE_EVERY:
+                    checked = time.monotonic()
+                    if not batch_lock.is_running(self.store.batches_dir, self.id) and self._end_if_gone():
+                        return
+                time.sleep(POLL)
+        except StoreError as exc:  # the record became unsafe to read: say so and stop following
+            self.lost = str(exc)
+            self._done.set()
+        finally:
+            self._reader.close()
+
+    def _end_if_gone(self) -> bool:
+        """No process runs the batch: read what it wrote last; without its end, take the store's."""
+        self._apply(self._reader.read())
+        if self._done.is_set():
+            return True
+        self.lost = (f"batch {self.id[:8]} ended without recording its end (its supervisor was killed); "
+                     f"`hpw run --resume {self.id[:8]}` finishes it")
+        self._from_store("stopped")
+        return True
+
+    def _from_store(self, status: str) -> None:
+        self.store.reap_orphans()  # runs the dead supervisor left running read as terminated
+        for record in self.store.runs(batch=self.id):
+            self.events.emit(TrialFinished(record))
+        snap = self.state.snapshot()
+        if status == "completed" and snap.done < snap.total:
+            status = "stopped"
+        self._apply([BatchFinished(self.id, status, snap.finished_counts(), snap.best, snap.elapsed)])
+
+    # -- what a Batch offers -----------------------------------------------------------------
+
+    @property
+    def priors(self) -> list[RunRecord]:
+        return list(self._priors)
+
+    def describe(self) -> str:
+        text = self.plan.text()
+        if self._priors:
+            count = len(self._priors)
+            text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
+                     f"(prev-trials={self.plan.opt_flags.get('prev-trials')})")
+        return text
+
+    def snapshot(self) -> BatchSnapshot:
+        return self.state.snapshot()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def finished(self) -> BatchFinished | None:
+        return self.state.snapshot().finished
+
+    def wait(self, timeout: float | None = None) -> WatchedBatch:
+        self._done.wait(timeout)
+        return self
+
+    def stop(self, wait: bool = False) -> str | None:
+        """Signal the batch's supervisor (core/detach.py); ``wait`` returns its one line."""
+        if wait:
+            return detach.stop(self.store, self.id)
+
+        def stop_quietly() -> None:
+            try:
+                detach.stop(self.store, self.id)
+            except Exception as exc:  # a Stop button has no caller to raise to
+                print(f"hpwidgets: stop: {exc}", flush=True)
+
+        threading.Thread(target=stop_quietly, name=f"hpw-stop-{self.id[:8]}", daemon=True).start()
+        return None
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        return list(self.snapshot().runs)
+
+    @property
+    def best(self) -> RunRecord | None:
+        return self.snapshot().best
+
+    def __repr__(self) -> str:
+        head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
+        done = self.finished
+        if done is None:
+            return head + " (detached)>"
+        c = done.counts
+        return (f"{head}: {done.status}, {c.get(Status.COMPLETED.value, 0)} completed, "
+                f"{c.get(Status.FAILED.value, 0)} failed, {c.get(Status.TERMINATED.value, 0)} terminated>")

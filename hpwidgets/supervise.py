@@ -1,0 +1,77 @@
+"""``python -m hpwidgets.supervise STORE BATCH_ID [ANSWER_FD]``: run a detached batch.
+
+Started by core/detach.py in a session of its own. It prepares the batch from its manifest as
+``--resume`` does (a new batch has no finished trials yet), runs it as ``hpw run -y`` does
+(SIGTERM stops it as Ctrl-C does), appends every event to ``batches/<id>.events`` and says
+``ok`` (or one error line) on ANSWER_FD once the batch runs. Its own output goes to
+``batches/<id>.log``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+
+def main(argv: list[str]) -> int:
+    from .cli import _Signalled, _stop_on_hangup
+    from .console import echo_to
+    from .core import detach
+    from .core.batch import resume
+    from .core.errors import HpwError
+    from .core.eventlog import EventLog
+    from .core.events import BatchStarted
+    from .core.store import Store
+
+    root, batch_id = argv[0], argv[1]
+    answer = os.fdopen(int(argv[2]), "w") if len(argv) > 2 else sys.stderr
+    said: list[str] = []
+
+    def say(text: str) -> None:  # once: the launcher reads one line
+        if not said:
+            said.append(text)
+            print(text, file=answer, flush=True)
+            if answer is not sys.stderr:
+                answer.close()
+
+    _stop_on_hangup()
+    try:
+        store = Store(root)
+        batch = resume(batch_id, store, want_model=True)
+        log = EventLog(store.batches_dir, batch.id)
+    except HpwError as exc:
+        say(f"error: {exc}")
+        return 1
+    except _Signalled as exc:
+        return 128 + exc.signum
+    batch.events.subscribe(log)  # before the answer: a watcher finds the start recorded
+
+    def ready(event: Any) -> None:
+        if isinstance(event, BatchStarted):
+            detach.write_owner(store, batch.id)  # the lock is held now: `hpw stop` may signal us
+            say("ok")
+
+    batch.events.subscribe(ready, critical=True)
+    echo_to(batch, sys.stdout)
+    try:
+        batch.start()
+    except _Signalled as exc:
+        done = batch.finished
+        print(f"hpw supervise: stopped; {done.counts['completed'] if done else 0} finished runs kept, "
+              "the running ones terminated", file=sys.stderr)
+        return 128 + exc.signum
+    except HpwError as exc:
+        say(f"error: {exc}")
+        print(f"hpw supervise: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        log.close()
+        say("error: the batch ended before it started")
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main(sys.argv[1:]))
