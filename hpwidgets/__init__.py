@@ -9,11 +9,11 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "compare", "load_ipython_extension", "panel", "plot", "run", "runs"]
+__all__ = ["__version__", "compare", "load_ipython_extension", "panel", "plot", "run", "runs", "stop", "watch"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run", "compare", "runs", "plot"):
+    if name in ("run", "compare", "runs", "plot", "watch", "stop"):
         from . import api
 
         return getattr(api, name)

@@ -1,4 +1,4 @@
-"""The Python API: ``hp.run``, ``hp.compare``, ``hp.runs``."""
+"""The Python API: ``hp.run``, ``hp.watch``, ``hp.stop``, ``hp.compare``, ``hp.runs``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .core.batch import Batch, prepare
 from .core.plan import RunOptions
 from .core.records import RunRecord
 from .core.store import Store
+from .core.watch import WatchedBatch
 
 
 def run(
@@ -37,7 +38,8 @@ def run(
     background: bool = False,
     truth: Callable[[float], float] | None = None,
     top: int = 5,
-) -> Batch:
+    detach: bool = False,
+) -> Batch | WatchedBatch:
     """Run a script (a path) or a function's trials; blocks unless ``background`` and returns the Batch.
 
     ``flags`` maps flag names to values in the flag syntax (``"[-2.0:2.0]"``) or Python values
@@ -49,6 +51,9 @@ def run(
     function's trials run in this process, which cannot kill them, so it is refused there.
     ``prune`` ("median" or "asha") stops unpromising trials early, with ``prune_flags``
     as its settings (``{"reduction": 3}``).
+    ``detach=True`` runs a script's batch in a process of its own that outlives this one (a
+    kernel restart or shutdown) and returns a ``WatchedBatch`` that follows it from the store;
+    ``hp.watch(BATCH)`` follows it from anywhere, ``hp.stop(BATCH)`` stops it.
     """
     options = RunOptions(
         optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
@@ -58,6 +63,16 @@ def run(
         prune=prune, prune_flags={k: str(v) for k, v in (prune_flags or {}).items()},
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
+    if detach:
+        from .core.detach import launch
+
+        launch(batch)
+        watched = WatchedBatch(batch.id, batch.store, plan=batch.plan)
+        if show:
+            _show(watched, truth, top)
+        if not background:
+            watched.wait()
+        return watched
     if show:
         from .notebook.dashboard import show_dashboard
         from .notebook.running import track
@@ -69,6 +84,31 @@ def run(
             dashboard.wait_drawn(10)  # the cell ends with the last frame in it
         return batch
     return batch.start(background=background)
+
+
+def watch(batch: str, store: Store | str | None = None, *, show: bool = True,
+          truth: Callable[[float], float] | None = None, top: int = 5) -> WatchedBatch:
+    """Follow a batch (its id or first characters) from its record in the store, running or
+    finished; in a notebook ``show`` displays the live dashboard, whose Stop stops a detached batch."""
+    watched = WatchedBatch(batch, _store(store))
+    if show:
+        _show(watched, truth, top)
+    return watched
+
+
+def stop(batch: str, store: Store | str | None = None) -> str:
+    """Stop a batch started with ``detach=True``; returns one line saying what was kept."""
+    from .core.detach import stop as stop_batch
+
+    return stop_batch(_store(store), batch)
+
+
+def _show(watched: WatchedBatch, truth: Callable[[float], float] | None, top: int) -> None:
+    from .notebook.dashboard import show_dashboard
+    from .notebook.running import track
+
+    show_dashboard(watched, truth=truth, top=top)
+    track(watched)
 
 
 def compare(

@@ -30,6 +30,7 @@ def test_cli_start_imports_stay_light():
 
 def test_all_lists_exactly_the_public_names():
     assert hpwidgets.__all__ == sorted(hpwidgets.__all__)
-    assert hpwidgets.__all__ == ["__version__", "compare", "load_ipython_extension", "panel", "plot", "run", "runs"]
+    assert hpwidgets.__all__ == ["__version__", "compare", "load_ipython_extension", "panel", "plot", "run", "runs",
+                                 "stop", "watch"]
     for name in hpwidgets.__all__:
         assert getattr(hpwidgets, name) is not None

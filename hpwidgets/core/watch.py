@@ -115,7 +115,7 @@ class WatchedBatch:
 
     def _from_store(self, status: str) -> None:
         self.store.reap_orphans()  # runs the dead supervisor left running read as terminated
-        for record in self.store.runs(batch=self.id):
+        for record in sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0):  # trial order
             self.events.emit(TrialFinished(record))
         snap = self.state.snapshot()
         if status == "completed" and snap.done < snap.total:

@@ -1,4 +1,4 @@
-"""``%hprun``, ``%%hprun``, ``%hpcompare``, ``%hpruns`` and ``%hpplot``: the CLI's commands with the CLI's own parsers.
+"""``%hprun``, ``%%hprun``, ``%hpwatch``, ``%hpcompare``, ``%hpruns`` and ``%hpplot``: the CLI's commands with the CLI's own parsers.
 
 The raw line reaches ``shlex`` (no ``$var``/``{expr}`` expansion), so a line behaves as it does
 after ``hpw``. There is no y/n prompt: the plan heads the dashboard. Errors are one line (an
@@ -93,6 +93,12 @@ class HpMagics(Magics):
             print(batch.describe())
             print("\n".join(preview_lines(batch)))
             return None
+        if ns.detach:
+            from ..core.detach import launch
+            from ..core.watch import WatchedBatch
+
+            launch(batch)  # a process of its own runs it; this cell follows its record
+            batch = WatchedBatch(batch.id, batch.store, plan=batch.plan)
         try:
             dashboard = show_dashboard(batch, truth=truth, top=ns.top)
         except OptionError as exc:
@@ -100,17 +106,43 @@ class HpMagics(Magics):
                 raise
             raise OptionError("truth", ns.truth, exc.accepted) from None  # the name as given
         track(batch)
-        batch.start(background=True)
+        if not ns.detach:
+            batch.start(background=True)
         if ns.wait:
             try:
                 batch.wait()
             except KeyboardInterrupt:  # Batch.wait stopped the batch and waited for it
+                if ns.detach:
+                    print("%hprun: stopped waiting; the detached batch keeps running (%hpwatch or hpw stop it)",
+                          file=sys.stderr)
+                    return batch
                 done = batch.finished
                 kept = done.counts["completed"] if done else 0
                 print(f"%hprun: stopped; {kept} finished runs kept, the running ones terminated",
                       file=sys.stderr)
             dashboard.wait_drawn(10)  # the cell ends with the last frame in it
         return batch
+
+    @no_var_expand
+    @line_magic
+    @_one_line_errors
+    def hpwatch(self, line: str) -> Any:
+        """%hpwatch BATCH [--top N]: the live dashboard of a batch (its id or first characters),
+        running or finished, followed from its record in the store; Stop stops a detached batch."""
+        from ..arguments import batch_parser
+        from ..core.watch import WatchedBatch
+        from .dashboard import show_dashboard
+        from .running import track
+
+        parser = batch_parser("%hpwatch", "the live dashboard of a batch, from the store")
+        parser.add_argument("--top", type=int, default=5, metavar="N", help="rows of the live table")
+        ns = parser.parse_args(split(line))
+        if ns.top < 1:
+            raise OptionError("top", ns.top, "a positive integer")
+        watched = WatchedBatch(ns.batch)
+        show_dashboard(watched, top=ns.top)
+        track(watched)
+        return watched
 
     def _truth(self, name: str | None) -> Callable[..., Any] | None:
         if name is None:
@@ -204,4 +236,7 @@ def load_ipython_extension(ipython: Any) -> None:
     from ..core.batch import Batch
 
     ipython.register_magics(HpMagics)
-    ipython.display_formatter.ipython_display_formatter.for_type(Batch, _display_batch)
+    from ..core.watch import WatchedBatch
+
+    for kind in (Batch, WatchedBatch):
+        ipython.display_formatter.ipython_display_formatter.for_type(kind, _display_batch)
