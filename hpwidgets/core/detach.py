@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from . import batch_lock, owner, store_safety
@@ -70,6 +71,8 @@ def launch(batch) -> str:
     finally:
         os.close(write_end)
         os.close(log)
+    # reap it when it ends, or it stays a zombie of this process (a kernel) that looks alive
+    threading.Thread(target=proc.wait, name=f"hpw-reap-{batch.id[:8]}", daemon=True).start()
     try:
         answer = _read_answer(read_end, proc)
     finally:
@@ -77,7 +80,7 @@ def launch(batch) -> str:
     if answer != "ok":
         raise DetachError(answer.removeprefix("error: ") or
                           f"the supervisor of batch {batch.id[:8]} ended before starting it "
-                          f"(exit code {proc.returncode}; see {log_path(store, batch.id)})")
+                          f"(see {log_path(store, batch.id)})")
     return batch.id
 
 
@@ -95,7 +98,6 @@ def _read_answer(fd: int, proc: subprocess.Popen) -> str:
                 break
     else:
         return f"the supervisor gave no answer within {READY_TIMEOUT:.0f}s (it keeps starting; see hpw watch)"
-    proc.poll()
     return data.decode("utf-8", "replace").strip()
 
 
