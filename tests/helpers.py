@@ -29,7 +29,10 @@ def group_alive(pgid: int) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    return _alive(os.kill, pid)
+    """Alive and not a zombie (an exited process this machine's init has not reaped yet)."""
+    from hpwidgets.core.owner import is_zombie
+
+    return _alive(os.kill, pid) and not is_zombie(pid)
 
 
 def _alive(signal_to, target: int) -> bool:

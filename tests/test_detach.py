@@ -200,3 +200,24 @@ def test_the_record_skips_bad_lines_with_one_note_each_and_waits_for_a_partial_o
     os.close(fd)
     assert [e.line for e in reader.read()] == ["end"]
     reader.close()
+
+
+def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
+    batch_id = _detached(script, "x=[0,3]")
+    store = Store()
+    supervisor = _supervisor(store, batch_id)
+    assert wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
+                                for r in _records(store, batch_id)), 30)
+    os.kill(supervisor, signal.SIGKILL)
+    assert wait_for(lambda: not batch_lock.is_running(store.batches_dir, batch_id), 10)
+    out = hpw("watch", batch_id[:8])
+    assert out.returncode == 1
+    assert out.stdout.splitlines()[-1].startswith("Stopped: 2 of 2 done · 0 running · 0 failed · 1 terminated · ")
+    assert out.stderr == (f"hpw watch: batch {batch_id[:8]} ended without recording its end (its supervisor was "
+                          f"killed); `hpw run --resume {batch_id[:8]}` finishes it\n")
+    again = hpw("run", "--resume", batch_id[:8], "-y", "--detach")
+    assert again.returncode == 0, again.stderr
+    assert batch_lock.is_running(store.batches_dir, batch_id)
+    assert _supervisor(store, batch_id) != supervisor
+    stopped = hpw("stop", batch_id[:8])
+    assert stopped.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 2 terminated runs kept\n"

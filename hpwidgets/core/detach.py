@@ -118,7 +118,8 @@ def supervisor_pid(store: Store, batch_id: str) -> int | None:
         return None
     if host != socket.gethostname():
         raise DetachError(f"batch {batch_id[:8]} is supervised on host {host}: stop it there")
-    if pid <= 1 or start == "?" or owner._start_time(pid) != start or owner._real_uid(pid) != os.geteuid():
+    if (pid <= 1 or start == "?" or owner._start_time(pid) != start or owner.is_zombie(pid)
+            or owner._real_uid(pid) != os.geteuid()):
         return None  # gone, or the pid now names another process
     return pid
 

@@ -9,13 +9,25 @@ import socket
 from . import store_safety
 
 
-def _start_time(pid: int) -> str:
+def _stat_fields(pid: int) -> list[bytes]:
+    """The fields of /proc/PID/stat after the command name (state first); [] when unreadable."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             # the command name may hold spaces: fields after the last ')' are fixed
-            return fh.read().rsplit(b")", 1)[1].split()[19].decode()
+            return fh.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
-        return "?"
+        return []
+
+
+def _start_time(pid: int) -> str:
+    fields = _stat_fields(pid)
+    return fields[19].decode() if len(fields) > 19 else "?"
+
+
+def is_zombie(pid: int) -> bool:
+    """An exited process its parent has not reaped yet: it holds no lock and runs nothing (a
+    container whose init reaps slowly keeps such pids around)."""
+    return _stat_fields(pid)[:1] == [b"Z"]
 
 
 def current_token() -> str:
@@ -40,6 +52,8 @@ def is_alive(token: str | None) -> bool:
         return False
     except PermissionError:
         return True
+    if is_zombie(pid):
+        return False
     return start == "?" or _start_time(pid) == start
 
 
