@@ -92,7 +92,8 @@ def test_usage_errors_exit_2(env, home, train_py):
     proc = hpw("run", train_py, "--max-trials", "many", env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("argument -m/--max-trials: invalid int value: 'many'")
-    assert hpw("frobnicate", env=env).stderr == "hpw: error: unknown command 'frobnicate' (accepted: run, runs, batches, compare, cat, label, tag, plot)\n"
+    assert hpw("frobnicate", env=env).stderr == ("hpw: error: unknown command 'frobnicate' (accepted: run, runs, "
+                                                 "batches, compare, cat, label, tag, plot, watch, stop)\n")
 
 
 def test_csv_into_missing_folder(env, home, train_py, tmp_path):

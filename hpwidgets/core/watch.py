@@ -46,6 +46,7 @@ class WatchedBatch:
         manifest = load_manifest(self.store, ref, option=option)
         self.id: str = manifest["id"]
         self.plan = plan or plan_of(manifest, option)
+        self._pruner = RunOptions(**manifest["options"]).pruner()
         self.events = Dispatcher()
         self._started_at: float | None = None
         self.state = BatchState(self.plan, clock=self._clock)
@@ -134,6 +135,8 @@ class WatchedBatch:
             count = len(self._priors)
             text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
                      f"(prev-trials={self.plan.opt_flags.get('prev-trials')})")
+        if self._pruner is not None:
+            text += f"\nPruning: {self._pruner.describe()}"
         return text
 
     def snapshot(self) -> BatchSnapshot:
