@@ -41,7 +41,9 @@ def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
 
 
 def test_a_script_that_deletes_its_run_directory_fails_that_trial_only(home, write_script):
-    path = write_script("import os, shutil\nx = 0\nif x == 1: shutil.rmtree(os.getcwd())\nprint('loss:', x)\n")
+    # the batch writes the trial's output into the same folder meanwhile: delete until it is gone
+    path = write_script("import os, shutil\nx = 0\nhere = os.getcwd()\nwhile x == 1 and os.path.exists(here):\n"
+                        "    shutil.rmtree(here, ignore_errors=True)\nprint('loss:', x)\n")
     batch = hp.run(path, flags={"x": [0, 1, 2]})
     assert [(r.status.value, r.reason) for r in batch.runs] == [
         ("completed", None), ("failed", "its run directory was deleted while it ran"), ("completed", None)]
