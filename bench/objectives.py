@@ -23,9 +23,14 @@ class Objective:
     noise_sd: float
     fmin: float  # global minimum of f
     tolerance: float  # success: regret below this
+    budgets: tuple[int, ...] = (10, 20, 40)
 
     def regret(self, params: dict) -> float:
         return self.f(params) - self.fmin
+
+    def flags(self) -> dict:
+        """The space as a user writes it for ``hp.run``: ranges in the flag syntax, lists for choices."""
+        return {n: list(d.choices) if isinstance(d, Categorical) else d.describe() for n, d in self.space.items()}
 
     def noise(self, seed: int, trials: int) -> np.ndarray:
         """The common random numbers of one seed: one draw per trial."""
@@ -52,6 +57,36 @@ def _mixed(p: dict) -> float:
     shift = {"adam": 0.0, "sgd": 0.8, "rmsprop": 0.3}[opt]
     return (lr + 2.5 - (0.5 if opt == "sgd" else 0.0)) ** 2 + 0.05 * (depth - 4) ** 2 + shift
 
+
+# Hartmann functions (Dixon and Szegoe): on [0, 1]^d, several local minima.
+_H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+_H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+_H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
+_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
+                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])  # fmt: skip
+_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])  # fmt: skip
+
+
+def _hartmann(a: np.ndarray, p: np.ndarray):
+    names = [f"x{i + 1}" for i in range(a.shape[1])]
+
+    def f(params: dict) -> float:
+        x = np.array([params[n] for n in names])
+        return float(-(_H_ALPHA * np.exp(-(a * (x - p) ** 2).sum(1))).sum())
+
+    return f, {n: Real(0.0, 1.0) for n in names}
+
+
+def _lr(p: dict) -> float:
+    # A validation loss against a learning rate searched on a log scale: too small trains too
+    # slowly, past about 0.1 training diverges (a steep wall); min 0.0 at lr = 10**-2.2.
+    u = math.log10(p["lr"])
+    return (u + 2.2) ** 2 / 4 + 1.5 / (1 + math.exp(-(u + 0.8) / 0.1)) - 1.5 / (1 + math.exp(14.0))
+
+
+_H3, _H3_SPACE = _hartmann(_H3_A, _H3_P)
+_H6, _H6_SPACE = _hartmann(_H6_A, _H6_P)
 
 TUTORIAL = Objective(
     "tutorial sin(5x)(1-tanh x^2), 1-D",
@@ -81,4 +116,13 @@ MIXED = Objective(
     fmin=0.0,
     tolerance=0.1,
 )
-OBJECTIVES = {"tutorial": TUTORIAL, "branin": BRANIN, "mixed": MIXED}
+HARTMANN3 = Objective("Hartmann-3, [0, 1]^3", _H3_SPACE, _H3, noise_sd=0.1, fmin=-3.86278214782076,
+                      tolerance=0.1)  # fmt: skip
+HARTMANN6 = Objective("Hartmann-6, [0, 1]^6", _H6_SPACE, _H6, noise_sd=0.1, fmin=-3.32236801141551,
+                      tolerance=0.25, budgets=(10, 20, 60))  # fmt: skip
+LEARNING_RATE = Objective("learning rate, log-uniform [1e-5, 1]", {"lr": Real(1e-5, 1.0, log=True)}, _lr,
+                          noise_sd=0.05, fmin=0.0, tolerance=0.02)  # fmt: skip
+OBJECTIVES = {
+    "tutorial": TUTORIAL, "branin": BRANIN, "hartmann3": HARTMANN3, "hartmann6": HARTMANN6,
+    "lr": LEARNING_RATE, "mixed": MIXED,
+}  # fmt: skip
