@@ -104,7 +104,7 @@ def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool) -> dic
     top = max(obj.budgets)
     jobs = [(m, obj_name, s, b) for m in methods for b in (obj.budgets if m == OURS else (top,)) for s in seeds]
     out: dict = {}
-    for (m, _, s, b), regrets in zip(jobs, pool.map(run_one, jobs)):
+    for (m, _, _, b), regrets in zip(jobs, pool.map(run_one, jobs)):
         for read in (b,) if m == OURS else obj.budgets:
             out.setdefault((m, read), []).append(regrets[read - 1])
     return {k: np.array(v) for k, v in out.items()}
