@@ -25,6 +25,11 @@ class _Codec:
             start += width
         self.ndims, self.ncols = len(self.dims), start
 
+    def onehot_columns(self) -> list[int]:
+        """Columns that encode a categorical's choices."""
+        return [i for dim, col in zip(self.dims, self.cols) if isinstance(dim, Categorical)
+                for i in range(col.start, col.stop)]  # fmt: skip
+
     def _span(self, dim: Real | Integer) -> tuple[float, float]:
         if isinstance(dim, Real) and dim.log:
             return math.log(dim.low), math.log(dim.high)

@@ -20,6 +20,7 @@ _SKEW = 0.5  # warp targets whose skewness exceeds this
 _JITTER = 1e-8
 # Log-normal priors (mean, sd) on log lengthscale, log signal variance, log noise variance.
 _PRIOR_LS = (math.log(0.3), 1.0)
+_PRIOR_LS_ONEHOT = math.log(1.0)  # one-hot columns: a category shares what it can
 _PRIOR_AMP = (0.0, 1.0)
 _PRIOR_NOISE = (math.log(1e-2), 0.5)
 _BOUNDS_LS = (math.log(1e-2), math.log(20.0))
@@ -35,7 +36,8 @@ def matern52(a: np.ndarray, b: np.ndarray, ls: np.ndarray, amp: float) -> np.nda
     return amp * (1.0 + _SQRT5 * r + (5.0 / 3.0) * d2.clip(0.0)) * np.exp(-_SQRT5 * r)
 
 
-def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray, fixed_noise: float | None):
+def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray, fixed_noise: float | None,
+                       ls_means: np.ndarray):
     """Negative log marginal likelihood plus log priors, and its gradient."""
     d = x.shape[1]
     ls, amp = np.exp(theta[:d]), math.exp(theta[d])
@@ -60,7 +62,7 @@ def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray, fixed_no
     if fixed_noise is None:
         grad[d + 1] = -0.5 * np.trace(inner) * noise
     # Priors: Gaussian on the log parameters.
-    means = [_PRIOR_LS[0]] * d + [_PRIOR_AMP[0]] + ([_PRIOR_NOISE[0]] if fixed_noise is None else [])
+    means = [*ls_means] + [_PRIOR_AMP[0]] + ([_PRIOR_NOISE[0]] if fixed_noise is None else [])
     sds = [_PRIOR_LS[1]] * d + [_PRIOR_AMP[1]] + ([_PRIOR_NOISE[1]] if fixed_noise is None else [])
     z = (theta - np.array(means)) / np.array(sds)
     return nll + 0.5 * (z * z).sum(), grad + z / np.array(sds)
@@ -69,8 +71,12 @@ def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray, fixed_no
 class GP:
     """Exact GP posterior over all points, hyperparameters refitted only when asked."""
 
-    def __init__(self, dim: int, noise: float | None = None, max_fit: int = 200) -> None:
+    def __init__(self, dim: int, noise: float | None = None, max_fit: int = 200, onehot=()) -> None:
         self.dim = dim
+        # One-hot columns of a category: a longer prior length scale lets categories share
+        # what the ordered flags teach instead of modelling each category apart.
+        self.ls_means = np.full(dim, _PRIOR_LS[0])
+        self.ls_means[list(onehot)] = _PRIOR_LS_ONEHOT
         self.fixed_noise = noise  # variance in objective units, or None to fit it
         self.max_fit = max_fit
         self.ls = np.full(dim, 0.3)
@@ -133,14 +139,14 @@ class GP:
         fixed = None if self.fixed_noise is None else self._noise_z()
         d = self.dim
         bounds = [_BOUNDS_LS] * d + [_BOUNDS_AMP] + ([_BOUNDS_NOISE] if fixed is None else [])
-        starts = [np.array([_PRIOR_LS[0]] * d + [0.0] + ([math.log(1e-2)] if fixed is None else []))]
+        starts = [np.array([*self.ls_means] + [0.0] + ([math.log(1e-2)] if fixed is None else []))]
         if self._theta is not None and len(self._theta) == len(starts[0]):
             # warm start; with plenty of data the last optimum alone is a good start
             starts = [self._theta] if len(idx) > 50 else [self._theta, *starts]
         best = None
         for theta0 in starts:
             res = minimize(
-                _neg_log_posterior, theta0, args=(x, z, fixed), jac=True, method="L-BFGS-B",
+                _neg_log_posterior, theta0, args=(x, z, fixed, self.ls_means), jac=True, method="L-BFGS-B",
                 bounds=bounds, options={"maxiter": 60},
             )  # fmt: skip
             if best is None or res.fun < best.fun:

@@ -32,7 +32,7 @@ class GPSearch:
         self.codec, self.rng, self.n_init = codec, rng, n_init
         self.acq, self.kappa, self.xi = acq, kappa, xi
         self.budget, self.exploit = budget, exploit
-        self.gp = GP(codec.ncols, noise=noise)
+        self.gp = GP(codec.ncols, noise=noise, onehot=codec.onehot_columns())
         self._design = _sobol(codec.ndims, rng)
         self._n_design = 0
         self._queue: list[tuple[np.ndarray, float]] = []
