@@ -21,12 +21,12 @@ from .executors.local import ScriptRunner
 from .plan import BatchPlan, RunOptions, build_plan
 from .priors import find_priors
 from .records import RunRecord, Status
-from .results import BatchSnapshot
+from .results import BatchSnapshot, SnapshotViews
 from .script import ScriptInfo, inspect_script
 from .store import Store, write_private
 
 
-class Batch:
+class Batch(SnapshotViews):
     """A prepared search. ``start()`` runs it (here or on a thread); the rest reads its results."""
 
     def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None,
@@ -119,21 +119,6 @@ class Batch:
     def finished(self) -> BatchFinished | None:
         return self.engine.finished
 
-    @property
-    def runs(self) -> list[RunRecord]:
-        """This batch's runs in trial order (frozen records)."""
-        return list(self.snapshot().runs)
-
-    @property
-    def best(self) -> RunRecord | None:
-        return self.snapshot().best
-
-    @property
-    def df(self):
-        """One row per trial: run, status, flags, scalars (a pandas DataFrame)."""
-        from .compare import records_frame
-
-        return records_frame(self.runs)
 
     def save_manifest(self) -> None:
         """What --resume needs to run the rest of the batch again later."""

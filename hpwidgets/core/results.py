@@ -182,6 +182,30 @@ class BatchSnapshot:
         return {s.value: counts[s] for s in Status if s.is_finished()}
 
 
+class SnapshotViews:
+    """``runs``, ``best`` and ``df`` of anything with a ``snapshot()``: a batch run here, or one
+    watched from its record."""
+
+    def snapshot(self) -> BatchSnapshot:
+        raise NotImplementedError
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        """The batch's runs in trial order (frozen records)."""
+        return list(self.snapshot().runs)
+
+    @property
+    def best(self) -> RunRecord | None:
+        return self.snapshot().best
+
+    @property
+    def df(self):
+        """One row per trial: run, status, flags, scalars (a pandas DataFrame)."""
+        from .compare import records_frame
+
+        return records_frame(self.runs)
+
+
 class BatchState:
     """Thread-safe: ``apply`` takes events on the batch thread; readers get snapshots."""
 

@@ -20,7 +20,7 @@ from .errors import OptionError, StoreError
 from .events import BatchFinished, Dispatcher, TrialFinished
 from .plan import BatchPlan, RunOptions, build_plan
 from .records import RunRecord, Status
-from .results import BatchSnapshot, BatchState
+from .results import BatchSnapshot, BatchState, SnapshotViews
 from .script import inspect_script
 from .store import Store
 
@@ -39,7 +39,7 @@ def plan_of(manifest: dict[str, Any], option: str = "BATCH") -> BatchPlan:
     return build_plan(info.name, known, manifest["flags"], RunOptions(**manifest["options"]))
 
 
-class WatchedBatch:
+class WatchedBatch(SnapshotViews):
     def __init__(self, ref: str, store: Store | None = None, *, plan: BatchPlan | None = None,
                  option: str = "BATCH") -> None:
         self.store = store or Store()
@@ -167,14 +167,6 @@ class WatchedBatch:
 
         threading.Thread(target=stop_quietly, name=f"hpw-stop-{self.id[:8]}", daemon=True).start()
         return None
-
-    @property
-    def runs(self) -> list[RunRecord]:
-        return list(self.snapshot().runs)
-
-    @property
-    def best(self) -> RunRecord | None:
-        return self.snapshot().best
 
     def __repr__(self) -> str:
         head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
