@@ -3,6 +3,8 @@
 import csv
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -123,3 +125,12 @@ def test_single_failing_run_exits_1(env, home, write_script):
     proc = hpw("run", path, "-y", env=env)
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[-1].endswith("failed: exit code 3")
+
+
+def test_compare_and_runs_start_without_numpy(env, home):
+    for command in (["compare", "--table"], ["runs"]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hpwidgets.cli", *command],
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+        assert not {"numpy", "pandas", "skopt"} & imported, command

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .records import RunRecord, Status
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIRECTIONS = ("min", "max")
 
@@ -76,6 +78,8 @@ class Objective:
 
     def best_so_far(self, values: Iterable[float]) -> np.ndarray:
         """The best value up to each position (a convergence curve)."""
+        import numpy as np  # here, not at the top: `hpw compare` and `hpw runs` start without numpy
+
         values = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
         if not len(values):
             return values
