@@ -17,7 +17,7 @@ from .refs import SelectionError
 from .store import Store
 
 SUMMARIES = ("min", "max", "last")
-CORE = ("operation", "started", "time", "status", "label")
+CORE = tuple(c for c in BASE_COLUMNS if c != "run")  # what --skip-core drops: all but the run
 
 
 def skip_core(columns: list[str]) -> list[str]:

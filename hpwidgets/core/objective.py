@@ -72,8 +72,7 @@ class Objective:
 
     def best_of(self, scored: Iterable[tuple[float, RunRecord]]) -> RunRecord | None:
         """The run of the best (value, run) pair; the earliest wins a tie."""
-        sign = -1.0 if self.direction == "max" else 1.0
-        best = min(scored, key=lambda pair: sign * pair[0], default=None)  # min keeps the first of equals
+        best = min(scored, key=lambda pair: self.minimized(pair[0]), default=None)  # min keeps the first of equals
         return None if best is None else best[1]
 
     def best_so_far(self, values: Iterable[float]) -> np.ndarray:
@@ -85,14 +84,13 @@ class Objective:
             return values
         return np.minimum.accumulate(values) if self.direction == "min" else np.maximum.accumulate(values)
 
-    def rank(self, records: Iterable[RunRecord]) -> list[RunRecord]:
-        """Ranked runs best first (stable), then the runs that cannot rank, in their order."""
-        scored, rest = [], []
-        for index, record in enumerate(records):
-            value = self.value(record)
-            if value is None:
-                rest.append(record)
-            else:
-                scored.append((self.minimized(value), index, record))
-        scored.sort(key=lambda item: item[:2])  # by value, then by position: stable
-        return [record for _, _, record in scored] + rest
+    def rank(self, records: Iterable[RunRecord],
+             scored: Iterable[tuple[float, RunRecord]] | None = None) -> list[RunRecord]:
+        """Ranked runs best first (stable), then the runs that cannot rank, in their order.
+        ``scored`` gives the (value, run) pairs when the caller has already read them."""
+        records = list(records)
+        if scored is None:
+            scored = [(v, r) for r in records if (v := self.value(r)) is not None]
+        ordered = sorted(scored, key=lambda pair: self.minimized(pair[0]))  # stable: ties keep their order
+        ranked = {id(r) for _, r in ordered}
+        return [r for _, r in ordered] + [r for r in records if id(r) not in ranked]

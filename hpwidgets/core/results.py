@@ -114,13 +114,7 @@ class BatchSnapshot:
 
     def ranked(self) -> list[RunRecord]:
         """Runs with a value best first, then the rest (running, failed) in trial order."""
-        def rank() -> list[RunRecord]:
-            minimized = self.objective.minimized
-            scored = sorted(self._scored(), key=lambda pair: minimized(pair[0]))  # stable: trial order on ties
-            ranked = {id(r) for _, r in scored}
-            return [r for _, r in scored] + [r for r in self.runs if id(r) not in ranked]
-
-        return list(self._once("ranked", rank))
+        return list(self._once("ranked", lambda: self.objective.rank(self.runs, self._scored())))
 
     def top(self, n: int) -> list[RunRecord]:
         return self.ranked()[:n]
