@@ -210,7 +210,11 @@ class BatchState:
         # In trial order: a resumed batch's finished trials, then each trial as it starts (the
         # engine starts trials in order; a finished record replaces its start in place).
         self._records: dict[str, RunRecord] = {r.id: r for r in sorted(runs, key=lambda r: r.trial or 0)}
-        self._series: dict[str, dict[str, list]] = {}
+        self._series: dict[str, dict[str, Any]] = {}  # what snapshots hold: frozen per run
+        # A running trial's series grow by appends (not a new tuple per line, which would cost
+        # a trial of n steps n²/2 copies); the next snapshot freezes the runs that grew.
+        self._growing: dict[str, dict[str, list]] = {}
+        self._grew: set[str] = set()
         self._tails: dict[str, deque] = {}
         self._workers = 1
         self._priors: tuple[RunRecord, ...] = ()
@@ -239,8 +243,12 @@ class BatchState:
                     return
             elif isinstance(event, TrialFinished):
                 self._records[event.record.id] = event.record
+                grown = self._growing.pop(event.record.id, None)
+                self._grew.discard(event.record.id)
                 if event.series:
                     self._series[event.record.id] = event.series
+                elif grown:  # what the run streamed is all it has
+                    self._series[event.record.id] = {n: tuple(v) for n, v in grown.items()}
                 if event.record.status is Status.COMPLETED:
                     self._tails.pop(event.record.id, None)
             elif isinstance(event, ModelUpdated):
@@ -258,9 +266,8 @@ class BatchState:
             return False  # a line that raced the trial's end changes nothing
         self._records[event.run_id] = record.evolve(scalars={**record.scalars, event.name: event.value},
                                                     step=event.step)
-        old = self._series.get(event.run_id, {})
-        # new tuples, not appends: snapshots already handed out keep what they saw
-        self._series[event.run_id] = {**old, event.name: (*old.get(event.name, ()), (event.step, event.value))}
+        self._growing.setdefault(event.run_id, {}).setdefault(event.name, []).append((event.step, event.value))
+        self._grew.add(event.run_id)
         return True
 
     @property
@@ -276,6 +283,9 @@ class BatchState:
         """A frozen view of the batch now; cheap when nothing changed but the clock."""
         with self._lock:
             if self._snapshot is None:
+                for run_id in self._grew:  # snapshots already handed out keep what they saw
+                    self._series[run_id] = {n: tuple(v) for n, v in self._growing[run_id].items()}
+                self._grew.clear()
                 runs = tuple(self._records.values())
                 tails = {rid: tuple(lines) for rid, lines in self._tails.items()}
                 self._snapshot = BatchSnapshot(self.plan, runs, self._priors, self._model, self._finished,
