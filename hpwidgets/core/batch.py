@@ -13,13 +13,14 @@ from typing import Any
 
 from . import batch_lock, store_safety
 from .cellscript import cell_names
-from .engine import Engine, StoreRecorder
+from .engine import Engine
 from .errors import OptionError, StoreError, UnknownFlagError
 from .events import BatchFinished
 from .executors.inprocess import FunctionRunner
 from .executors.local import ScriptRunner
 from .plan import BatchPlan, RunOptions, build_plan
 from .priors import find_priors
+from .recorder import StoreRecorder
 from .records import RunRecord, Status
 from .results import BatchSnapshot, SnapshotViews
 from .script import ScriptInfo, inspect_script
