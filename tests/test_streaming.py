@@ -135,3 +135,26 @@ def test_the_optimizer_learns_from_pruned_trials_by_their_last_value(home):
     statuses = [r.status for r in batch.runs]
     assert Status.PRUNED in statuses and Status.COMPLETED in statuses
     assert batch.engine.optimizer._n_obs == 8  # every trial, pruned ones by their last value
+
+
+# x=2 fails, and --fail-fast ends the batch before x=9; every trial reports its x at steps 1 and 2.
+FAILS_AT_2 = """
+x = 1
+if x == 2:
+    raise SystemExit("no")
+for step in (1, 2):
+    print(f"loss: {x} (step {step})")
+"""
+
+
+def test_resume_tells_the_pruner_what_the_earlier_trials_reported(home, write_script):
+    path = write_script(FAILS_AT_2)
+    first = hpw("run", path, "x=[1,2,9]", "--prune", "median", "-Fp", "min-trials=1", "--fail-fast", "-y")
+    assert first.returncode != 0
+    store = Store()
+    assert sorted((r.flags["x"], r.status.value) for r in store.runs()) == [(1, "completed"), (2, "failed")]
+    again = resume(store.runs()[0].batch, store)
+    again.start()
+    # x=1 completed before the resume, so x=9 is judged against it from its first step
+    trials = sorted((r.flags["x"], r.status.value, r.reason) for r in again.runs)
+    assert trials == [(1, "completed", None), (2, "failed", "exit code 1"), (9, "pruned", "pruned at step 1")]

@@ -229,6 +229,11 @@ def prepare(
                     workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,
                     priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model,
                     pruner=options.pruner())
+    if engine.pruning is not None:
+        for earlier in resumed:
+            points = store.series(earlier.id).get(plan.objective.name, [])
+            engine.pruning.replay(earlier.id, [(step, plan.objective.minimized(v)) for step, v in points],
+                                  completed=earlier.status is Status.COMPLETED)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
     request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
     return Batch(plan, engine, store, info, request)

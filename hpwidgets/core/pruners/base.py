@@ -76,6 +76,16 @@ class Pruning:
             if trial not in self._pruned:
                 self.pruner.complete(trial)
 
+    def replay(self, trial: str, points: list, completed: bool) -> None:
+        """A trial finished before a ``--resume``: the pruner hears what it reported (its answers
+        no longer matter), so the rungs and medians are those of the whole batch."""
+        with self._lock:
+            for count, (step, value) in enumerate(points, 1):
+                if value == value:
+                    self.pruner.report(trial, count if step is None else step, value)
+            if completed:
+                self.pruner.complete(trial)
+
     def pruned_at(self, trial: str) -> int | None:
         with self._lock:
             return self._pruned.get(trial)
