@@ -178,14 +178,13 @@ class Engine:
         trial = CancelToken()  # Stop cancels every trial; a pruner cancels just this one
 
         def on_line(line: str) -> None:
-            scalar = log.feed(line)
+            scalars = log.feed(line)
             self.events.emit(TrialOutput(run_id, line))
-            if scalar is None:
-                return
-            name, step, value = scalar
-            self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
-            if name == objective.name and self.pruning and self.pruning.report(run_id, step, objective.minimized(value)):
-                trial.cancel()  # the runner kills the trial's process group (or closes its generator)
+            for name, step, value in scalars:
+                self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
+                if (name == objective.name and self.pruning
+                        and self.pruning.report(run_id, step, objective.minimized(value))):
+                    trial.cancel()  # the runner kills the trial's process group (or closes its generator)
 
         spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
         if self.cancel.is_set():
