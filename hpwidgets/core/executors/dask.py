@@ -4,7 +4,7 @@ Each trial is one task (``client.submit(..., pure=False)``) that owns the trial 
 it writes the script's source, which travels with the task (no shared filesystem), into a
 temporary directory, runs it there in its own process group with ``run_group`` (timeout and
 kill included; ``sys.executable`` and the environment are the WORKER's) and returns the printed
-lines and the exit code. Files the trial writes into its directory come back into its run directory, in name order, up
+lines and the exit code. Files the trial writes into its directory come back into its run directory (trial_files.py), in name order, up
 to ``files_max`` bytes in all (``--dask-files-max``); what is left out is named in the trial's
 output. Symbolic links and the names the store uses for itself never come back.
 
@@ -42,18 +42,16 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import HpwError
 from ..events import BatchFinished
-from ..owner import TRIAL_PID
 from ..script import SPEC_FILE, ScriptInfo, command
 from ..trial import TrialOutcome, TrialRunner, TrialSpec
 from .local import trial_env
 from .subprocess_group import GRACE_SECONDS, run_group
+from .trial_files import FILES_MAX, collect, write_back
 
 __all__ = ["DaskRunner", "cluster_threads"]
 
 CANCEL_WAIT = GRACE_SECONDS + 5.0  # after Stop, how long a task may take to return by itself
 CONNECT_TIMEOUT = "10s"
-FILES_MAX = 100 * 1024 * 1024  # bytes of a trial's files brought back from its worker, by default
-_STORE_NAMES = {"run.json", "output.log", "series.json", "sourcecode", TRIAL_PID, SPEC_FILE}
 STREAM_EVERY = 0.1  # seconds between two messages of a running trial's new lines
 
 # Prepended to the trial's bootstrap: when the worker process that started the trial is gone
@@ -125,7 +123,7 @@ class DaskRunner(TrialRunner):
             if "lost" not in result:
                 for line in result["lines"][result["delivered"]:]:  # what the stream did not bring
                     on_line(line)
-                for line in _write_back(spec.run_dir, result.get("files", []), result.get("left_out", [])):
+                for line in write_back(spec.run_dir, result.get("files", []), result.get("left_out", [])):
                     on_line(line)
                 return TrialOutcome(exit_code=result["exit_code"], killed=result["killed"])
             reason = f"its Dask worker {result['lost']} was lost"
@@ -197,51 +195,6 @@ class DaskRunner(TrialRunner):
             self.client.close()
 
 
-def _collect(folder: str, files_max: int) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
-    """The trial's files (relative path, content) within ``files_max`` bytes in all, and the
-    ones left out with why."""
-    found: list[tuple[str, str]] = []
-    for root, dirs, names in os.walk(folder):
-        rel_root = os.path.relpath(root, folder)
-        if rel_root == ".":
-            dirs[:] = [d for d in dirs if d not in _STORE_NAMES]
-        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            found.append((os.path.normpath(os.path.join(rel_root, name)), os.path.join(root, name)))
-    files, left = [], []
-    total = 0
-    for rel, path in sorted(found):
-        if os.path.islink(path):
-            left.append((rel, "a symbolic link"))
-        elif rel in _STORE_NAMES:
-            left.append((rel, "a name the run store uses"))
-        else:
-            size = os.path.getsize(path)
-            if total + size > files_max:
-                left.append((rel, f"{size} bytes, over the limit of {files_max} bytes in all"))
-                continue
-            with open(path, "rb") as fh:
-                files.append((rel, fh.read()))
-            total += size
-    return files, left
-
-
-def _write_back(run_dir: str, files: list[tuple[str, bytes]], left: list[tuple[str, str]]) -> list[str]:
-    """Write a trial's files into its run directory (0700 folders, 0600 files); returns the notes."""
-    root = os.path.realpath(run_dir)
-    notes = []
-    for rel, data in files:
-        dest = os.path.realpath(os.path.join(root, rel))
-        if not dest.startswith(root + os.sep):  # never outside the run directory
-            notes.append(f"hpw: file {rel} was left on the worker (outside the run directory)")
-            continue
-        os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    notes += [f"hpw: file {rel} was left on the worker ({why})" for rel, why in left]
-    return notes
-
-
 def _set_later(kill: Any) -> None:
     """Called by Stop or a pruner: tell the task, off the caller's thread (a widget's callback)."""
 
@@ -304,7 +257,7 @@ def _trial_task(
             if argv[1] == "-c":
                 argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
             code, killed = run_group(argv, cwd, trial_env(), lines.append, token, timeout)
-            files, left = _collect(cwd, files_max)
+            files, left = collect(cwd, files_max)
     finally:
         done.set()
     return {"exit_code": code, "killed": killed, "lines": lines, "files": files, "left_out": left}
