@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from ..core.records import RunRecord, Status
 from ..core.results import BatchSnapshot
-from .plot import _grow
+from .axes import grow_limits
 
 FADED = (0.55, 0.55, 0.55, 0.35)
 PRUNED = (0.84, 0.15, 0.16, 0.35)
@@ -131,7 +131,7 @@ class CurvesPlot:
                 self._xmax *= 2
             self.ax.set_xlim(0, self._xmax)
         fresh = np.concatenate([c[:, 1] for c in curves])
-        self._ylim = _grow(self._ylim, fresh)
+        self._ylim = grow_limits(self._ylim, fresh)
         if self._ylim is not None:
             self.ax.set_ylim(*self._ylim)
 

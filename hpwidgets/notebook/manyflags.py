@@ -28,8 +28,9 @@ from ..core.cells import number
 from ..core.explain import view_space
 from ..core.records import RunRecord
 from ..core.results import BatchSnapshot
+from .axes import grow_limits
 from .flagplots import Scale
-from .plot import LivePlot, _grow
+from .plot import LivePlot
 
 MANY = 4  # searched flags from which the dashboard draws parallel coordinates
 
@@ -120,7 +121,7 @@ class ManyFlagsPlot:
 
     def _update(self, values: np.ndarray, trials: np.ndarray, best: list[int]) -> None:
         objective = self.plan.objective
-        self._limits = _grow(self._limits, values)
+        self._limits = grow_limits(self._limits, values)
         lo, hi = self._limits or (0.0, 1.0)
         self.lines.set_norm(Normalize(lo, hi))
         for text, y in zip(self._objective_ticks, (0.0, 0.5, 1.0)):
@@ -128,7 +129,7 @@ class ManyFlagsPlot:
         at = np.argsort(trials, kind="stable")  # parallel trials finish out of order
         self.dots.set_data(trials[at], values[at])
         self.best.set_data(trials[at], objective.best_so_far(values[at].tolist()))
-        self._conv_limits = _grow(self._conv_limits, values)
+        self._conv_limits = grow_limits(self._conv_limits, values)
         if self._conv_limits is not None:
             self.conv.set_ylim(*self._conv_limits)
         head = f"{len(values)} completed of {self.plan.total} trials"

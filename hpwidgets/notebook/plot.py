@@ -27,66 +27,7 @@ from ..core.cells import number
 from ..core.errors import OptionError
 from ..core.records import RunRecord, Status
 from ..core.results import BatchSnapshot
-from ..core.space import Categorical, Integer, Real
-
-TRUTH_POINTS = 400
-
-
-class _Axis:
-    """How one flag maps to the x axis: numbers as they are, other values by their index."""
-
-    def __init__(self, name: str, dim: Any) -> None:
-        self.name = name
-        self.log = isinstance(dim, Real) and dim.log
-        values = dim.choices if isinstance(dim, Categorical) else dim if isinstance(dim, tuple) else ()
-        self.numeric = all(_is_number(v) for v in values)
-        self.index = {} if self.numeric else {v: i for i, v in enumerate(values)}
-        self.labels = [str(v) for v in values]
-        if isinstance(dim, (Real, Integer)):
-            self.low, self.high = float(dim.low), float(dim.high)
-        elif self.numeric and values:
-            self.low, self.high = float(min(values)), float(max(values))
-        else:
-            self.low, self.high = 0.0, float(max(len(values) - 1, 0))
-
-    def position(self, value: Any) -> float:
-        if self.numeric:
-            return float(value)
-        return float(self.index.get(value, math.nan))
-
-    def limits(self) -> tuple[float, float]:
-        if self.log:
-            pad = (self.high / self.low) ** 0.03
-            return self.low / pad, self.high * pad
-        if not self.numeric or self.low == self.high:
-            return self.low - 0.5, self.high + 0.5
-        pad = (self.high - self.low) * 0.03
-        return self.low - pad, self.high + pad
-
-    def grid(self) -> np.ndarray:
-        if self.log:
-            return np.geomspace(self.low, self.high, TRUTH_POINTS)
-        return np.linspace(self.low, self.high, TRUTH_POINTS)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def truth_curve(truth: Callable[..., Any], xs: np.ndarray) -> np.ndarray:
-    """``truth`` over ``xs``: one vectorized call if it takes arrays, else one call per point."""
-    try:
-        ys = np.asarray(truth(xs), dtype=float)
-        if ys.shape == xs.shape:
-            return ys
-    except Exception:
-        pass  # not vectorized: try point by point
-    try:
-        return np.array([float(truth(float(x))) for x in xs])
-    except Exception as exc:
-        name = getattr(truth, "__name__", repr(truth))
-        raise OptionError("truth", name, f"a function of one number returning a number "
-                                           f"(it raised {type(exc).__name__}: {exc})") from None
+from .axes import FlagAxis, grow_limits, truth_curve
 
 
 class LivePlot:
@@ -97,7 +38,7 @@ class LivePlot:
         self.plan = plan
         self.dpi = dpi
         dims = {**plan.grid, **plan.space}
-        self.axes = [_Axis(name, dims[name]) for name in plan.searched]
+        self.axes = [FlagAxis(name, dims[name]) for name in plan.searched]
         self._draw_lock = threading.Lock()  # matplotlib is not thread-safe: one drawer at a time
         self._model_drawn: Any = None
         self.points = 0  # the batch's points in the last picture
@@ -164,7 +105,7 @@ class LivePlot:
         for artist in self._animated():
             artist.set_animated(True)  # drawn over the cached background at each update
 
-    def _flag_panel(self, ax: Any, axis: _Axis, first_column: bool) -> tuple[Any, Any, Any]:
+    def _flag_panel(self, ax: Any, axis: FlagAxis, first_column: bool) -> tuple[Any, Any, Any]:
         ax.tick_params(labelsize=8)
         ax.set_xlabel(axis.name, fontsize=9)
         if first_column:
@@ -223,7 +164,7 @@ class LivePlot:
             self.points = len(done)
             for mark, axis in zip(self._pruned_marks, self.axes):
                 mark.set_data([axis.position(r.flags.get(axis.name)) for r in pruned], pruned_ys)
-            self._ylim = _grow(self._ylim, pruned_ys)
+            self._ylim = grow_limits(self._ylim, pruned_ys)
             self._update(ys, xs, trials, pick, model, snap.model)
             if len(pruned):
                 self._title.set_text(f"{self._title.get_text()}; {len(pruned)} pruned (x: last value)")
@@ -264,7 +205,7 @@ class LivePlot:
             marker.set_data(x[pick], ys[pick])
         if self._flag_panels:
             seen = np.concatenate([ys, self._prior_values, *([] if self._truth is None else [self._truth[1]])])
-            self._ylim = _grow(self._ylim, seen)  # the band may leave the axes: the data set the scale
+            self._ylim = grow_limits(self._ylim, seen)  # the band may leave the axes: the data set the scale
             for ax, _points, _marker in self._flag_panels:
                 if self._ylim is not None:
                     ax.set_ylim(*self._ylim)
@@ -284,7 +225,7 @@ class LivePlot:
             t, y = trials[order], ys[order]
             dots.set_data(t, y)
             line.set_data(t, self.plan.objective.best_so_far(y))
-            self._conv_ylim = _grow(self._conv_ylim, ys)
+            self._conv_ylim = grow_limits(self._conv_ylim, ys)
             if self._conv_ylim is not None:
                 ax.set_ylim(*self._conv_ylim)
         count = f"{len(ys)} completed of {self.plan.total} trials"  # failed ones have no point
@@ -298,17 +239,3 @@ class LivePlot:
 def _pruned(snap: BatchSnapshot) -> list[RunRecord]:
     """Pruned trials that reported a value: drawn at their last one."""
     return [r for r in snap.runs if r.status is Status.PRUNED and snap.objective.told(r) is not None]
-
-
-def _grow(limits: tuple[float, float] | None, values: np.ndarray) -> tuple[float, float] | None:
-    """Y-limits that only widen, with headroom, so that most updates keep the cached background."""
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return limits
-    lo, hi = float(values.min()), float(values.max())
-    if limits is not None:
-        if limits[0] <= lo and hi <= limits[1]:
-            return limits
-        lo, hi = min(lo, limits[0]), max(hi, limits[1])
-    pad = (hi - lo) * 0.12 or max(abs(lo) * 0.1, 0.1)
-    return lo - pad, hi + pad

@@ -10,8 +10,8 @@ from hpwidgets.core.events import ModelUpdated, TrialFinished
 from hpwidgets.core.plan import RunOptions, build_plan
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results import BatchState
+from hpwidgets.notebook.axes import truth_curve
 from hpwidgets.notebook.plot import LivePlot as _LivePlot
-from hpwidgets.notebook.plot import truth_curve
 
 FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str)}
 
