@@ -1,4 +1,6 @@
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -27,3 +29,22 @@ def write_script(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def other_user():
+    """(uid, gid) of a local user created for this test session, removed afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a throwaway local user (CI runs as root)")
+    if shutil.which("useradd") is None:
+        pytest.skip("useradd is not installed")
+    name = f"hpwt{os.getpid() % 100000}"
+    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"useradd failed: {made.stderr.strip()}")
+    import pwd
+
+    entry = pwd.getpwnam(name)
+    yield entry.pw_uid, entry.pw_gid
+    subprocess.run(["userdel", name], capture_output=True)

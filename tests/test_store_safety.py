@@ -29,25 +29,6 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.lstat(path).st_mode)
 
 
-@pytest.fixture(scope="session")
-def other_user():
-    """(uid, gid) of a local user created for this test session, removed afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a throwaway local user (CI runs as root)")
-    if shutil.which("useradd") is None:
-        pytest.skip("useradd is not installed")
-    name = f"hpwt{os.getpid() % 100000}"
-    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                          capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"useradd failed: {made.stderr.strip()}")
-    import pwd
-
-    entry = pwd.getpwnam(name)
-    yield entry.pw_uid, entry.pw_gid
-    subprocess.run(["userdel", name], capture_output=True)
-
-
 def _rec(run_id: str = ID, **kw) -> RunRecord:
     base = dict(id=run_id, batch="b" * 32, operation="train.py", flags={"x": 1.0},
                 status=Status.COMPLETED, started=1000.0, stopped=1001.0, scalars={"loss": 0.5})

@@ -24,6 +24,7 @@ from .recorder import StoreRecorder
 from .records import RunRecord, Status
 from .results import BatchSnapshot, SnapshotViews
 from .script import ScriptInfo, inspect_script
+from .stop_requests import StopListener
 from .store import Store, write_private
 
 
@@ -73,26 +74,31 @@ class Batch(SnapshotViews):
         lock = batch_lock.acquire(self.store.batches_dir, self.id)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
+        held = (lock, StopListener.open(self.id, self.stop))  # `hpw stop` and the Runs sidebar reach it
         if not background:
             try:
                 self.engine.run()
             finally:
-                batch_lock.release(lock)
-                self._done.set()
+                self._release(*held)
             return self
-        self._thread = threading.Thread(target=self._run_quietly, args=(lock,), name=f"hpw-batch-{self.id[:8]}",
+        self._thread = threading.Thread(target=self._run_quietly, args=held, name=f"hpw-batch-{self.id[:8]}",
                                         daemon=True)
         self._thread.start()
         return self
 
-    def _run_quietly(self, lock: int) -> None:
+    def _run_quietly(self, lock: int, listener: StopListener | None) -> None:
         try:
             self.engine.run()
         except BaseException as exc:  # shown by whoever waits on the batch
             self._error = exc
         finally:
-            batch_lock.release(lock)
-            self._done.set()
+            self._release(lock, listener)
+
+    def _release(self, lock: int, listener: StopListener | None) -> None:
+        if listener is not None:
+            listener.close()
+        batch_lock.release(lock)
+        self._done.set()
 
     def wait(self, timeout: float | None = None) -> Batch:
         """Block until the batch ends; Ctrl-C (a kernel interrupt) stops it and re-raises."""

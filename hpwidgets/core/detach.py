@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from . import batch_lock, owner, store_safety
+from . import batch_lock, owner, stop_requests, store_safety
 from .errors import HpwError, OptionError, StoreError
 from .records import Status
 from .store import Store
@@ -125,23 +125,28 @@ def supervisor_pid(store: Store, batch_id: str) -> int | None:
 
 
 def stop(store: Store, ref: str) -> str:
-    """Stop a running detached batch and wait until its supervisor has recorded the end; one line."""
+    """Stop a running batch and wait until its process has recorded the end; one line. A detached
+    batch's supervisor gets SIGTERM; a kernel's or an `hpw run`'s batch a stop request
+    (core/stop_requests.py)."""
     batch_id = store.resolve_batch(ref, option="BATCH")
     short = batch_id[:8]
     if not batch_lock.is_running(store.batches_dir, batch_id):
         raise DetachError(f"batch {short} is not running (it ended: {_counts(store, batch_id)}); nothing changed")
     pid = supervisor_pid(store, batch_id)
-    if pid is None:
-        raise DetachError(f"batch {short} runs in a kernel or an `hpw run` that was not detached: stop it there "
-                          "(the dashboard's Stop button, or Ctrl-C); nothing changed")
-    try:
-        os.kill(pid, signal.SIGTERM)  # the supervisor stops the batch as Ctrl-C stops `hpw run`
-    except ProcessLookupError:
-        pass
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGTERM)  # the supervisor stops the batch as Ctrl-C stops `hpw run`
+        except ProcessLookupError:
+            pass
+    elif not stop_requests.request_stop(batch_id):  # a kernel's or an `hpw run`'s batch
+        raise DetachError(f"batch {short} runs in a process that takes no stop request from here (on another "
+                          "machine, or an older hpwidgets): stop it there (the dashboard's Stop button, or "
+                          "Ctrl-C); nothing changed")
+    runner = f"supervisor (pid {pid})" if pid is not None else "process"
     deadline = time.monotonic() + STOP_TIMEOUT
     while batch_lock.is_running(store.batches_dir, batch_id):
         if time.monotonic() > deadline:
-            raise DetachError(f"batch {short}'s supervisor (pid {pid}) has not ended within {STOP_TIMEOUT:.0f}s")
+            raise DetachError(f"batch {short}'s {runner} has not ended within {STOP_TIMEOUT:.0f}s")
         time.sleep(0.05)
     return f"Stopped batch {short}: {_counts(store, batch_id)}"
 
