@@ -28,3 +28,15 @@ def load_ipython_extension(ipython: Any) -> None:
     from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Runs sidebar's server extension (hpwidgets/labserver), enabled by the config file the
+    wheel installs in etc/jupyter/jupyter_server_config.d/."""
+    return [{"module": "hpwidgets"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from .labserver import load
+
+    load(serverapp)

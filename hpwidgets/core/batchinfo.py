@@ -120,3 +120,39 @@ def info_lines(b: BatchSummary) -> list[str]:
     if unfinished and m.get("script"):
         lines.append(f"resume: hpw run --resume {b.short_id}")
     return lines
+
+
+def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
+    """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
+
+    ``stoppable`` says whether a Stop from outside can work: only a detached batch's supervisor
+    takes a signal (core/detach.py); a batch in a kernel or a plain `hpw run` answers only there.
+    """
+    from . import batch_lock, detach
+    from .cells import flags_label, number
+
+    now = time.time() if now is None else now
+    rows = []
+    for b in batches(store):
+        running = batch_lock.is_running(store.batches_dir, b.id)
+        try:
+            stoppable = running and detach.supervisor_pid(store, b.id) is not None
+            where = "detached" if stoppable else "kernel" if running else ""
+        except detach.DetachError as exc:  # supervised on another host
+            stoppable, where = False, str(exc)
+        c = b.counts
+        best = b.best
+        ends = [r.stopped for r in b.runs if r.stopped is not None]
+        started = b.started
+        elapsed = (now if running else max(ends, default=started or now)) - (started or now)
+        rows.append({
+            "id": b.id, "short": b.short_id, "operation": b.operation, "optimizer": b.manifest.get("optimizer", ""),
+            "flags": flags_label(b.manifest.get("flags", {})), "running": running, "stoppable": stoppable,
+            "where": where, "total": b.total, "started": started, "elapsed": max(elapsed, 0.0),
+            "done": sum(c[s.value] for s in Status if s.is_finished()), "running_trials": c[Status.RUNNING.value],
+            "failed": c[Status.FAILED.value],
+            "best": None if best is None else {"objective": best.objective, "value": number(best.value) if best.value is not None else "",
+                                               "run": best.short_id},
+        })
+    rows.sort(key=lambda r: not r["running"])  # stable: newest first within each group
+    return rows

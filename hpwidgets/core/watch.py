@@ -5,6 +5,8 @@
 ``batches/<id>.events`` (core/eventlog.py), re-emits each event and folds it into a
 ``BatchState``, so every view works unchanged. It ends with the batch's end, or when the
 supervisor is gone without one (killed): then the store's runs, reaped, give the final state.
+With ``follow=False`` it is one look at the batch now (the Runs sidebar's view of a batch),
+also of a batch that runs in a kernel and keeps no record of events: its stored runs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from . import batch_lock, detach, eventlog
 from .batch import load_manifest
 from .errors import OptionError, StoreError
-from .events import BatchFinished, Dispatcher, TrialFinished
+from .events import BatchFinished, Dispatcher, TrialFinished, TrialStarted
 from .plan import BatchPlan, RunOptions, build_plan
 from .records import RunRecord, Status
 from .results import BatchSnapshot, BatchState, SnapshotViews
@@ -41,7 +43,7 @@ def plan_of(manifest: dict[str, Any], option: str = "BATCH") -> BatchPlan:
 
 class WatchedBatch(SnapshotViews):
     def __init__(self, ref: str, store: Store | None = None, *, plan: BatchPlan | None = None,
-                 option: str = "BATCH") -> None:
+                 option: str = "BATCH", follow: bool = True) -> None:
         self.store = store or Store()
         manifest = load_manifest(self.store, ref, option=option)
         self.id: str = manifest["id"]
@@ -57,6 +59,9 @@ class WatchedBatch(SnapshotViews):
         self._reader = eventlog.Reader(eventlog.path_of(self.store.batches_dir, self.id), self.plan)
         running = batch_lock.is_running(self.store.batches_dir, self.id)
         if not os.path.exists(self._reader.path):
+            if running and not follow:  # a look now, not a follow: the store's runs so far
+                self._from_store(None)
+                return
             if running:
                 raise OptionError(option, ref, f"a detached batch or a finished one; batch {self.id[:8]} runs in a "
                                                "kernel or an `hpw run` that keeps no record of its events: watch "
@@ -65,6 +70,9 @@ class WatchedBatch(SnapshotViews):
             return
         self._apply(self._reader.read())  # what is recorded so far, before any view subscribes
         if self.state.snapshot().finished is not None or not running and self._end_if_gone():
+            return
+        if not follow:
+            self._reader.close()
             return
         threading.Thread(target=self._follow, name=f"hpw-watch-{self.id[:8]}", daemon=True).start()
 
@@ -114,7 +122,12 @@ class WatchedBatch(SnapshotViews):
         self._from_store("stopped")
         return True
 
-    def _from_store(self, status: str) -> None:
+    def _from_store(self, status: str | None) -> None:
+        """The store's runs as the batch's state; ``status`` None: it still runs (in a kernel)."""
+        if status is None:
+            for record in sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0):
+                self.events.emit(TrialStarted(record) if record.status is Status.RUNNING else TrialFinished(record))
+            return
         self.store.reap_orphans()  # runs the dead supervisor left running read as terminated
         for record in sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0):  # trial order
             self.events.emit(TrialFinished(record))

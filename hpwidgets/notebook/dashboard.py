@@ -117,11 +117,8 @@ class Dashboard:
         self.progress.value = f'<span style="font-family:monospace">{html.escape(progress_text(snap))}</span>'
         if snap.version != self._shown_version:
             self._shown_version = snap.version
-            top = snap.top(self.top)
-            running = [r for r in snap.running() if r not in top]  # with their latest step and value
-            rows = top + running
-            self.table.show(rows, self._caption(snap, len(top), len(running)), columns_for(rows, brief=True),
-                            [snap.details(r) for r in rows])
+            rows, caption = record.shown_runs(snap, self.top)
+            self.table.show(rows, caption, columns_for(rows, brief=True), [snap.details(r) for r in rows])
         if self.plot.key(snap) != self._plotted:  # output lines and starts leave the plot as it is
             self._plotted = self.plot.key(snap)
             self.png = self.plot.render(snap)
@@ -151,15 +148,6 @@ class Dashboard:
             button.description = "Stopped" if snap.finished.status == "stopped" else "Finished"
         elif self._stop_asked:
             button.disabled, button.description = True, "Stopping"
-
-    @staticmethod
-    def _caption(snap: BatchSnapshot, shown: int, running: int = 0) -> str:
-        missing = snap.missing_objective()
-        if missing:
-            return f"{missing}. Runs in trial order."
-        objective = snap.objective
-        tail = f", then {running} running" if running else ""
-        return f"Top {shown} of {len(snap.runs)} runs by {objective.name} ({objective.order}){tail}"
 
     # -- the static record -------------------------------------------------------------------
 

@@ -44,6 +44,19 @@ def csv_link(text: str, name: str) -> str:
     return f'<a class="hpw-csv-link" download="{html.escape(name)}" href="{href}">Download CSV</a>'
 
 
+def shown_runs(snap: Any, top: int) -> tuple[list[Any], str]:
+    """The runs a batch's table shows (the top ``top``, then the running ones with their latest
+    step and value) and its caption: the dashboard's and the Runs sidebar's."""
+    best = snap.top(top)
+    running = [r for r in snap.running() if r not in best]
+    missing = snap.missing_objective()
+    if missing:
+        return best + running, f"{missing}. Runs in trial order."
+    tail = f", then {len(running)} running" if running else ""
+    objective = snap.objective
+    return best + running, f"Top {len(best)} of {len(snap.runs)} runs by {objective.name} ({objective.order}){tail}"
+
+
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
                details: Sequence[str] = ()) -> str:
     """The runs table, every value escaped; a row's ``details`` (a failure's reason and output
