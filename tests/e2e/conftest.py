@@ -1,6 +1,6 @@
 """Real-browser fixtures: a JupyterLab server, headless Chromium, and a notebook page to drive.
 
-``lab`` (session) starts ``jupyter lab`` on 127.0.0.1 with a fixed token, temp root, settings,
+``lab`` (session) starts ``jupyter lab`` on 127.0.0.1 under a JupyterHub-like base URL with a fixed token, temp root, settings,
 workspaces, config and runtime folders, a kernel spec for this very Python (so the kernel imports
 this checkout's hpwidgets) and HPWIDGETS_HOME pointing to a temp run store. ``chromium``
 (session) is the system Chromium driven by Playwright. ``open_notebook`` (per test) writes a
@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 KERNEL = "hpw-e2e"
 KERNEL_DISPLAY = "Python 3 (hpwidgets e2e)"
 VIEWPORT = {"width": 1280, "height": 1000}
+BASE_URL = "/user/someone/"  # every page and request under a JupyterHub-like prefix
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def lab(tmp_path_factory) -> Lab:
     last_error: Exception | None = None
     for _attempt in range(3):  # a free port can be taken between the probe and the bind
         port = _free_port()
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
         command = [
             sys.executable,
             "-m",
@@ -200,6 +201,7 @@ def lab(tmp_path_factory) -> Lab:
             "--ip=127.0.0.1",
             f"--port={port}",
             "--ServerApp.port_retries=0",
+            f"--ServerApp.base_url={BASE_URL}",
             f"--IdentityProvider.token={TOKEN}",
             f"--ServerApp.root_dir={root}",
             f"--LabApp.user_settings_dir={settings}",

@@ -131,7 +131,7 @@ class RunsPanel extends Widget {
           if (done) break;
           let events;
           [events, buffer] = splitEvents(buffer + decoder.decode(value, { stream: true }));
-          for (const data of events) this.show(JSON.parse(data).batches);
+          for (const data of events) this.showBatches(JSON.parse(data).batches);
         }
       } catch (error) {
         if (signal.aborted) return;
@@ -141,7 +141,7 @@ class RunsPanel extends Widget {
     }
   }
 
-  show(rows) {
+  showBatches(rows) {
     if (this.message.dataset.kind !== "stop") this.message.textContent = "";
     this.receivedAt = Date.now();
     const actions = { open: (row) => this.open(row), stop: (row) => this.stop(row) };

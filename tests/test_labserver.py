@@ -1,0 +1,159 @@
+"""The Runs sidebar's server extension through a real jupyter_server under a JupyterHub-like
+base URL, with a real detached batch: listing, the pushed stream, a batch's view and CSV, Stop,
+and the server's own authentication (token, XSRF)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import urllib.error
+import urllib.request
+
+import pytest
+
+from hpwidgets.core import batch_lock
+from hpwidgets.core.records import Status
+from hpwidgets.core.store import Store
+
+from .helpers import hpw, wait_for
+
+TOKEN = "hpw-labserver-token"
+BASE = "/user/someone/"
+SCRIPT = textwrap.dedent("""
+    import time
+    x = 0
+    note = "n"
+    time.sleep(0.2 if x < 3 else 60)
+    print(f"loss: {x}")
+""")
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def server(tmp_path, home):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HPWIDGETS_HOME": str(home), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE}",
+               f"--ServerApp.root_dir={tmp_path}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(tmp_path / "server.log", "wb")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}{BASE}hpwidgets"
+    assert wait_for(lambda: _status(f"{url}/batches", token=TOKEN) == 200 or proc.poll() is not None, 60)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(15)
+    log.close()
+
+
+def _request(url: str, method: str = "GET", token: str | None = None, headers: dict | None = None,
+             opener: urllib.request.OpenerDirector | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None,
+                                     headers={**({"Authorization": f"token {token}"} if token else {}),
+                                              **(headers or {})})
+    try:
+        with (opener or urllib.request.build_opener()).open(request, timeout=90) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def _status(url: str, **kwargs) -> int:
+    return _request(url, **kwargs)[0]
+
+
+def _json(url: str, method: str = "GET") -> tuple[int, dict]:
+    status, body = _request(url, method, token=TOKEN)
+    return status, json.loads(body)
+
+
+def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_script):
+    script = write_script(SCRIPT, "sleepy.py")
+    assert _json(f"{server}/batches") == (200, {"batches": []})
+    out = hpw("run", script, "x=[0,1,3]", f"note={XSS}", "-y", "--detach")
+    assert out.returncode == 0, out.stderr
+    store = Store()
+    batch_id = store.resolve_batch(out.stdout.split()[1])
+
+    # the stream pushes the listing at once, and again when a trial ends
+    request = urllib.request.Request(f"{server}/events", headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as stream:
+        assert stream.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+        seen = []
+        while not seen or seen[-1]["done"] < 2:
+            line = stream.readline().decode()
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:])["batches"][0])
+    assert seen[-1]["id"] == batch_id and seen[-1]["running"] and seen[-1]["stoppable"]
+    assert seen[-1]["flags"] == f"note={XSS} x=[0,1,3]"  # raw text: the browser places it as text
+    assert len({row["done"] for row in seen}) >= 2  # pushed as it changed
+
+    status, view = _json(f"{server}/batches/{batch_id[:8]}")
+    assert status == 200 and view["id"] == batch_id and view["running"] is True
+    assert view["table"]["columns"][:4] == ["run", "status", "loss", "note"]
+    assert [row[3] for row in view["table"]["rows"]][:2] == [XSS, XSS]
+    assert view["png"]
+    status, body = _request(f"{server}/batches/{batch_id}/csv", token=TOKEN)
+    lines = body.decode().splitlines()
+    assert status == 200 and lines[0].startswith("run,") and len(lines) == 1 + len(store.runs(batch=batch_id))
+
+    # the server's own authentication: no token, or a cookie without the XSRF header, is refused
+    assert _status(f"{server}/batches") == 403
+    assert _status(f"{server}/batches/{batch_id}/stop", method="POST") == 403
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    root = server.removesuffix("hpwidgets")
+    assert _status(f"{root}lab?token={TOKEN}", opener=browser) in (200, 404)  # logs in: sets the cookies
+    assert _status(f"{server}/batches", opener=browser) == 200  # the cookie alone reads
+    assert _status(f"{server}/batches/{batch_id}/stop", method="POST", opener=browser) == 403  # but cannot POST
+    assert batch_lock.is_running(store.batches_dir, batch_id)
+
+    # unknown ids and a Stop that cannot apply: one line, nothing changed
+    assert _json(f"{server}/batches/0123abcd") == (404, {"message": (
+        "Invalid value for batch: '0123abcd' (accepted: a batch id or its first characters (no batch has "
+        "that id))")})
+    assert _json(f"{server}/batches/0123abcd/stop", "POST")[0] == 404
+
+    assert wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)))
+    status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
+    assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 2 completed, 1 terminated runs kept"})
+    assert sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id)) == [
+        (0, Status.COMPLETED), (1, Status.COMPLETED), (3, Status.TERMINATED)]
+    status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
+    assert (status, answer) == (409, {"message": f"batch {batch_id[:8]} is not running (it ended: 2 completed, "
+                                                 "1 terminated runs kept); nothing changed"})
+    status, listing = _json(f"{server}/batches")
+    assert [(b["id"], b["running"], b["done"], b["total"]) for b in listing["batches"]] == [(batch_id, False, 3, 3)]
+
+
+def test_a_batch_running_in_another_process_is_listed_but_not_stoppable_from_here(server, write_script):
+    script = write_script(SCRIPT, "sleepy.py")
+    run = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", script, "x=[0,3]", "-y"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        store = Store()
+        assert wait_for(lambda: len(store.runs()) == 2)
+        batch_id = store.runs()[0].batch
+        status, listing = _json(f"{server}/batches")
+        row = listing["batches"][0]
+        assert (row["running"], row["stoppable"], row["where"], row["done"]) == (True, False, "kernel", 1)
+        status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
+        assert status == 409 and answer["message"].startswith(f"batch {batch_id[:8]} runs in a kernel or an `hpw run`")
+        status, view = _json(f"{server}/batches/{batch_id}")  # its stored runs so far
+        assert status == 200 and view["running"] and [r[1] for r in view["table"]["rows"]] == ["completed", "running"]
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        run.wait(30)
