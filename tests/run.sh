@@ -8,6 +8,7 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 cd "$repo"
+bash scripts/build_labextension.sh  # the Runs sidebar (npm ci and the build skipped when unchanged)
 ruff check hpwidgets tests bench
 node --test js/
 python -m pytest tests "$@"
