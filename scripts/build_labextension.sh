@@ -18,7 +18,7 @@ if [ "$(cat "$out/.source-hash" 2>/dev/null)" = "$source_hash" ] && [ -f "$out/p
   echo "labextension: up to date"
 else
   rm -rf "$out"
-  jupyter labextension build . >/dev/null
+  jupyter labextension build . >"$src/build.log" 2>&1 || { cat "$src/build.log"; exit 1; }
   echo "$source_hash" > "$out/.source-hash"
   echo "labextension: built into hpwidgets/labextension"
 fi

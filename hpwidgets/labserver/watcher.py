@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from typing import Any
@@ -23,6 +24,7 @@ POLL = 0.25  # seconds between stats of the store
 REFRESH = 5.0  # seconds between listings read without a change seen
 HEARTBEAT = 15.0  # seconds between keep-alive comments on an idle stream (proxies close silent ones)
 CLOSED = object()  # put on a stream's queue when its browser went away
+log = logging.getLogger(__name__)
 
 
 class StoreWatcher:
@@ -87,16 +89,20 @@ class StoreWatcher:
         read_at = 0.0
         while self._queues:
             now = time.monotonic()
-            current = await loop.run_in_executor(None, self._signature)
-            if current != signature or self._forced or now - read_at > REFRESH:
-                signature, self._forced, read_at = current, False, now
-                new, self._new = self._new, set()
-                message = await loop.run_in_executor(None, self._listing)
-                changed = _without_clock(message) != _without_clock(self._last)
-                self._last = message
-                for queue in list(self._queues):
-                    if changed or queue in new:
-                        queue.put_nowait(message)
+            try:
+                current = await loop.run_in_executor(None, self._signature)
+                if current != signature or self._forced or now - read_at > REFRESH:
+                    signature, self._forced, read_at = current, False, now
+                    new, self._new = self._new, set()
+                    message = await loop.run_in_executor(None, self._listing)
+                    changed = _without_clock(message) != _without_clock(self._last)
+                    self._last = message
+                    for queue in list(self._queues):
+                        if changed or queue in new:
+                            queue.put_nowait(message)
+            except Exception as exc:  # a store that cannot be read now (removed, unsafe): say so, go on
+                log.warning("hpwidgets: the Runs sidebar cannot read the store: %s", exc)
+                self._store, read_at = None, now  # opened again at the next read
             await asyncio.sleep(POLL)
 
 
