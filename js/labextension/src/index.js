@@ -2,7 +2,10 @@
 // (hpwidgets/labserver). Requests go through ServerConnection, which adds the server's token and
 // XSRF header and honours its base URL (a JupyterHub prefix included). The listing is pushed by
 // the server as Server-Sent Events read through fetch, so the browser never polls the store.
+// In JupyterLab the panel sits in the left sidebar and a batch opens in the main area; in
+// Notebook 7's file browser (its INotebookTree, shared as a singleton) both are tabs beside Files.
 
+import { INotebookTree } from "@jupyter-notebook/tree";
 import { ILabShell } from "@jupyterlab/application";
 import { MainAreaWidget } from "@jupyterlab/apputils";
 import { URLExt } from "@jupyterlab/coreutils";
@@ -92,9 +95,12 @@ class BatchView extends Widget {
 }
 
 class RunsPanel extends Widget {
-  constructor(app, api) {
+  /** ``place(widget)`` adds a batch's view, ``reveal(widget)`` brings it to the front. */
+  constructor(app, api, place, reveal) {
     super();
     this.app = app;
+    this.place = place;
+    this.reveal = reveal;
     this.api = api;
     this.id = "hpwidgets-runs";
     this.addClass("hpw-runs");
@@ -174,10 +180,10 @@ class RunsPanel extends Widget {
       view.title.icon = runsIcon;
       view.title.closable = true;
       this.views.set(row.id, view);
-      this.app.shell.add(view, "main");
+      this.place(view);
       view.content.refresh();
     }
-    this.app.shell.activateById(view.id);
+    this.reveal(view);
   }
 
   async stop(row) {
@@ -195,13 +201,20 @@ class RunsPanel extends Widget {
 /** @type {import('@jupyterlab/application').JupyterFrontEndPlugin<void>} */
 const plugin = {
   id: "hpwidgets:runs",
-  description: "A Runs panel in the left sidebar: the user's hpwidgets batches, live",
+  description: "A Runs panel: the user's hpwidgets batches, live (JupyterLab's left sidebar, Notebook 7's file browser)",
   autoStart: true,
-  optional: [ILabShell],
-  activate: (app, labShell) => {
-    if (!labShell) return; // JupyterLab only (see the README: Notebook 7)
-    const panel = new RunsPanel(app, new Api());
-    app.shell.add(panel, "left", { rank: 600 });
+  optional: [ILabShell, INotebookTree],
+  activate: (app, labShell, tree) => {
+    if (labShell) {
+      const panel = new RunsPanel(app, new Api(), (view) => app.shell.add(view, "main"),
+                                  (view) => app.shell.activateById(view.id));
+      app.shell.add(panel, "left", { rank: 600 });
+    } else if (tree) {
+      const panel = new RunsPanel(app, new Api(), (view) => tree.addWidget(view),
+                                  (view) => { tree.currentWidget = view; });
+      panel.title.label = "Runs";
+      tree.addWidget(panel);
+    }
   },
 };
 
