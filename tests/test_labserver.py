@@ -139,7 +139,7 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
     assert [(b["id"], b["running"], b["done"], b["total"]) for b in listing["batches"]] == [(batch_id, False, 3, 3)]
 
 
-def test_a_batch_running_in_another_process_is_listed_but_not_stoppable_from_here(server, write_script):
+def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_stop_request(server, write_script):
     script = write_script(SCRIPT, "sleepy.py")
     run = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", script, "x=[0,3]", "-y"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -149,11 +149,16 @@ def test_a_batch_running_in_another_process_is_listed_but_not_stoppable_from_her
         batch_id = store.runs()[0].batch
         status, listing = _json(f"{server}/batches")
         row = listing["batches"][0]
-        assert (row["running"], row["stoppable"], row["where"], row["done"]) == (True, False, "kernel", 1)
-        status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
-        assert status == 409 and answer["message"].startswith(f"batch {batch_id[:8]} runs in a kernel or an `hpw run`")
+        assert (row["running"], row["stoppable"], row["where"], row["stop_note"], row["done"]) == (
+            True, True, "kernel", "", 1)
         status, view = _json(f"{server}/batches/{batch_id}")  # its stored runs so far
         assert status == 200 and view["running"] and [r[1] for r in view["table"]["rows"]] == ["completed", "running"]
+        status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
+        assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept"})
+        assert run.wait(30) == 0  # `hpw run` ended: a stopped batch is not an error
+        assert sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id)) == [
+            (0, Status.COMPLETED), (3, Status.TERMINATED)]
     finally:
-        os.killpg(run.pid, signal.SIGINT)
-        run.wait(30)
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(30)

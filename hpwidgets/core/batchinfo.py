@@ -125,21 +125,28 @@ def info_lines(b: BatchSummary) -> list[str]:
 def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
     """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
 
-    ``stoppable`` says whether a Stop from outside can work: only a detached batch's supervisor
-    takes a signal (core/detach.py); a batch in a kernel or a plain `hpw run` answers only there.
+    ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
+    supervisor, or a kernel's or an `hpw run`'s batch that listens for stop requests
+    (core/stop_requests.py); else ``stop_note`` says where it can be stopped.
     """
-    from . import batch_lock, detach
+    from . import batch_lock, detach, stop_requests
     from .cells import flags_label, number
 
     now = time.time() if now is None else now
     rows = []
     for b in batches(store):
         running = batch_lock.is_running(store.batches_dir, b.id)
-        try:
-            stoppable = running and detach.supervisor_pid(store, b.id) is not None
-            where = "detached" if stoppable else "kernel" if running else ""
-        except detach.DetachError as exc:  # supervised on another host
-            stoppable, where = False, str(exc)
+        stoppable, where, stop_note = False, "", ""
+        if running:
+            try:
+                detached = detach.supervisor_pid(store, b.id) is not None
+                where = "detached" if detached else "kernel"
+                stoppable = detached or stop_requests.listening(b.id)
+                if not stoppable:
+                    stop_note = ("Runs in a process that takes no stop request from here (an older hpwidgets): "
+                                 "stop it there")
+            except detach.DetachError as exc:  # supervised on another host
+                where, stop_note = "elsewhere", str(exc)
         c = b.counts
         best = b.best
         ends = [r.stopped for r in b.runs if r.stopped is not None]
@@ -148,7 +155,7 @@ def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
         rows.append({
             "id": b.id, "short": b.short_id, "operation": b.operation, "optimizer": b.manifest.get("optimizer", ""),
             "flags": flags_label(b.manifest.get("flags", {})), "running": running, "stoppable": stoppable,
-            "where": where, "total": b.total, "started": started, "elapsed": max(elapsed, 0.0),
+            "where": where, "stop_note": stop_note, "total": b.total, "started": started, "elapsed": max(elapsed, 0.0),
             "done": sum(c[s.value] for s in Status if s.is_finished()), "running_trials": c[Status.RUNNING.value],
             "failed": c[Status.FAILED.value],
             "best": None if best is None else {"objective": best.objective, "value": number(best.value) if best.value is not None else "",

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_the_runs_sidebar_follows_opens_and_stops_a_detached_batch(lab, open_not
     nb.screenshot("sidebar-stopped", view)
 
 
-def test_notebook_7_shows_the_runs_panel_as_a_tab_of_its_file_browser_and_no_stop_it_cannot_do(lab, chromium, monkeypatch):
+def test_notebook_7_shows_the_runs_panel_as_a_tab_and_stops_a_batch_of_another_process(lab, chromium, monkeypatch):
     from .conftest import VIEWPORT
     from .notebook_page import ARTIFACTS, TOKEN
 
@@ -130,19 +131,30 @@ def test_notebook_7_shows_the_runs_panel_as_a_tab_of_its_file_browser_and_no_sto
         item.wait_for(timeout=30_000)
         assert (item.locator(".hpw-runs-state").text_content(), item.locator(".hpw-runs-counts").text_content()) == (
             "ended", "2/2 done · best loss 0")
-        # a batch in another process (a kernel, a plain `hpw run`): listed, no Stop that cannot work
+        # a batch in another process (a kernel, a plain `hpw run`): its Stop sends a stop request
         other = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", str(script), "x=[0,3]", "-y"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=lab.root,
                                  env={**os.environ, "HPWIDGETS_HOME": str(lab.home)}, start_new_session=True)
         try:
             running = page.locator(".hpw-runs-item.hpw-running", has_text="tree_quick.py")
             running.wait_for(timeout=30_000)
-            assert running.locator(".hpw-runs-where").text_content() == (
-                "Runs in a kernel or an `hpw run`: stop it there")
-            assert running.locator(".hpw-runs-stop").count() == 0
+            store = Store(str(lab.home))
+            other_id = running.get_attribute("data-batch")
+            sleeping = lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING  # noqa: E731
+                                   for r in store.runs(batch=other_id))
+            deadline = time.monotonic() + 30
+            while not sleeping() and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
+            assert sleeping() and _processes_running(script)
+            running.locator(".hpw-runs-stop").click()
+            message = page.locator(".hpw-runs-message")
+            message.filter(has_text="Stopped").wait_for(timeout=60_000)
+            assert message.text_content() == f"Stopped batch {other_id[:8]}: 1 completed, 1 terminated runs kept"
+            assert other.wait(30) == 0 and _processes_running(script) == []
         finally:
-            os.killpg(other.pid, signal.SIGINT)  # Ctrl-C: its trial killed, its runs kept
-            other.wait(30)
+            if other.poll() is None:
+                os.killpg(other.pid, signal.SIGKILL)
+                other.wait(30)
         item.locator(".hpw-runs-open").click()
         view = page.locator(f"#hpwidgets-batch-view-{batch_id} .hpw-view")
         view.locator("img.hpw-plot").wait_for(timeout=30_000)

@@ -95,8 +95,7 @@ export function batchItem(doc, row, actions) {
     });
     item.append(stop);
   } else if (row.running) {
-    const where = row.where === "kernel" ? "Runs in a kernel or an `hpw run`: stop it there" : row.where;
-    item.append(el(doc, "div", "hpw-runs-where", where));
+    item.append(el(doc, "div", "hpw-runs-where", row.stop_note));
   }
   return item;
 }
