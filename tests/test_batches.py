@@ -73,3 +73,17 @@ def test_unknown_batch_is_one_line(env, home, train_py):
     proc = hpw("batches", "info", "zz", env=env)
     assert proc.returncode == 2
     assert proc.stderr.startswith("hpw batches: error: No run matches 'zz'")
+
+
+def test_a_start_waits_out_a_look_at_whether_the_batch_runs(home, train_py):
+    import threading
+
+    from hpwidgets.core import batch_lock
+    from hpwidgets.core.batch import prepare
+    from hpwidgets.core.plan import RunOptions
+
+    batch = prepare(train_py, {"x": [0.5]}, RunOptions())
+    looking = batch_lock.acquire(Store().batches_dir, batch.id)  # what is_running holds for an instant
+    threading.Timer(0.05, batch_lock.release, (looking,)).start()
+    batch.start()  # not refused as "already running"
+    assert [r.status.value for r in batch.runs] == ["completed"]

@@ -71,7 +71,7 @@ class Batch(SnapshotViews):
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
             self.save_manifest()
-        lock = batch_lock.acquire(self.store.batches_dir, self.id)  # held until the batch ends
+        lock = batch_lock.acquire(self.store.batches_dir, self.id, batch_lock.LOOK)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
         held = (lock, StopListener.open(self.id, self.stop))  # `hpw stop` and the Runs sidebar reach it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 
 from . import store_safety
 
@@ -17,21 +18,27 @@ def _path(folder: str, batch_id: str) -> str:
     return os.path.join(folder, f"{batch_id}.lock")
 
 
-def acquire(folder: str, batch_id: str) -> int | None:
+def acquire(folder: str, batch_id: str, patience: float = 0.0) -> int | None:
     """The lock's file descriptor, held until ``release``; None when a live process holds it.
 
-    ``folder`` is the store's batches directory."""
+    ``folder`` is the store's batches directory. ``patience``: seconds to try again, for a start
+    that must not take ``is_running``'s brief look (a listing of batches) for a running owner."""
     store_safety.private_dir(folder)
     fd = store_safety.open_private(_path(folder, batch_id), os.O_RDWR | os.O_CREAT)  # ours, or refused
+    deadline = time.monotonic() + patience
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(0.01)
     except BaseException:
         os.close(fd)
         raise
-    return fd
 
 
 def release(fd: int | None) -> None:
@@ -39,8 +46,12 @@ def release(fd: int | None) -> None:
         os.close(fd)  # closing drops the lock
 
 
+LOOK = 0.25  # seconds a start waits out a look by is_running (which holds the lock for microseconds)
+
+
 def is_running(folder: str, batch_id: str) -> bool:
-    """True while a live process runs the batch (and holds its lock)."""
+    """True while a live process runs the batch (and holds its lock). It looks by taking the lock
+    for an instant, so a start at that instant waits up to ``LOOK`` (``acquire(patience=LOOK)``)."""
     if not os.path.exists(_path(folder, batch_id)):
         return False
     fd = acquire(folder, batch_id)
