@@ -176,6 +176,9 @@ def test_watching_a_batch_that_ran_in_a_kernel_shows_its_stored_runs(script):
     assert watched.done and watched.lost is None
     assert watched.finished.status == "completed"
     assert [(r.flags["x"], r.status) for r in watched.runs] == [(0, Status.COMPLETED), (1, Status.COMPLETED)]
+    first, last = sorted(batch.runs, key=lambda r: r.started)[0], max(batch.runs, key=lambda r: r.stopped)
+    assert watched.finished.elapsed == last.stopped - first.started  # from the stored runs, not 0
+    assert watched.snapshot().elapsed == watched.finished.elapsed
 
 
 def test_the_record_skips_bad_lines_with_one_note_each_and_waits_for_a_partial_one(tmp_path, capsys):

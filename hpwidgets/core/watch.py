@@ -19,7 +19,7 @@ from typing import Any
 from . import batch_lock, detach, eventlog
 from .batch import load_manifest
 from .errors import OptionError, StoreError
-from .events import BatchFinished, Dispatcher, TrialFinished, TrialStarted
+from .events import BatchFinished, BatchStarted, Dispatcher, TrialFinished, TrialStarted
 from .plan import BatchPlan, RunOptions, build_plan
 from .records import RunRecord, Status
 from .results import BatchSnapshot, BatchState, SnapshotViews
@@ -60,13 +60,13 @@ class WatchedBatch(SnapshotViews):
         running = batch_lock.is_running(self.store.batches_dir, self.id)
         if not os.path.exists(self._reader.path):
             if running and not follow:  # a look now, not a follow: the store's runs so far
-                self._from_store(None)
+                self._from_store(None, started=False)
                 return
             if running:
                 raise OptionError(option, ref, f"a detached batch or a finished one; batch {self.id[:8]} runs in a "
                                                "kernel or an `hpw run` that keeps no record of its events: watch "
                                                "it there")
-            self._from_store("completed")  # a finished batch that ran in a kernel: its stored runs
+            self._from_store("completed", started=False)  # a finished batch that ran in a kernel: its stored runs
             return
         self._apply(self._reader.read())  # what is recorded so far, before any view subscribes
         if self.state.snapshot().finished is not None or not running and self._end_if_gone():
@@ -122,19 +122,28 @@ class WatchedBatch(SnapshotViews):
         self._from_store("stopped")
         return True
 
-    def _from_store(self, status: str | None) -> None:
-        """The store's runs as the batch's state; ``status`` None: it still runs (in a kernel)."""
+    def _from_store(self, status: str | None, started: bool = True) -> None:
+        """The store's runs as the batch's state; ``status`` None: it still runs (in a kernel).
+        ``started`` False: no record of events gave the batch's start; its first run's is taken."""
+        if status is not None:
+            self.store.reap_orphans()  # runs the dead supervisor left running read as terminated
+        runs = sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0)  # trial order
+        starts = [r.started for r in runs if r.started]
+        if not started and starts:
+            self._started_at = min(starts)
+            self.events.emit(BatchStarted(self.id, self.plan))
+        for record in runs:
+            running = status is None and record.status is Status.RUNNING
+            self.events.emit(TrialStarted(record) if running else TrialFinished(record))
         if status is None:
-            for record in sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0):
-                self.events.emit(TrialStarted(record) if record.status is Status.RUNNING else TrialFinished(record))
             return
-        self.store.reap_orphans()  # runs the dead supervisor left running read as terminated
-        for record in sorted(self.store.runs(batch=self.id), key=lambda r: r.trial or 0):  # trial order
-            self.events.emit(TrialFinished(record))
         snap = self.state.snapshot()
         if status == "completed" and snap.done < snap.total:
             status = "stopped"
-        self._apply([BatchFinished(self.id, status, snap.finished_counts(), snap.best, snap.elapsed)])
+        elapsed = snap.elapsed
+        if not started and starts:  # from the first run's start to the last one's end
+            elapsed = max([r.stopped or r.started for r in runs if r.started], default=min(starts)) - min(starts)
+        self._apply([BatchFinished(self.id, status, snap.finished_counts(), snap.best, elapsed)])
 
     # -- what a Batch offers -----------------------------------------------------------------
 
