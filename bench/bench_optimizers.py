@@ -9,7 +9,7 @@ trial being the one with the lowest OBSERVED loss (``Batch.best``). Peers run th
 loops. Common random numbers: seed s gives every method the same optimizer seed and the same
 noise draw for trial k. Regret is the noiseless loss of the best trial minus the global minimum.
 Budget-blind peers run once at the largest budget and are read at each budget; ours is told its
-budget. Run the suite under Optuna's own venv to include Optuna's samplers (see peers.py).
+budget. Peers' curves are cached in bench/out/peer-cache.json (they do not depend on our code). Run the suite under Optuna's own venv to include Optuna's samplers (see peers.py).
 
 The defaults were tuned on seeds 0-49: the figures that count are on held-out seeds
 (``--seed-offset 1000``, the default).
@@ -18,6 +18,7 @@ The defaults were tuned on seeds 0-49: the figures that count are on held-out se
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -98,13 +99,40 @@ def sign_test(ours: np.ndarray, peer: np.ndarray) -> tuple[int, int, float]:
     return wins, losses, float(p)
 
 
-def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool) -> dict:
-    """{(method, budget): regrets per seed}; ours runs once per budget, peers once at the largest."""
+CACHE = Path(__file__).parent / "out" / "peer-cache.json"
+
+
+def _cache_key(method: str, obj_name: str, seed: int, trials: int) -> str:
+    return f"{method}|{obj_name}|{seed}|{trials}"
+
+
+def _save(cache: dict) -> None:
+    CACHE.parent.mkdir(exist_ok=True)
+    CACHE.write_text(json.dumps(cache))
+
+
+def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool, cache: dict) -> dict:
+    """{(method, budget): regrets per seed}; ours runs once per budget, peers once at the largest.
+
+    A peer's search does not depend on our code: its regret curves are kept in ``cache`` (keyed
+    by method, problem, seed and budget) and reused; ours always runs afresh."""
     obj = OBJECTIVES[obj_name]
     top = max(obj.budgets)
     jobs = [(m, obj_name, s, b) for m in methods for b in (obj.budgets if m == OURS else (top,)) for s in seeds]
+    todo = [j for j in jobs if j[0] == OURS or _cache_key(*j) not in cache]
+    done = {}
+    for k, (job, regrets) in enumerate(zip(todo, pool.map(run_one, todo))):
+        done[job] = regrets
+        if job[0] != OURS:
+            cache[_cache_key(*job)] = regrets
+        if k % 20 == 19:  # a long peer run keeps what it did if stopped
+            _save(cache)
     out: dict = {}
-    for (m, _, _, b), regrets in zip(jobs, pool.map(run_one, jobs)):
+    for job in jobs:
+        m, _, _, b = job
+        regrets = done[job] if job in done else cache[_cache_key(*job)]
+        if m != OURS:
+            cache[_cache_key(*job)] = regrets
         for read in (b,) if m == OURS else obj.budgets:
             out.setdefault((m, read), []).append(regrets[read - 1])
     return {k: np.array(v) for k, v in out.items()}
@@ -181,9 +209,11 @@ def main() -> None:
     ap.add_argument("--objectives", default=",".join(OBJECTIVES), help=", ".join(OBJECTIVES))
     ap.add_argument("--methods", default=DEFAULT_PEERS, help="peers, comma-separated: " + ", ".join(PEERS))
     ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--peers-only", action="store_true", help="fill the peers' cache; ours does not run")
+    ap.add_argument("--fresh-peers", action="store_true", help=f"ignore the peers' cached curves ({CACHE.name})")
     args = ap.parse_args()
     missing = available()
-    methods = [OURS]
+    methods = [] if args.peers_only else [OURS]
     for name in (m.strip() for m in args.methods.split(",") if m.strip()):
         if name not in PEERS:
             ap.error(f"unknown method {name!r}; accepted: {', '.join(PEERS)}")
@@ -194,11 +224,16 @@ def main() -> None:
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
     threadpool_limits(1)  # one core per process, as the latency target says
     results = {}
+    cache = {} if args.fresh_peers or not CACHE.exists() else json.loads(CACHE.read_text())
     with ProcessPoolExecutor(args.jobs, initializer=threadpool_limits, initargs=(1,)) as pool:
         for name in args.objectives.split(","):
-            results[name] = regrets_of(name, methods, seeds, pool)
-            print_problem(name, methods, results[name], len(seeds))
-    summary(results, methods)
+            results[name] = regrets_of(name, methods, seeds, pool, cache)
+            _save(cache)
+            if not args.peers_only:
+                print_problem(name, methods, results[name], len(seeds))
+            print(f"{name}: done", file=sys.stderr, flush=True)
+    if not args.peers_only:
+        summary(results, methods)
     if not args.no_latency:
         latency_table()
 

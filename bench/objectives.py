@@ -6,9 +6,11 @@ only by where they search, not by their luck with noise.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +87,36 @@ def _lr(p: dict) -> float:
     return (u + 2.2) ** 2 / 4 + 1.5 / (1 + math.exp(-(u + 0.8) / 0.1)) - 1.5 / (1 + math.exp(14.0))
 
 
+def _digits_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The recorded lattice (record_digits.py): axes, mean error over splits, and the split sd
+    pooled where the mean is below 10 % (where searches end; the cliffs' spread is not noise)."""
+    with Path(__file__).with_name("digits_svc.csv").open() as fh:
+        rows = [(int(r["split"]), float(r["log10_C"]), float(r["log10_gamma"]), float(r["val_error_pct"]))
+                for r in csv.DictReader(fh)]  # fmt: skip
+    lc, lg = sorted({r[1] for r in rows}), sorted({r[2] for r in rows})
+    err = np.zeros((len({r[0] for r in rows}), len(lc), len(lg)))
+    for split, c, g, e in rows:
+        err[split, lc.index(c), lg.index(g)] = e
+    mean = err.mean(0)
+    return np.array(lc), np.array(lg), mean, float(np.sqrt(err.var(0, ddof=1)[mean < 10].mean()))
+
+
+_DIGITS_C, _DIGITS_G, _DIGITS_MEAN, _DIGITS_SD = _digits_table()
+
+
+def _digits(p: dict) -> float:
+    # Bilinear interpolation in (log10 C, log10 gamma) of the mean validation error: its
+    # minimum lies on a lattice point, so the table's minimum is the global one.
+    u, v = math.log10(p["C"]), math.log10(p["gamma"])
+    i = int(np.clip(np.searchsorted(_DIGITS_C, u) - 1, 0, len(_DIGITS_C) - 2))
+    j = int(np.clip(np.searchsorted(_DIGITS_G, v) - 1, 0, len(_DIGITS_G) - 2))
+    s = (u - _DIGITS_C[i]) / (_DIGITS_C[i + 1] - _DIGITS_C[i])
+    t = (v - _DIGITS_G[j]) / (_DIGITS_G[j + 1] - _DIGITS_G[j])
+    m = _DIGITS_MEAN
+    return float((1 - s) * (1 - t) * m[i, j] + s * (1 - t) * m[i + 1, j] + (1 - s) * t * m[i, j + 1]
+                 + s * t * m[i + 1, j + 1])  # fmt: skip
+
+
 _H3, _H3_SPACE = _hartmann(_H3_A, _H3_P)
 _H6, _H6_SPACE = _hartmann(_H6_A, _H6_P)
 
@@ -122,7 +154,12 @@ HARTMANN6 = Objective("Hartmann-6, [0, 1]^6", _H6_SPACE, _H6, noise_sd=0.1, fmin
                       tolerance=0.25, budgets=(10, 20, 60))  # fmt: skip
 LEARNING_RATE = Objective("learning rate, log-uniform [1e-5, 1]", {"lr": Real(1e-5, 1.0, log=True)}, _lr,
                           noise_sd=0.05, fmin=0.0, tolerance=0.02)  # fmt: skip
+# A real model's recorded validation error (percent): an RBF SVC on scikit-learn's digits,
+# C and gamma on log scales; noise sd is the pooled spread between the recorded data splits.
+DIGITS = Objective("digits SVC validation error %, log C x log gamma (recorded)",
+                   {"C": Real(1e-2, 1e3, log=True), "gamma": Real(1e-4, 10.0, log=True)}, _digits,
+                   noise_sd=round(_DIGITS_SD, 2), fmin=float(_DIGITS_MEAN.min()), tolerance=0.3)  # fmt: skip
 OBJECTIVES = {
     "tutorial": TUTORIAL, "branin": BRANIN, "hartmann3": HARTMANN3, "hartmann6": HARTMANN6,
-    "lr": LEARNING_RATE, "mixed": MIXED,
+    "lr": LEARNING_RATE, "mixed": MIXED, "digits": DIGITS,
 }  # fmt: skip
