@@ -27,8 +27,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-from threadpoolctl import threadpool_limits
+# One BLAS thread from the start: threadpool_limits(1) alone leaves OpenBLAS's idle threads,
+# and under load every LAPACK call of scipy's L-BFGS-B then waits for them (milliseconds each).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
 
