@@ -79,7 +79,7 @@ class GP:
         self.ls_means[list(onehot)] = _PRIOR_LS_ONEHOT
         self.fixed_noise = noise  # variance in objective units, or None to fit it
         self.max_fit = max_fit
-        self.ls = np.full(dim, 0.3)
+        self.ls = np.exp(self.ls_means)
         self.amp = 1.0
         self.noise = 1e-2
         self._theta: np.ndarray | None = None

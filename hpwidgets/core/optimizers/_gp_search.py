@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from hpwidgets.core.optimizers._gp import GP
+from hpwidgets.core.optimizers._gp_refine import Posterior, refine
 
 
 class GPSearch:
@@ -33,6 +34,7 @@ class GPSearch:
         self.acq, self.kappa, self.xi = acq, kappa, xi
         self.budget, self.exploit = budget, exploit
         self.gp = GP(codec.ncols, noise=noise, onehot=codec.onehot_columns())
+        self._ordered = np.setdiff1d(np.arange(codec.ncols), codec.onehot_columns())
         self._design = _sobol(codec.ndims, rng)
         self._n_design = 0
         self._queue: list[tuple[np.ndarray, float]] = []
@@ -70,11 +72,27 @@ class GPSearch:
         self._update()
         cands = self._candidates()
         mu, sd = self.gp.predict(cands, pending if len(pending) else None)
-        best = _sel(self._acquire(mu, sd, cands, pending), cands, pending)
-        # Refine around the winner with small steps; keep it if nothing beats it.
-        local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
-        mu, sd = self.gp.predict(local, pending if len(pending) else None)
-        return _sel(self._acquire(mu, sd, local, pending, hedge=False), local, pending)
+        return self._refined(cands, self._acquire(mu, sd, cands, pending), pending)
+
+    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
+        """The best candidates moved uphill by L-BFGS-B, snapped, and compared with all candidates."""
+        small = len(self.gp.y) <= 200  # bounded cost at large n
+        order = np.argsort(-values)
+        _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
+        starts = cands[order[np.sort(first)[: 5 if small else 2]]]
+        post = Posterior(self.gp, pending if len(pending) else None)
+        moved = self.codec.snap(refine(post, starts, self._ordered, self._kind(pending), self._incumbent(),
+                                       self.kappa, self.xi, 30 if small else 8))  # fmt: skip
+        mu, sd = self.gp.predict(moved, pending if len(pending) else None)
+        allc = np.vstack([cands, moved])
+        allv = np.concatenate([values, self._acquire(mu, sd, moved, pending, hedge=False)])
+        return _sel(allv, allc, pending)
+
+    def _kind(self, pending: np.ndarray) -> int:
+        n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
+        if n_left is not None and n_left <= self.exploit:
+            return 3
+        return self._last_choice if self.acq == "gp_hedge" else {"LCB": 0, "EI": 1, "PI": 2}[self.acq]
 
     def _next_design(self) -> np.ndarray:
         i = self._n_design

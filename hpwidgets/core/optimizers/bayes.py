@@ -106,7 +106,9 @@ class BayesOptimizer(Optimizer):
             f = self.flags
             n_init = f["random_starts"]
             if n_init is None:  # spread-out points before any model; leave room for the model
-                n_init = max(6, 2 * self._codec.ndims + 2)
+                # d + 3 (at least 6): a 3-flag space gets its model two trials sooner than
+                # with 2d + 2, which moved the mixed space at 10 trials most (bench/README.md)
+                n_init = max(6, self._codec.ndims + 3)
                 if max_trials is not None:
                     n_init = min(n_init, max(2, max_trials - 3))
             self._engine: Any = GPSearch(
