@@ -9,7 +9,8 @@ trial being the one with the lowest OBSERVED loss (``Batch.best``). Peers run th
 loops. Common random numbers: seed s gives every method the same optimizer seed and the same
 noise draw for trial k. Regret is the noiseless loss of the best trial minus the global minimum.
 Budget-blind peers run once at the largest budget and are read at each budget; ours is told its
-budget. Peers' curves are cached in bench/out/peer-cache.json (they do not depend on our code). Run the suite under Optuna's own venv to include Optuna's samplers (see peers.py).
+budget. Curves are cached in bench/out/peer-cache.json: peers' (they do not depend on our code)
+and ours under the git tree of hpwidgets/ (never when it has uncommitted changes). Run the suite under Optuna's own venv to include Optuna's samplers (see peers.py).
 
 The defaults were tuned on seeds 0-49: the figures that count are on held-out seeds
 (``--seed-offset 1000``, the default).
@@ -107,7 +108,29 @@ def sign_test(ours: np.ndarray, peer: np.ndarray) -> tuple[int, int, float]:
 CACHE = Path(__file__).parent / "out" / "peer-cache.json"
 
 
-def _cache_key(method: str, obj_name: str, seed: int, trials: int) -> str:
+def _code_id() -> str | None:
+    """The git tree of hpwidgets/ when it has no uncommitted change: ours' curves are cached
+    under it (a new commit of the package runs afresh), otherwise never."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(repo)]
+    try:
+        dirty = subprocess.run([*git, "status", "--porcelain", "hpwidgets"], capture_output=True, text=True,
+                               check=True).stdout.strip()  # fmt: skip
+        tree = subprocess.run([*git, "rev-parse", "HEAD:hpwidgets"], capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return None if dirty else tree[:12]
+
+
+CODE_ID = _code_id()
+
+
+def _cache_key(method: str, obj_name: str, seed: int, trials: int) -> str | None:
+    if method == OURS:
+        return None if CODE_ID is None else f"{method}@{CODE_ID}|{obj_name}|{seed}|{trials}"
     return f"{method}|{obj_name}|{seed}|{trials}"
 
 
@@ -120,15 +143,16 @@ def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool, cache:
     """{(method, budget): regrets per seed}; ours runs once per budget, peers once at the largest.
 
     A peer's search does not depend on our code: its regret curves are kept in ``cache`` (keyed
-    by method, problem, seed and budget) and reused; ours always runs afresh."""
+    by method, problem, seed and budget) and reused; ours are kept under the commit's tree of
+    hpwidgets/ and run afresh when the package has uncommitted changes."""
     obj = OBJECTIVES[obj_name]
     top = max(obj.budgets)
     jobs = [(m, obj_name, s, b) for m in methods for b in (obj.budgets if m == OURS else (top,)) for s in seeds]
-    todo = [j for j in jobs if j[0] == OURS or _cache_key(*j) not in cache]
+    todo = [j for j in jobs if _cache_key(*j) not in cache]
     done = {}
     for k, (job, regrets) in enumerate(zip(todo, pool.map(run_one, todo))):
         done[job] = regrets
-        if job[0] != OURS:
+        if _cache_key(*job) is not None:
             cache[_cache_key(*job)] = regrets
         if k % 20 == 19:  # a long peer run keeps what it did if stopped
             _save(cache)
@@ -136,8 +160,6 @@ def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool, cache:
     for job in jobs:
         m, _, _, b = job
         regrets = done[job] if job in done else cache[_cache_key(*job)]
-        if m != OURS:
-            cache[_cache_key(*job)] = regrets
         for read in (b,) if m == OURS else obj.budgets:
             out.setdefault((m, read), []).append(regrets[read - 1])
     return {k: np.array(v) for k, v in out.items()}
@@ -146,6 +168,7 @@ def regrets_of(obj_name: str, methods: list[str], seeds: list[int], pool, cache:
 def print_problem(obj_name: str, methods: list[str], res: dict, nseeds: int) -> None:
     obj = OBJECTIVES[obj_name]
     print(f"\n## {obj.name}: success = regret < {obj.tolerance}, {nseeds} seeds, noise sd {obj.noise_sd}")
+    print(f"ours: hpwidgets tree {CODE_ID or 'with uncommitted changes'}")
     head = "".join(f" | @{b:<3} succ  median  vs ours W:L p    " for b in obj.budgets)
     print(f"{'method':32}{head}")
     for m in methods:
