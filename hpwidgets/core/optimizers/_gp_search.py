@@ -72,17 +72,23 @@ class GPSearch:
         self._update()
         cands = self._candidates()
         mu, sd = self.gp.predict(cands, pending if len(pending) else None)
-        return self._refined(cands, self._acquire(mu, sd, cands, pending), pending)
+        values = self._acquire(mu, sd, cands, pending)
+        if len(self.gp.y) <= 200:
+            return self._refined(cands, values, pending)
+        # Past 200 points a gradient step costs too much: small random steps around the winner.
+        best = _sel(values, cands, pending)
+        local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
+        mu, sd = self.gp.predict(local, pending if len(pending) else None)
+        return _sel(self._acquire(mu, sd, local, pending, hedge=False), local, pending)
 
     def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
         """The best candidates moved uphill by L-BFGS-B, snapped, and compared with all candidates."""
-        small = len(self.gp.y) <= 200  # bounded cost at large n
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
-        starts = cands[order[np.sort(first)[: 5 if small else 2]]]
+        starts = cands[order[np.sort(first)[:5]]]
         post = Posterior(self.gp, pending if len(pending) else None)
         moved = self.codec.snap(refine(post, starts, self._ordered, self._kind(pending), self._incumbent(),
-                                       self.kappa, self.xi, 30 if small else 8))  # fmt: skip
+                                       self.kappa, self.xi, 30))  # fmt: skip
         mu, sd = self.gp.predict(moved, pending if len(pending) else None)
         allc = np.vstack([cands, moved])
         allv = np.concatenate([values, self._acquire(mu, sd, moved, pending, hedge=False)])
