@@ -104,20 +104,21 @@ class BatchPlan:
     def is_batch(self) -> bool:
         return bool(self.searched) or self.total > 1
 
-    def header(self) -> str:
-        name = self.operation
+    def header(self, lead: str = "You are about to run") -> str:
+        """Guild's first line of a run's plan; a batch watched later leads with its id instead."""
+        name = f"{lead} {self.operation}"
         if not self.is_batch:
-            return f"You are about to run {name}"
+            return name
         trials = f"{self.total} trial{'s' if self.total != 1 else ''}"
         if self.optimizer == "grid":
-            return f"You are about to run {name} as a batch ({trials})"
+            return f"{name} as a batch ({trials})"
         if self.optimizer == "random":
-            return f"You are about to run {name} with random search ({trials})"
+            return f"{name} with random search ({trials})"
         goal = f"{self.objective.verb} {self.objective.name}"
-        return f"You are about to run {name} with {self.optimizer} optimizer ({trials}, {goal})"
+        return f"{name} with {self.optimizer} optimizer ({trials}, {goal})"
 
-    def text(self) -> str:
-        lines = [self.header()]
+    def text(self, lead: str = "You are about to run") -> str:
+        lines = [self.header(lead)]
         lines += [f"  {n}: {self.described[n]}" for n in sorted(self.described)]
         return "\n".join(lines + self.optimizer_flag_lines())
 

@@ -152,7 +152,7 @@ class WatchedBatch(SnapshotViews):
         return list(self._priors)
 
     def describe(self) -> str:
-        text = self.plan.text()
+        text = self.plan.text(lead=f"Batch {self.id[:8]}:")  # it runs already, or ran
         if self._priors:
             count = len(self._priors)
             text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "

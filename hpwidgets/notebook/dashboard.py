@@ -171,7 +171,7 @@ class Dashboard:
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
                                   self.curves_text)
-        plain = f"{self.batch.plan.header()}\n{progress_text(snap)}\n" + compare.table(rows)
+        plain = f"{self.batch.describe().splitlines()[0]}\n{progress_text(snap)}\n" + compare.table(rows)
         return record.bundle(text, self.png, plain)
 
     def live_bundle(self) -> dict[str, Any]:
