@@ -7,6 +7,8 @@ need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+# Debian's own nodejs comes without npm (NodeSource's includes it): add it only when missing
+command -v npm >/dev/null 2>&1 || apt_install npm
 cd "$repo"
 bash scripts/build_labextension.sh  # the Runs sidebar (npm ci and the build skipped when unchanged)
 ruff check hpwidgets tests bench
