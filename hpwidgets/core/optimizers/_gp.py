@@ -170,31 +170,23 @@ class GP:
         self.y, self._zc = np.append(self.y, float(y)), None
 
     # -- posterior ----------------------------------------------------------------------
-    def predict(self, xs: np.ndarray, pending: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and std (of the latent function) in standardised units.
-
-        Pending points enter as noiseless observations at their posterior mean (the "kriging
-        believer"): the mean is unchanged, the variance near them collapses, so acquisition
-        moves elsewhere.
-        """
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std (of the latent function) in standardised units."""
         z = self._z()
         kxs = matern52(self.x, xs, self.ls, self.amp)
         v = solve_triangular(self._low, kxs, lower=True)
         beta = solve_triangular(self._low, z, lower=True)
         mu = v.T @ beta
         var = self.amp - (v * v).sum(0)
-        if pending is not None and len(pending):
-            low = _extend(self._low, self.x, pending, self.ls, self.amp, _JITTER * 100)
-            kps = matern52(pending, xs, self.ls, self.amp)
-            vp = solve_triangular(low, np.vstack([kxs, kps]), lower=True)
-            var = self.amp - (vp * vp).sum(0)
         return mu, np.sqrt(np.maximum(var, 1e-12))
+
+    def weights(self) -> np.ndarray:
+        """K^-1 z: the posterior mean is k(x, X) @ weights."""
+        return cho_solve((self._low, True), self._z())
 
     def train_mean(self) -> np.ndarray:
         """Posterior mean at the observed points, O(n^2): K a = z - noise a."""
-        z = self._z()
-        alpha = cho_solve((self._low, True), z)
-        return z - (self._noise_z() + _JITTER) * alpha
+        return self._z() - (self._noise_z() + _JITTER) * self.weights()
 
     def to_units(self, mu: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std in objective units; through a warp, the median and half the 68% band."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
+from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from hpwidgets.core.optimizers._gp import GP, _extend
+from hpwidgets.core.optimizers._gp import GP
+from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
 
 _SQRT5 = math.sqrt(5.0)
 
@@ -31,22 +32,18 @@ def _kernel_and_grad(x: np.ndarray, xs: np.ndarray, ls: np.ndarray, amp: float):
 
 
 class Posterior:
-    """Mean and std (with gradients) of one GP at single points; pending points shrink the std."""
+    """Mean and std (with gradients) of one GP at single points."""
 
-    def __init__(self, gp: GP, pending: np.ndarray | None) -> None:
+    def __init__(self, gp: GP) -> None:
         self.gp = gp
-        self.alpha = cho_solve((gp._low, True), gp._z())
-        self.xv, self.low = gp.x, gp._low
-        if pending is not None and len(pending):
-            self.low = _extend(gp._low, gp.x, pending, gp.ls, gp.amp, 1e-6)
-            self.xv = np.vstack([gp.x, pending])
+        self.alpha = gp.weights()
 
     def at(self, x: np.ndarray):
-        gp, n = self.gp, len(self.gp.x)
-        k, dk = _kernel_and_grad(x, self.xv, gp.ls, gp.amp)
-        mu, dmu = k[:n] @ self.alpha, self.alpha @ dk[:n]
-        v = solve_triangular(self.low, k, lower=True)
-        w = solve_triangular(self.low, v, lower=True, trans="T")
+        gp = self.gp
+        k, dk = _kernel_and_grad(x, gp.x, gp.ls, gp.amp)
+        mu, dmu = k @ self.alpha, self.alpha @ dk
+        v = solve_triangular(gp._low, k, lower=True)
+        w = solve_triangular(gp._low, v, lower=True, trans="T")
         var = gp.amp - v @ v
         sd = math.sqrt(max(var, 1e-12))
         dsd = (-2.0 * w @ dk) / (2.0 * sd) if var > 1e-12 else np.zeros_like(x)
@@ -67,8 +64,9 @@ def acq_value_grad(kind: int, mu, sd, best: float, kappa: float, xi: float):
 
 
 def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, best: float, kappa: float,
-           xi: float, maxiter: int) -> np.ndarray:
-    """Each start moved uphill on the acquisition within the unit cube, ordered columns only."""
+           xi: float, maxiter: int, penalty: LocalPenalty | None = None) -> np.ndarray:
+    """Each start moved uphill on the (penalized) acquisition within the unit cube, ordered
+    columns only."""
     out = starts.copy()
     if not len(ordered):
         return out
@@ -79,7 +77,10 @@ def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, 
             x[ordered] = u
             mu, dmu, sd, dsd = post.at(x)
             a, da_mu, da_sd = acq_value_grad(kind, mu, sd, best, kappa, xi)
-            return -float(a), -(da_mu * dmu + da_sd * dsd)[ordered]
+            grad = da_mu * dmu + da_sd * dsd
+            if penalty is not None:
+                a, grad = penalty.apply_with_grad(x, float(a), grad)
+            return -float(a), -grad[ordered]
 
         res = minimize(neg, x0[ordered], jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(ordered),
                        options={"maxiter": maxiter})  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from hpwidgets.core.optimizers._gp import GP
+from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
 from hpwidgets.core.optimizers._gp_refine import Posterior, refine
 
 
@@ -71,28 +72,49 @@ class GPSearch:
             return self._next_design()
         self._update()
         cands = self._candidates()
-        mu, sd = self.gp.predict(cands, pending if len(pending) else None)
+        mu, sd = self.gp.predict(cands)
         values = self._acquire(mu, sd, cands, pending)
+        penalty = self._penalty(cands, values, pending)
+        if penalty is not None:
+            values = penalty.apply(cands, values)
         if len(self.gp.y) <= 200:
-            return self._refined(cands, values, pending)
+            return self._refined(cands, values, pending, penalty)
         # Past 200 points a gradient step costs too much: small random steps around the winner.
         best = _sel(values, cands, pending)
         local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
-        mu, sd = self.gp.predict(local, pending if len(pending) else None)
-        return _sel(self._acquire(mu, sd, local, pending, hedge=False), local, pending)
+        mu, sd = self.gp.predict(local)
+        local_values = self._acquire(mu, sd, local, pending, hedge=False)
+        if penalty is not None:
+            local_values = penalty.apply(local, local_values)
+        return _sel(local_values, local, pending)
 
-    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    def _penalty(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> LocalPenalty | None:
+        """Trials in flight penalize their neighbourhoods; the slope is probed where the
+        acquisition is high and at random."""
+        if not len(pending):
+            return None
+        probe = np.vstack([cands[np.argsort(-values)[:20]], cands[self.rng.choice(len(cands), 40, replace=False)]])
+        return LocalPenalty(self.gp, pending, probe)
+
+    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray,
+                 penalty: LocalPenalty | None) -> np.ndarray:  # fmt: skip
         """The best candidates moved uphill by L-BFGS-B, snapped, and compared with all candidates."""
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
         starts = cands[order[np.sort(first)[:5]]]
-        post = Posterior(self.gp, pending if len(pending) else None)
-        moved = self.codec.snap(refine(post, starts, self._ordered, self._kind(pending), self._incumbent(),
-                                       self.kappa, self.xi, 30))  # fmt: skip
-        mu, sd = self.gp.predict(moved, pending if len(pending) else None)
+        moved = self.codec.snap(refine(Posterior(self.gp), starts, self._ordered, self._kind(pending),
+                                       self._incumbent(), self._kappa(pending), self.xi, 30, penalty))  # fmt: skip
+        mu, sd = self.gp.predict(moved)
+        moved_values = self._acquire(mu, sd, moved, pending, hedge=False)
+        if penalty is not None:
+            moved_values = penalty.apply(moved, moved_values)
         allc = np.vstack([cands, moved])
-        allv = np.concatenate([values, self._acquire(mu, sd, moved, pending, hedge=False)])
-        return _sel(allv, allc, pending)
+        return _sel(np.concatenate([values, moved_values]), allc, pending)
+
+    def _kappa(self, pending: np.ndarray) -> float:
+        # With trials in flight the penalty spreads them; a smaller kappa keeps them where
+        # the model expects good values instead of adding exploration on top (bench/README.md).
+        return self.kappa / 2 if len(pending) else self.kappa
 
     def _kind(self, pending: np.ndarray) -> int:
         n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
@@ -119,10 +141,10 @@ class GPSearch:
         if n_left is not None and n_left <= self.exploit:
             return -mu  # the last trials go where the model expects the minimum
         kinds = {"LCB": 0, "EI": 1, "PI": 2}
-        kappa = self.kappa
+        kappa = self._kappa(pending)
         if self.acq != "gp_hedge":
             return _acq(kinds[self.acq], mu, sd, self._incumbent(), kappa, self.xi)
-        values = [_acq(k, mu, sd, self._incumbent(), self.kappa, self.xi) for k in range(3)]
+        values = [_acq(k, mu, sd, self._incumbent(), kappa, self.xi) for k in range(3)]
         if not hedge:
             return values[self._last_choice]
         picks = np.array([np.argmax(v) for v in values])

@@ -1,0 +1,81 @@
+"""Local penalization of pending trials, for suggestions made while other trials still run.
+
+A pending trial at x_j will likely not find a value better than the best so far anywhere
+within radius (mu(x_j) - best) / L of it, L being the objective's steepest slope (estimated from
+the posterior mean). A candidate's acquisition is multiplied by the probability that it lies
+outside every such ball: far points keep their value, points near a pending trial lose it, so
+the trials in flight spread out without the acquisition itself changing (after González et al.,
+"Batch Bayesian Optimization via Local Penalization", 2016). Believing pending trials as
+noiseless observations instead collapses the variance near them, which sent an exploring
+acquisition to the corners of the space (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import expit
+from scipy.stats import norm
+
+from hpwidgets.core.optimizers._gp import GP
+
+_SQRT5 = math.sqrt(5.0)
+
+
+def mean_slopes(gp: GP, probe: np.ndarray) -> np.ndarray:
+    """Norm of the posterior mean's gradient at each probe point, in length-scale units."""
+    alpha = gp.weights()
+    diff = (probe[:, None, :] - gp.x[None, :, :]) / gp.ls  # m x n x d
+    r = np.sqrt((diff * diff).sum(2))
+    w = -(gp.amp * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * np.exp(-_SQRT5 * r)) * alpha
+    # d mu / d(x / ls) = sum_i w_i * diff_i
+    return np.linalg.norm(np.einsum("mn,mnd->md", w, diff), axis=1)
+
+
+class LocalPenalty:
+    """The log of an acquisition (made positive by softplus) times each pending trial's penalty."""
+
+    def __init__(self, gp: GP, pending: np.ndarray, probe: np.ndarray) -> None:
+        self.pending, self.ls = pending, gp.ls
+        self.lip = max(float(mean_slopes(gp, probe).max()), 1e-7)
+        mu, sd = gp.predict(pending)
+        # a pending trial expected to beat the best so far still covers its own spot
+        best = min(float(gp.train_mean().min()), float(mu.min()))
+        self.reach = mu - best  # the ball's radius times lip
+        self.sd = sd
+
+    def _z(self, dist: np.ndarray, j: int) -> np.ndarray:
+        return (self.lip * dist - self.reach[j]) / self.sd[j]
+
+    def apply(self, cands: np.ndarray, acq: np.ndarray) -> np.ndarray:
+        out = _log_softplus(acq)
+        for j, p in enumerate(self.pending):
+            dist = np.sqrt((((cands - p) / self.ls) ** 2).sum(1))
+            out = out + norm.logcdf(self._z(dist, j))
+        return out
+
+    def apply_with_grad(self, x: np.ndarray, acq: float, d_acq: np.ndarray) -> tuple[float, np.ndarray]:
+        """The penalized value at one point and its gradient, given the acquisition's."""
+        value = float(_log_softplus(np.array([acq]))[0])
+        grad = _d_log_softplus(acq) * d_acq
+        for j, p in enumerate(self.pending):
+            step = (x - p) / self.ls
+            dist = max(float(np.sqrt(step @ step)), 1e-12)
+            z = float(self._z(np.array([dist]), j)[0])
+            value += float(norm.logcdf(z))
+            ratio = math.exp(norm.logpdf(z) - norm.logcdf(z))  # d log Phi(z) / dz
+            grad = grad + ratio * (self.lip / self.sd[j]) * step / (self.ls * dist)
+        return value, grad
+
+
+def _log_softplus(a: np.ndarray) -> np.ndarray:
+    # log(log(1 + e^a)), which tends to a for very negative a
+    a = np.asarray(a, float)
+    return np.where(a < -30.0, a, np.log(np.logaddexp(0.0, np.maximum(a, -30.0))))
+
+
+def _d_log_softplus(a: float) -> float:
+    if a < -30.0:
+        return 1.0
+    return float(expit(a) / np.logaddexp(0.0, a))
