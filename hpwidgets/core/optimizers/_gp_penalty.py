@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, log_ndtr
 
 from hpwidgets.core.optimizers._gp import GP
 
 _SQRT5 = math.sqrt(5.0)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def mean_slopes(gp: GP, probe: np.ndarray) -> np.ndarray:
@@ -46,27 +46,23 @@ class LocalPenalty:
         self.reach = mu - best  # the ball's radius times lip
         self.sd = sd
 
-    def _z(self, dist: np.ndarray, j: int) -> np.ndarray:
-        return (self.lip * dist - self.reach[j]) / self.sd[j]
-
     def apply(self, cands: np.ndarray, acq: np.ndarray) -> np.ndarray:
         out = _log_softplus(acq)
         for j, p in enumerate(self.pending):
             dist = np.sqrt((((cands - p) / self.ls) ** 2).sum(1))
-            out = out + norm.logcdf(self._z(dist, j))
+            out = out + log_ndtr((self.lip * dist - self.reach[j]) / self.sd[j])
         return out
 
     def apply_with_grad(self, x: np.ndarray, acq: float, d_acq: np.ndarray) -> tuple[float, np.ndarray]:
         """The penalized value at one point and its gradient, given the acquisition's."""
-        value = float(_log_softplus(np.array([acq]))[0])
-        grad = _d_log_softplus(acq) * d_acq
-        for j, p in enumerate(self.pending):
-            step = (x - p) / self.ls
-            dist = max(float(np.sqrt(step @ step)), 1e-12)
-            z = float(self._z(np.array([dist]), j)[0])
-            value += float(norm.logcdf(z))
-            ratio = math.exp(norm.logpdf(z) - norm.logcdf(z))  # d log Phi(z) / dz
-            grad = grad + ratio * (self.lip / self.sd[j]) * step / (self.ls * dist)
+        steps = (x - self.pending) / self.ls  # one row per pending trial
+        dist = np.maximum(np.sqrt((steps * steps).sum(1)), 1e-12)
+        z = (self.lip * dist - self.reach) / self.sd
+        log_phi = log_ndtr(z)
+        ratio = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - log_phi)  # d log Phi(z) / dz
+        value = float(_log_softplus(np.array([acq]))[0] + log_phi.sum())
+        coef = ratio * self.lip / (self.sd * dist)
+        grad = _d_log_softplus(acq) * d_acq + (coef[:, None] * steps).sum(0) / self.ls
         return value, grad
 
 
