@@ -90,8 +90,9 @@ class GPSearch:
 
     def _penalty(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> LocalPenalty | None:
         """Trials in flight penalize their neighbourhoods; the slope is probed where the
-        acquisition is high and at random."""
-        if not len(pending):
+        acquisition is high and at random. The last trials go to the model's minimum even
+        when a pending trial is near it."""
+        if not len(pending) or self._kind(pending) == 3:
             return None
         probe = np.vstack([cands[np.argsort(-values)[:20]], cands[self.rng.choice(len(cands), 40, replace=False)]])
         return LocalPenalty(self.gp, pending, probe)
