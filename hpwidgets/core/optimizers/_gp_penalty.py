@@ -7,7 +7,7 @@ outside every such ball: far points keep their value, points near a pending tria
 the trials in flight spread out without the acquisition itself changing (after González et al.,
 "Batch Bayesian Optimization via Local Penalization", 2016). It replaces believing pending
 trials as noiseless observations, whose collapsed variance sent a kappa-3 bound's trials in
-flight to far corners: with 4 workers, Branin's 20-trial success went from 28 % to 63 %
+flight to far corners: with 4 workers, Branin's 20-trial success went from 28 % to 67 %
 (bench/README.md, which also shows what the halved kappa in _gp_search adds and costs).
 """
 
