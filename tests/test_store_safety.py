@@ -4,13 +4,16 @@ A throwaway local user plays the other user: the test creates it with useradd (C
 and plants real files and real processes owned by it. Without root these tests are skipped.
 """
 
+import ast
 import json
 import os
 import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
+import time
 
 import pytest
 
@@ -256,3 +259,24 @@ def test_network_store_index_dir_planted_in_shared_tmp_is_refused(tmp_path, monk
     assert store.index_path.startswith(str(planted) + os.sep)
     assert _mode(planted) == 0o700 and os.stat(planted).st_uid == os.getuid()
 
+
+
+def test_trial_pid_is_never_seen_half_written(tmp_path):
+    # The orphan reaper and Stop read trial.pid while a trial may be starting: a reader in
+    # another process sees the whole "pid:start" line or no file, never an empty one.
+    path = tmp_path / "trial.pid"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\nseen = set()\nend = time.monotonic() + 1.5\n"
+            "while time.monotonic() < end:\n"
+            "    try:\n        seen.add(open(sys.argv[1]).read())\n"
+            "    except FileNotFoundError:\n        pass\n"
+            "print(repr(sorted(seen)))\n"
+        ), str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        owner.write_trial_pid(str(tmp_path), os.getpid())
+    out, _ = reader.communicate(timeout=30)
+    assert ast.literal_eval(out) == [path.read_text()]

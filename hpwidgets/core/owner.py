@@ -7,6 +7,7 @@ import signal
 import socket
 
 from . import store_safety
+from .run_files import write_private
 
 
 def _stat_fields(pid: int) -> list[bytes]:
@@ -61,9 +62,8 @@ TRIAL_PID = "trial.pid"  # in the run directory: the trial's process group, to r
 
 
 def write_trial_pid(run_dir: str, pid: int) -> None:
-    fd = store_safety.open_private(os.path.join(run_dir, TRIAL_PID), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(f"{pid}:{_start_time(pid)}")
+    # atomically: a reader (the orphan reaper, Stop) never sees an empty or half-written file
+    write_private(os.path.join(run_dir, TRIAL_PID), f"{pid}:{_start_time(pid)}".encode("ascii"))
 
 
 def _real_uid(pid: int) -> int | None:
