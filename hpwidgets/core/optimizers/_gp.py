@@ -86,6 +86,7 @@ class GP:
         self.x = np.empty((0, dim))
         self.y = np.empty(0)
         self._low = np.empty((0, 0))
+        self._alpha: np.ndarray | None = None
         self._zc: np.ndarray | None = None
         self._warp: tuple[float, float, float] | None = None
         self._lam: float | None = None
@@ -161,13 +162,14 @@ class GP:
         k = matern52(self.x, self.x, self.ls, self.amp)
         k[np.diag_indices_from(k)] += self._noise_z() + _JITTER
         self._low = np.linalg.cholesky(k)
+        self._alpha = None
 
     def add(self, x: np.ndarray, y: float) -> None:
         """Append one observation with the current hyperparameters: O(n^2)."""
         x = np.asarray(x, float)[None, :]
         self._low = _extend(self._low, self.x, x, self.ls, self.amp, self._noise_z() + _JITTER)
         self.x = np.vstack([self.x, x])
-        self.y, self._zc = np.append(self.y, float(y)), None
+        self.y, self._zc, self._alpha = np.append(self.y, float(y)), None, None
 
     # -- posterior ----------------------------------------------------------------------
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,8 +183,11 @@ class GP:
         return mu, np.sqrt(np.maximum(var, 1e-12))
 
     def weights(self) -> np.ndarray:
-        """K^-1 z: the posterior mean is k(x, X) @ weights."""
-        return cho_solve((self._low, True), self._z())
+        """K^-1 z: the posterior mean is k(x, X) @ weights. Kept until the data change: a
+        suggestion reads it for the incumbent, the gradient step and the penalty."""
+        if self._alpha is None:
+            self._alpha = cho_solve((self._low, True), self._z())
+        return self._alpha
 
     def train_mean(self) -> np.ndarray:
         """Posterior mean at the observed points, O(n^2): K a = z - noise a."""

@@ -82,11 +82,13 @@ class GPSearch:
         # Past 200 points a gradient step costs too much: small random steps around the winner.
         best = _sel(values, cands, pending)
         local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
-        mu, sd = self.gp.predict(local)
-        local_values = self._acquire(mu, sd, local, pending, hedge=False)
-        if penalty is not None:
-            local_values = penalty.apply(local, local_values)
-        return _sel(local_values, local, pending)
+        return _sel(self._score(local, pending, penalty), local, pending)
+
+    def _score(self, points: np.ndarray, pending: np.ndarray, penalty: LocalPenalty | None) -> np.ndarray:
+        """The (penalized) acquisition at points, with the kind gp_hedge chose this round."""
+        mu, sd = self.gp.predict(points)
+        values = self._acquire(mu, sd, points, pending, hedge=False)
+        return values if penalty is None else penalty.apply(points, values)
 
     def _penalty(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> LocalPenalty | None:
         """Trials in flight penalize their neighbourhoods; the slope is probed where the
@@ -105,12 +107,8 @@ class GPSearch:
         starts = cands[order[np.sort(first)[:5]]]
         moved = self.codec.snap(refine(Posterior(self.gp), starts, self._ordered, self._kind(pending),
                                        self._incumbent(), self._kappa(pending), self.xi, 30, penalty))  # fmt: skip
-        mu, sd = self.gp.predict(moved)
-        moved_values = self._acquire(mu, sd, moved, pending, hedge=False)
-        if penalty is not None:
-            moved_values = penalty.apply(moved, moved_values)
         allc = np.vstack([cands, moved])
-        return _sel(np.concatenate([values, moved_values]), allc, pending)
+        return _sel(np.concatenate([values, self._score(moved, pending, penalty)]), allc, pending)
 
     def _kappa(self, pending: np.ndarray) -> float:
         # With trials in flight the penalty spreads them; a smaller kappa keeps them where
