@@ -81,7 +81,7 @@ def test_categories_share_what_the_ordered_flags_teach():
 
 def test_acquisition_gradients_match_finite_differences():
     # The L-BFGS-B refinement of the acquisition climbs analytic gradients: for LCB, EI, PI and
-    # the posterior mean, alone and penalized around two pending trials.
+    # the posterior mean, alone and, with two pending trials, on the believer's std and penalized.
     from hpwidgets.core.optimizers._gp import GP
     from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
     from hpwidgets.core.optimizers._gp_refine import Posterior, acq_value_grad
@@ -90,14 +90,15 @@ def test_acquisition_gradients_match_finite_differences():
     x = rng.random((15, 3))
     gp = GP(3)
     gp.fit(x, np.sin(3 * x).sum(1) + 0.1 * rng.standard_normal(15), rng)
-    post = Posterior(gp)
-    for penalty in (None, LocalPenalty(gp, rng.random((2, 3)), rng.random((30, 3)))):
+    pending = rng.random((2, 3))
+    for pend, penalty in ((None, None), (pending, LocalPenalty(gp, pending, rng.random((30, 3))))):
+        post = Posterior(gp, pend)
         x0 = rng.random(3)
         mu, dmu, sd, dsd = post.at(x0)
-        assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None])], rtol=1e-6)
+        assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None], pend)], rtol=1e-6)
         for kind in range(4):
 
-            def acq(z: np.ndarray, kind: int = kind, penalty: LocalPenalty | None = penalty) -> float:
+            def acq(z: np.ndarray, kind: int = kind, penalty: LocalPenalty | None = penalty, post=post) -> float:
                 m, _, s, _ = post.at(z)
                 a = acq_value_grad(kind, m, s, 0.1, 2.0, 0.01)[0]
                 return a if penalty is None else float(penalty.apply(z[None], np.array([a]))[0])
@@ -110,6 +111,25 @@ def test_acquisition_gradients_match_finite_differences():
             steps = np.eye(3) * 1e-6
             numeric = [(acq(x0 + e) - acq(x0 - e)) / 2e-6 for e in steps]
             assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+
+
+def test_pending_trials_shrink_the_std_and_leave_the_mean():
+    # A pending trial is believed at the posterior mean: the mean stays, the std at the pending
+    # point drops to about its 1e-6 variance, and a point far from it keeps its std.
+    from hpwidgets.core.optimizers._gp import GP
+
+    rng = np.random.default_rng(4)
+    x = rng.random((10, 2))
+    gp = GP(2)
+    gp.fit(x, (x[:, 0] - 0.3) ** 2 + x[:, 1], rng)
+    pending = np.array([[0.5, 0.5], [0.0, 1.0]])
+    at = np.array([[0.5, 0.5], [0.02, 0.98], [0.3, 0.1]])
+    mu, sd = gp.predict(at)
+    mu_p, sd_p = gp.predict(at, pending)
+    assert np.array_equal(mu_p, mu)
+    assert sd_p[0] < 2e-3 < sd[0]
+    assert sd_p[1] < 0.5 * sd[1]
+    assert sd_p[2] == pytest.approx(sd[2], rel=0.05)
 
 
 def test_pending_trials_penalize_only_their_neighbourhood():

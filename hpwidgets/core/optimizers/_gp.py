@@ -18,6 +18,7 @@ from scipy.stats import skew, yeojohnson
 _SQRT5 = math.sqrt(5.0)
 _SKEW = 0.5  # warp targets whose skewness exceeds this
 _JITTER = 1e-8
+_JITTER_PENDING = 1e-6  # a pending point's variance: a believer's value is not exact
 # Log-normal priors (mean, sd) on log lengthscale, log signal variance, log noise variance.
 _PRIOR_LS = (math.log(0.3), 1.0)
 _PRIOR_LS_ONEHOT = math.log(1.0)  # one-hot columns: a category shares what it can
@@ -87,6 +88,7 @@ class GP:
         self.y = np.empty(0)
         self._low = np.empty((0, 0))
         self._alpha: np.ndarray | None = None
+        self._believed: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._zc: np.ndarray | None = None
         self._warp: tuple[float, float, float] | None = None
         self._lam: float | None = None
@@ -162,25 +164,40 @@ class GP:
         k = matern52(self.x, self.x, self.ls, self.amp)
         k[np.diag_indices_from(k)] += self._noise_z() + _JITTER
         self._low = np.linalg.cholesky(k)
-        self._alpha = None
+        self._alpha = self._believed = None
 
     def add(self, x: np.ndarray, y: float) -> None:
         """Append one observation with the current hyperparameters: O(n^2)."""
         x = np.asarray(x, float)[None, :]
         self._low = _extend(self._low, self.x, x, self.ls, self.amp, self._noise_z() + _JITTER)
         self.x = np.vstack([self.x, x])
-        self.y, self._zc, self._alpha = np.append(self.y, float(y)), None, None
+        self.y, self._zc, self._alpha, self._believed = np.append(self.y, float(y)), None, None, None
 
     # -- posterior ----------------------------------------------------------------------
-    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and std (of the latent function) in standardised units."""
+    def predict(self, xs: np.ndarray, pending: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std (of the latent function) in standardised units. Pending
+        points shrink the std as if observed at their mean; the mean is unchanged."""
         z = self._z()
         kxs = matern52(self.x, xs, self.ls, self.amp)
         v = solve_triangular(self._low, kxs, lower=True)
         beta = solve_triangular(self._low, z, lower=True)
         mu = v.T @ beta
         var = self.amp - (v * v).sum(0)
+        if pending is not None and len(pending):
+            # The believed factor's first block is _low: only the pending rows need solving.
+            n, low = len(self.x), self.believing(pending)[1]
+            vp = solve_triangular(low[n:, n:], matern52(pending, xs, self.ls, self.amp) - low[n:, :n] @ v, lower=True)
+            var = var - (vp * vp).sum(0)
         return mu, np.sqrt(np.maximum(var, 1e-12))
+
+    def believing(self, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs and Cholesky factor with pending points added as near-noiseless
+        observations (the "kriging believer"'s variance), kept while data and pending stay."""
+        key = np.ascontiguousarray(pending, float).tobytes()
+        if self._believed is None or self._believed[0] != key:
+            low = _extend(self._low, self.x, pending, self.ls, self.amp, _JITTER_PENDING)
+            self._believed = (key, np.vstack([self.x, pending]), low)
+        return self._believed[1], self._believed[2]
 
     def weights(self) -> np.ndarray:
         """K^-1 z: the posterior mean is k(x, X) @ weights. Kept until the data change: a

@@ -32,18 +32,20 @@ def _kernel_and_grad(x: np.ndarray, xs: np.ndarray, ls: np.ndarray, amp: float):
 
 
 class Posterior:
-    """Mean and std (with gradients) of one GP at single points."""
+    """Mean and std (with gradients) of one GP at single points; pending points shrink the std
+    as in GP.predict."""
 
-    def __init__(self, gp: GP) -> None:
+    def __init__(self, gp: GP, pending: np.ndarray | None = None) -> None:
         self.gp = gp
         self.alpha = gp.weights()
+        self.xv, self.low = gp.believing(pending) if pending is not None and len(pending) else (gp.x, gp._low)
 
     def at(self, x: np.ndarray):
-        gp = self.gp
-        k, dk = _kernel_and_grad(x, gp.x, gp.ls, gp.amp)
-        mu, dmu = k @ self.alpha, self.alpha @ dk
-        v = solve_triangular(gp._low, k, lower=True)
-        w = solve_triangular(gp._low, v, lower=True, trans="T")
+        gp, n = self.gp, len(self.gp.x)
+        k, dk = _kernel_and_grad(x, self.xv, gp.ls, gp.amp)
+        mu, dmu = k[:n] @ self.alpha, self.alpha @ dk[:n]
+        v = solve_triangular(self.low, k, lower=True)
+        w = solve_triangular(self.low, v, lower=True, trans="T")
         var = gp.amp - v @ v
         sd = math.sqrt(max(var, 1e-12))
         dsd = (-2.0 * w @ dk) / (2.0 * sd) if var > 1e-12 else np.zeros_like(x)

@@ -72,7 +72,7 @@ class GPSearch:
             return self._next_design()
         self._update()
         cands = self._candidates()
-        mu, sd = self.gp.predict(cands)
+        mu, sd = self.gp.predict(cands, pending)
         values = self._acquire(mu, sd, cands, pending)
         penalty = self._penalty(cands, values, pending)
         if penalty is not None:
@@ -86,7 +86,7 @@ class GPSearch:
 
     def _score(self, points: np.ndarray, pending: np.ndarray, penalty: LocalPenalty | None) -> np.ndarray:
         """The (penalized) acquisition at points, with the kind gp_hedge chose this round."""
-        mu, sd = self.gp.predict(points)
+        mu, sd = self.gp.predict(points, pending)
         values = self._acquire(mu, sd, points, pending, hedge=False)
         return values if penalty is None else penalty.apply(points, values)
 
@@ -105,7 +105,7 @@ class GPSearch:
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
         starts = cands[order[np.sort(first)[:5]]]
-        moved = self.codec.snap(refine(Posterior(self.gp), starts, self._ordered, self._kind(pending),
+        moved = self.codec.snap(refine(Posterior(self.gp, pending), starts, self._ordered, self._kind(pending),
                                        self._incumbent(), self._kappa(pending), self.xi, 30, penalty))  # fmt: skip
         allc = np.vstack([cands, moved])
         return _sel(np.concatenate([values, self._score(moved, pending, penalty)]), allc, pending)
