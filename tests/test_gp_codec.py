@@ -81,36 +81,29 @@ def test_categories_share_what_the_ordered_flags_teach():
 
 def test_acquisition_gradients_match_finite_differences():
     # The L-BFGS-B refinement of the acquisition climbs analytic gradients: for LCB, EI, PI and
-    # the posterior mean, alone and, with two pending trials, on the believer's std and penalized.
+    # the posterior mean, without pending trials and with two (which shrink the std near them).
     from hpwidgets.core.optimizers._gp import GP
-    from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
     from hpwidgets.core.optimizers._gp_refine import Posterior, acq_value_grad
 
     rng = np.random.default_rng(0)
     x = rng.random((15, 3))
     gp = GP(3)
     gp.fit(x, np.sin(3 * x).sum(1) + 0.1 * rng.standard_normal(15), rng)
-    pending = rng.random((2, 3))
-    for pend, penalty in ((None, None), (pending, LocalPenalty(gp, pending, rng.random((30, 3))))):
-        post = Posterior(gp, pend)
+    for pending in (None, rng.random((2, 3))):
+        post = Posterior(gp, pending)
         x0 = rng.random(3)
         mu, dmu, sd, dsd = post.at(x0)
-        assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None], pend)], rtol=1e-6)
+        assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None], pending)], rtol=1e-6)
         for kind in range(4):
 
-            def acq(z: np.ndarray, kind: int = kind, penalty: LocalPenalty | None = penalty, post=post) -> float:
+            def acq(z: np.ndarray, kind: int = kind, post: Posterior = post) -> float:
                 m, _, s, _ = post.at(z)
-                a = acq_value_grad(kind, m, s, 0.1, 2.0, 0.01)[0]
-                return a if penalty is None else float(penalty.apply(z[None], np.array([a]))[0])
+                return acq_value_grad(kind, m, s, 0.1, 2.0, 0.01)[0]
 
-            a, d_mu, d_sd = acq_value_grad(kind, mu, sd, 0.1, 2.0, 0.01)
-            grad = d_mu * dmu + d_sd * dsd
-            if penalty is not None:
-                value, grad = penalty.apply_with_grad(x0, a, grad)
-                assert value == pytest.approx(acq(x0), rel=1e-9)
+            _, d_mu, d_sd = acq_value_grad(kind, mu, sd, 0.1, 2.0, 0.01)
             steps = np.eye(3) * 1e-6
             numeric = [(acq(x0 + e) - acq(x0 - e)) / 2e-6 for e in steps]
-            assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+            assert np.allclose(d_mu * dmu + d_sd * dsd, numeric, rtol=1e-4, atol=1e-7)
 
 
 def test_pending_trials_shrink_the_std_and_leave_the_mean():
@@ -130,24 +123,3 @@ def test_pending_trials_shrink_the_std_and_leave_the_mean():
     assert sd_p[0] < 2e-3 < sd[0]
     assert sd_p[1] < 0.5 * sd[1]
     assert sd_p[2] == pytest.approx(sd[2], rel=0.05)
-
-
-def test_pending_trials_penalize_only_their_neighbourhood():
-    # The penalty is the probability of lying outside each pending trial's ball: a candidate on
-    # a pending trial keeps at most half its acquisition, a distant one all of it (log softplus).
-    from hpwidgets.core.optimizers._gp import GP
-    from hpwidgets.core.optimizers._gp_penalty import LocalPenalty, mean_slopes
-
-    rng = np.random.default_rng(3)
-    x = rng.random((12, 2))
-    gp = GP(2)
-    gp.fit(x, (x[:, 0] - 0.3) ** 2 + x[:, 1], rng)
-    probe = rng.random((40, 2))
-    pending = np.array([[0.3, 0.1]])
-    penalty = LocalPenalty(gp, pending, probe)
-    assert penalty.lip == pytest.approx(mean_slopes(gp, probe).max())
-    acq = np.array([1.0, 1.0])
-    near_far = penalty.apply(np.array([[0.3, 0.1], [0.95, 0.95]]), acq)
-    plain = np.log(np.log1p(np.e))
-    assert near_far[0] <= plain + np.log(0.5) + 1e-12
-    assert near_far[1] == pytest.approx(plain, abs=1e-6)

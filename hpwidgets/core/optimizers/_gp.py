@@ -201,7 +201,7 @@ class GP:
 
     def weights(self) -> np.ndarray:
         """K^-1 z: the posterior mean is k(x, X) @ weights. Kept until the data change: a
-        suggestion reads it for the incumbent, the gradient step and the penalty."""
+        suggestion reads it for the incumbent and at every step of the gradient climb."""
         if self._alpha is None:
             self._alpha = cho_solve((self._low, True), self._z())
         return self._alpha

@@ -15,7 +15,6 @@ from scipy.optimize import minimize
 from scipy.stats import norm
 
 from hpwidgets.core.optimizers._gp import GP
-from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
 
 _SQRT5 = math.sqrt(5.0)
 
@@ -66,9 +65,8 @@ def acq_value_grad(kind: int, mu, sd, best: float, kappa: float, xi: float):
 
 
 def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, best: float, kappa: float,
-           xi: float, maxiter: int, penalty: LocalPenalty | None = None) -> np.ndarray:
-    """Each start moved uphill on the (penalized) acquisition within the unit cube, ordered
-    columns only."""
+           xi: float, maxiter: int) -> np.ndarray:
+    """Each start moved uphill on the acquisition within the unit cube, ordered columns only."""
     out = starts.copy()
     if not len(ordered):
         return out
@@ -79,10 +77,7 @@ def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, 
             x[ordered] = u
             mu, dmu, sd, dsd = post.at(x)
             a, da_mu, da_sd = acq_value_grad(kind, mu, sd, best, kappa, xi)
-            grad = da_mu * dmu + da_sd * dsd
-            if penalty is not None:
-                a, grad = penalty.apply_with_grad(x, float(a), grad)
-            return -float(a), -grad[ordered]
+            return -float(a), -(da_mu * dmu + da_sd * dsd)[ordered]
 
         res = minimize(neg, x0[ordered], jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(ordered),
                        options={"maxiter": maxiter})  # fmt: skip

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from hpwidgets.core.optimizers._gp import GP
-from hpwidgets.core.optimizers._gp_penalty import LocalPenalty
 from hpwidgets.core.optimizers._gp_refine import Posterior, refine
 
 
@@ -74,45 +73,32 @@ class GPSearch:
         cands = self._candidates()
         mu, sd = self.gp.predict(cands, pending)
         values = self._acquire(mu, sd, cands, pending)
-        penalty = self._penalty(cands, values, pending)
-        if penalty is not None:
-            values = penalty.apply(cands, values)
         if len(self.gp.y) <= 200:
-            return self._refined(cands, values, pending, penalty)
+            return self._refined(cands, values, pending)
         # Past 200 points a gradient step costs too much: small random steps around the winner.
         best = _sel(values, cands, pending)
         local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
-        return _sel(self._score(local, pending, penalty), local, pending)
+        return _sel(self._score(local, pending), local, pending)
 
-    def _score(self, points: np.ndarray, pending: np.ndarray, penalty: LocalPenalty | None) -> np.ndarray:
-        """The (penalized) acquisition at points, with the kind gp_hedge chose this round."""
+    def _score(self, points: np.ndarray, pending: np.ndarray) -> np.ndarray:
+        """The acquisition at points, with the kind gp_hedge chose this round."""
         mu, sd = self.gp.predict(points, pending)
-        values = self._acquire(mu, sd, points, pending, hedge=False)
-        return values if penalty is None else penalty.apply(points, values)
+        return self._acquire(mu, sd, points, pending, hedge=False)
 
-    def _penalty(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> LocalPenalty | None:
-        """Trials in flight penalize their neighbourhoods; the slope is probed where the
-        acquisition is high and at random. The last trials go to the model's minimum even
-        when a pending trial is near it."""
-        if not len(pending) or self._kind(pending) == 3:
-            return None
-        probe = np.vstack([cands[np.argsort(-values)[:20]], cands[self.rng.choice(len(cands), 40, replace=False)]])
-        return LocalPenalty(self.gp, pending, probe)
-
-    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray,
-                 penalty: LocalPenalty | None) -> np.ndarray:  # fmt: skip
+    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
         """The best candidates moved uphill by L-BFGS-B, snapped, and compared with all candidates."""
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
         starts = cands[order[np.sort(first)[:5]]]
         moved = self.codec.snap(refine(Posterior(self.gp, pending), starts, self._ordered, self._kind(pending),
-                                       self._incumbent(), self._kappa(pending), self.xi, 30, penalty))  # fmt: skip
+                                       self._incumbent(), self._kappa(pending), self.xi, 30))  # fmt: skip
         allc = np.vstack([cands, moved])
-        return _sel(np.concatenate([values, self._score(moved, pending, penalty)]), allc, pending)
+        return _sel(np.concatenate([values, self._score(moved, pending)]), allc, pending)
 
     def _kappa(self, pending: np.ndarray) -> float:
-        # With trials in flight the penalty spreads them; a smaller kappa keeps them where
-        # the model expects good values instead of adding exploration on top (bench/README.md).
+        # Trials in flight shrink the std near them (GP.predict), so a kappa-3 bound would send
+        # the others to far corners; half of it keeps them where the model expects good values
+        # (bench/README.md: Branin, digits and Hartmann-3 with 4 workers).
         return self.kappa / 2 if len(pending) else self.kappa
 
     def _kind(self, pending: np.ndarray) -> int:
