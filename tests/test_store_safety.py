@@ -260,7 +260,6 @@ def test_network_store_index_dir_planted_in_shared_tmp_is_refused(tmp_path, monk
     assert _mode(planted) == 0o700 and os.stat(planted).st_uid == os.getuid()
 
 
-
 def test_trial_pid_is_never_seen_half_written(tmp_path):
     # The orphan reaper and Stop read trial.pid while a trial may be starting: a reader in
     # another process sees the whole "pid:start" line or no file, never an empty one.
