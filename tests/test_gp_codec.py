@@ -123,3 +123,18 @@ def test_pending_trials_shrink_the_std_and_leave_the_mean():
     assert sd_p[0] < 2e-3 < sd[0]
     assert sd_p[1] < 0.5 * sd[1]
     assert sd_p[2] == pytest.approx(sd[2], rel=0.05)
+
+
+def test_where_no_trial_has_been_the_model_expects_the_worst_value_seen():
+    # The prior mean is the worst observed value, not the average: far from every trial the
+    # posterior mean returns to it, so the bound is drawn there by its std alone.
+    from hpwidgets.core.optimizers._gp import GP
+
+    rng = np.random.default_rng(6)
+    x = 0.25 * rng.random((10, 2))
+    y = np.sin(25 * x[:, 0]) + x[:, 1]
+    gp = GP(2)
+    gp.fit(x, y, rng)
+    mu, _ = gp.to_units(*gp.predict(np.array([[1.0, 1.0], x[0]])))
+    assert mu[0] == pytest.approx(y.max(), abs=1e-5)  # the average would be y.mean(), -0.115
+    assert mu[1] == pytest.approx(y[0], abs=0.05)
