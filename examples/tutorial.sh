@@ -10,7 +10,7 @@ export HPWIDGETS_HOME="$out/store"   # a store of its own, so the figures below 
 cd "$here"
 hpw run train.py x=[-2,0,2] -y
 hpw run train.py x=[-2.0:2.0] --max-trials 20 --random-seed 1 -y
-hpw run train.py x=[-2.0:2.0] --optimizer gp --max-trials 10 --random-seed 2 -y
+hpw run train.py x=[-2.0:2.0] --optimizer gp --max-trials 10 --random-seed 4 -y
 hpw compare --top 5 --min loss --table | tee "$out/top5.txt"
 hpw compare --csv "$out/results.csv"
 python -m hpwidgets.notebook.tutorial --out "$out"

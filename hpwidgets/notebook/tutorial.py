@@ -2,7 +2,8 @@
 
 Executes examples/optimize.ipynb with nbclient (in the examples folder, with this process's
 environment, so HPWIDGETS_HOME picks the run store), then writes optimize.html (nbconvert),
-optimize.png (the last plot) and results.csv (the notebook's ``%hpcompare --csv``) to DIR.
+optimize.png (the plot of the cell tagged ``plot``: the tutorial search against its true curve)
+and results.csv (the notebook's ``%hpcompare --csv``) to DIR.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTEBOOK = EXAMPLES / "optimize.ipynb"
+PLOT_TAG = "plot"  # the cell whose plot is written out as <notebook>.png
 RESULTS = "results.csv"
 
 
@@ -33,10 +35,12 @@ def execute(notebook: Path, cwd: Path, timeout: int = 600) -> Any:
     return nb
 
 
-def last_png(nb: Any) -> bytes | None:
-    """The last image/png in the notebook's outputs: the final frame of the last dashboard."""
+def plot_png(nb: Any, tag: str = PLOT_TAG) -> bytes | None:
+    """The last image/png of the cells tagged ``tag`` (the final frame of that search's
+    dashboard), or of the whole notebook when no cell carries the tag."""
+    cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])] or nb.cells
     found = None
-    for cell in nb.cells:
+    for cell in cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "image/png" in data:
@@ -51,7 +55,7 @@ def export(nb: Any, notebook: Path, cwd: Path, out: Path) -> list[Path]:
     html, _ = HTMLExporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
     written = [out / f"{notebook.stem}.html"]
     written[0].write_text(html, encoding="utf-8")
-    png = last_png(nb)
+    png = plot_png(nb)
     if png is not None:
         written.append(out / f"{notebook.stem}.png")
         written[-1].write_bytes(png)
