@@ -94,7 +94,7 @@ def test_gp_search_redraws_live_with_true_curve_then_csv_download(open_notebook,
         [
             f"{LOAD}\nimport numpy as np",
             "def truth(x):\n    return np.sin(5*x)*(1-np.tanh(x**2))",
-            "%hprun train.py x=[-2.0:2.0] --optimizer gp --max-trials 10 --truth truth --random-seed 1",
+            "%hprun train.py x=[-2.0:2.0] --optimizer gp --max-trials 10 --truth truth --random-seed 4",
             SETTLE,
         ],
     )
