@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from hpwidgets.core.optimizers._gp import GP
+from hpwidgets.core.optimizers._gp_faces import face_weight
 from hpwidgets.core.optimizers._gp_refine import Posterior, refine
 
 
@@ -127,6 +128,7 @@ class GPSearch:
             return -mu  # the last trials go where the model expects the minimum
         kinds = {"LCB": 0, "EI": 1, "PI": 2}
         kappa = self._kappa(pending)
+        sd = sd * face_weight(cands, self._ordered)  # no trial at a face for its std alone
         if self.acq != "gp_hedge":
             return _acq(kinds[self.acq], mu, sd, self._incumbent(), kappa, self.xi)
         values = [_acq(k, mu, sd, self._incumbent(), kappa, self.xi) for k in range(3)]
