@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hpwidgets.core.optimizers._gp_faces import face_weight
 from hpwidgets.core.optimizers.bayes import BayesOptimizer
-from hpwidgets.core.optimizers._gp_faces import face_weight, face_weight_grad
 from hpwidgets.core.space import Real
 
 ORDERED = np.array([0, 1])
@@ -15,17 +15,6 @@ def test_the_weight_falls_linearly_to_a_floor_at_the_faces_on_ordered_columns_on
     # Column 2 is a category's one-hot column: its 0 and 1 are not faces.
     u = np.array([[0.5, 0.5, 0.0], [0.05, 0.5, 1.0], [0.05, 0.95, 0.0], [0.0, 0.5, 0.0], [0.1, 0.9, 1.0]])
     assert np.allclose(face_weight(u, ORDERED), [1.0, 0.5, 0.25, 1e-3, 1.0], rtol=1e-12, atol=0)
-
-
-def test_the_weights_gradient_matches_finite_differences():
-    for x0 in ([0.03, 0.5, 1.0], [0.07, 0.96, 0.0], [0.5, 0.92, 1.0], [0.3, 0.6, 0.0]):
-        x0 = np.array(x0)
-        w, grad = face_weight_grad(x0, ORDERED)
-        assert w == face_weight(x0[None], ORDERED)[0]
-        steps = np.eye(3) * 1e-7
-        numeric = [(face_weight(x0[None] + e, ORDERED)[0] - face_weight(x0[None] - e, ORDERED)[0]) / 2e-7
-                   for e in steps]  # fmt: skip
-        assert np.allclose(grad, numeric, atol=1e-6)
 
 
 def test_a_flat_objective_sends_no_trial_to_a_face():

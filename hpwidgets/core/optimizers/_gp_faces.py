@@ -6,6 +6,10 @@ the std alone (bench/README.md: Branin, the tutorial). Within ``FACE`` of either
 ordered column the std's weight falls linearly towards 0, so a trial goes to a face when the
 model expects a good value there, not because nothing is known of it. The model itself is
 unchanged (the plot's band, the posterior): only the choice of where to look next.
+
+Candidates and the points the gradient climb reaches are scored with the damped std; the climb
+itself runs on the undamped acquisition. Damping it there too measured the same on the suite and
+made a suggestion at 100 observations in 6-D take 54 ms instead of 19 (bench/README.md).
 """
 
 from __future__ import annotations
@@ -21,18 +25,3 @@ def face_weight(u: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     v = u[:, ordered]
     f = np.clip(np.minimum(v, 1.0 - v) / FACE, 0.0, 1.0)
     return np.maximum(f.prod(1), _FLOOR)
-
-
-def face_weight_grad(x: np.ndarray, ordered: np.ndarray) -> tuple[float, np.ndarray]:
-    """The weight at one point and its gradient over all of x's columns."""
-    v = x[ordered]
-    dist = np.minimum(v, 1.0 - v)
-    f = np.clip(dist / FACE, 0.0, 1.0)
-    w = float(f.prod())
-    grad = np.zeros_like(x)
-    if w <= _FLOOR:
-        return _FLOOR, grad
-    inside = (dist > 0.0) & (dist < FACE)  # where the weight is still falling
-    toward = np.where(v < 0.5, 1.0, -1.0) / FACE
-    grad[ordered] = np.where(inside, w / np.where(inside, f, 1.0) * toward, 0.0)
-    return w, grad

@@ -15,7 +15,6 @@ from scipy.optimize import minimize
 from scipy.stats import norm
 
 from hpwidgets.core.optimizers._gp import GP
-from hpwidgets.core.optimizers._gp_faces import face_weight_grad
 
 _SQRT5 = math.sqrt(5.0)
 
@@ -77,8 +76,6 @@ def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, 
         def neg(u: np.ndarray, x=x) -> tuple[float, np.ndarray]:
             x[ordered] = u
             mu, dmu, sd, dsd = post.at(x)
-            w, dw = face_weight_grad(x, ordered)  # the std damped near the faces, as the candidates'
-            sd, dsd = sd * w, dsd * w + sd * dw
             a, da_mu, da_sd = acq_value_grad(kind, mu, sd, best, kappa, xi)
             return -float(a), -(da_mu * dmu + da_sd * dsd)[ordered]
 
