@@ -30,6 +30,15 @@ class _Codec:
         return [i for dim, col in zip(self.dims, self.cols) if isinstance(dim, Categorical)
                 for i in range(col.start, col.stop)]  # fmt: skip
 
+    def half_steps(self, columns: np.ndarray) -> np.ndarray:
+        """Half the gap between encoded values in each of the given ordered columns: 1 / 2k for
+        an integer of k + 1 values, 0 for a real."""
+        half = np.zeros(self.ncols)
+        for dim, col in zip(self.dims, self.cols):
+            if isinstance(dim, Integer) and dim.high > dim.low:
+                half[col.start] = 0.5 / (dim.high - dim.low)
+        return half[columns]
+
     def _span(self, dim: Real | Integer) -> tuple[float, float]:
         if isinstance(dim, Real) and dim.log:
             return math.log(dim.low), math.log(dim.high)

@@ -20,8 +20,10 @@ FACE = 0.1  # a tenth of a flag's range at either end
 _FLOOR = 1e-3  # keeps EI and PI defined at a face
 
 
-def face_weight(u: np.ndarray, ordered: np.ndarray) -> np.ndarray:
-    """The std's weight at each row of u (unit-cube encodings)."""
+def face_weight(u: np.ndarray, ordered: np.ndarray, half_step: np.ndarray | float = 0.0) -> np.ndarray:
+    """The std's weight at each row of u (unit-cube encodings). ``half_step`` (per ordered
+    column) is half the gap between an integer's encoded values: an end value's own share of the
+    range counts as inside, so a flag of few values (0 or 1) is not all face."""
     v = u[:, ordered]
-    f = np.clip(np.minimum(v, 1.0 - v) / FACE, 0.0, 1.0)
+    f = np.clip((np.minimum(v, 1.0 - v) + half_step) / FACE, 0.0, 1.0)
     return np.maximum(f.prod(1), _FLOOR)

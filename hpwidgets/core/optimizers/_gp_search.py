@@ -16,7 +16,8 @@ class GPSearch:
     """Suggests points in the encoded unit space: space-filling design, then GP acquisition.
 
     ``codec`` provides ``ndims``, ``from_raw(R)`` (one [0, 1) coordinate per dimension to an
-    encoding), ``snap(U)`` (nearest valid encodings) and ``perturb(U, scale, rng)``.
+    encoding), ``snap(U)`` (nearest valid encodings), ``perturb(U, scale, rng)`` and
+    ``half_steps(columns)`` (half the gap between an integer's encoded values).
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class GPSearch:
         self.budget, self.exploit = budget, exploit
         self.gp = GP(codec.ncols, noise=noise, onehot=codec.onehot_columns())
         self._ordered = np.setdiff1d(np.arange(codec.ncols), codec.onehot_columns())
+        self._half_steps = codec.half_steps(self._ordered)
         self._design = _sobol(codec.ndims, rng)
         self._n_design = 0
         self._queue: list[tuple[np.ndarray, float]] = []
@@ -128,7 +130,7 @@ class GPSearch:
             return -mu  # the last trials go where the model expects the minimum
         kinds = {"LCB": 0, "EI": 1, "PI": 2}
         kappa = self._kappa(pending)
-        sd = sd * face_weight(cands, self._ordered)  # no trial at a face for its std alone
+        sd = sd * face_weight(cands, self._ordered, self._half_steps)  # no trial at a face for its std alone
         if self.acq != "gp_hedge":
             return _acq(kinds[self.acq], mu, sd, self._incumbent(), kappa, self.xi)
         values = [_acq(k, mu, sd, self._incumbent(), kappa, self.xi) for k in range(3)]
