@@ -1,7 +1,7 @@
 """Parallel trials beside serial ones: wall time, and what parallelism costs the gp optimizer.
 
     python bench/bench_parallel.py [--seeds N] [--seed-offset K] [--objectives a,b] [--no-dask]
-        [--no-gp] [--no-wall]
+        [--no-gp] [--no-wall] [--lag]
 
 1. Wall time of 16 trials of a script that sleeps 0.5 s and prints a loss: serial, --workers 4,
    and --dask on a 4-worker cluster (a `dask scheduler` and `dask worker --nworkers 4
@@ -16,6 +16,8 @@
    rate is the mean of --repeats runs (each printed); the serial one is deterministic. The
    "simulated" column replays the same searches on a simulated clock (same durations, the
    first to finish told first): no thread noise, so it compares two versions of the code.
+3. --lag (alone): serial success at 16-20 trials beside 4 workers' at 20-24, both on the
+   simulated clock: how many trials the workers cost.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
@@ -157,15 +160,15 @@ def gp_search(obj: Objective, seed: int, workers: int, store: Store) -> bool:
     return obj.regret(batch.best.flags) < obj.tolerance
 
 
-def simulated_search(obj: Objective, seed: int, workers: int) -> bool:
-    """The same search on a simulated clock: each trial lasts its drawn duration and the first
-    to finish is told first, so the order, and the rate, are exactly reproducible."""
-    opt = BayesOptimizer(obj.space, "gp", seed=seed, max_trials=GP_TRIALS)
+def simulated_search(obj: Objective, seed: int, workers: int, trials: int = GP_TRIALS) -> float:
+    """The same search on a simulated clock, its best observed trial's regret: each trial lasts
+    its drawn duration and the first to finish is told first, so the order is reproducible."""
+    opt = BayesOptimizer(obj.space, "gp", seed=seed, max_trials=trials)
     running: list = []
     done: list[tuple[float, dict]] = []
     now, asked = 0.0, 0
-    while len(done) < GP_TRIALS:
-        while len(running) < workers and asked < GP_TRIALS:
+    while len(done) < trials:
+        while len(running) < workers and asked < trials:
             params = opt.ask()
             draw, duration = _draws(seed, params)
             heapq.heappush(running, (now + duration, asked, params, draw))
@@ -174,7 +177,7 @@ def simulated_search(obj: Objective, seed: int, workers: int) -> bool:
         loss = obj.f(params) + obj.noise_sd * draw
         opt.tell(params, loss)
         done.append((loss, params))
-    return obj.regret(min(done, key=lambda d: d[0])[1]) < obj.tolerance
+    return obj.regret(min(done, key=lambda d: d[0])[1])
 
 
 def gp_success(seeds: list[int], names: list[str], repeats: int) -> None:
@@ -191,13 +194,40 @@ def gp_success(seeds: list[int], names: list[str], repeats: int) -> None:
 
             serial = rate(1)
             runs = [rate(WORKERS) for _ in range(repeats)]
-            simulated = 100.0 * sum(simulated_search(obj, seed, WORKERS) for seed in seeds) / len(seeds)
+            simulated = 100.0 * sum(simulated_search(obj, seed, WORKERS) < obj.tolerance for seed in seeds) / len(seeds)
             parallel = float(np.mean(runs))
             diff = parallel - serial
             verdict = "  ok" if diff >= -TARGETS["gp_points"] else "  MISSED"
             each = " ".join(f"{r:.0f}" for r in runs)
             print(f"{obj.name:52} {serial:6.0f}% {parallel:7.1f}% {diff:+6.1f} {'>= -10':>9}{verdict:8}"
                   f" {simulated:8.0f}% {simulated - serial:+6.0f}  {each}")  # fmt: skip
+
+
+def lag_table(seeds: list[int], names: list[str], jobs: int) -> None:
+    """What --workers 4 costs in trials: serial searches of fewer trials beside 4 workers' of
+    more, on the simulated clock. With 4 workers a suggestion sees 3 fewer results than a serial
+    one at the same trial, so at 20 trials they are at best as informed as a serial search of 17."""
+    print(f"\n## success (median regret) by budget: serial, and {WORKERS} workers on the simulated clock "
+          f"(seeds {seeds[0]}-{seeds[-1]})")  # fmt: skip
+    budgets = range(GP_TRIALS - 4, GP_TRIALS + 5)
+    print(f"{'objective':40} {'workers':>7}" + "".join(f"{b:>14}" for b in budgets))
+    with ProcessPoolExecutor(jobs) as pool:
+        for name in names:
+            obj = OBJECTIVES[name]
+            for workers, shown in ((1, budgets[:5]), (WORKERS, budgets[4:])):
+                cells = []
+                for b in budgets:
+                    if b not in shown:
+                        cells.append(f"{'':>14}")
+                        continue
+                    r = np.array(list(pool.map(_simulated, [(name, s, workers, b) for s in seeds])))
+                    cells.append(f"{100 * np.mean(r < obj.tolerance):6.1f}% ({np.median(r):4.2f})")
+                print(f"{obj.name[:40]:40} {workers:7}" + "".join(cells), flush=True)
+
+
+def _simulated(args: tuple[str, int, int, int]) -> float:
+    name, seed, workers, trials = args
+    return simulated_search(OBJECTIVES[name], seed, workers, trials)
 
 
 def main() -> None:
@@ -208,6 +238,8 @@ def main() -> None:
     parser.add_argument("--no-wall", action="store_true", help="skip the wall-time part")
     parser.add_argument("--seed-offset", type=int, default=1000, help="first seed (0-49 were tuned on)")
     parser.add_argument("--repeats", type=int, default=3, help="parallel runs averaged per objective")
+    parser.add_argument("--lag", action="store_true", help="serial at 16-20 trials beside 4 workers at 20-24 (simulated)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for --lag")
     parser.add_argument("--objectives", default=",".join(OBJECTIVES), help=", ".join(OBJECTIVES))
     args = parser.parse_args()
     names = args.objectives.split(",")
@@ -216,10 +248,14 @@ def main() -> None:
         parser.error(f"--objectives: unknown {', '.join(unknown)}; accepted: {', '.join(OBJECTIVES)}")
     warnings.simplefilter("ignore")
     print(f"cores: {os.cpu_count()}; python {sys.version.split()[0]}\n")
+    seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
+    if args.lag:
+        lag_table(seeds, names, args.jobs)
+        return
     if not args.no_wall:
         wall_times(not args.no_dask)
     if not args.no_gp:
-        gp_success(list(range(args.seed_offset, args.seed_offset + args.seeds)), names, args.repeats)
+        gp_success(seeds, names, args.repeats)
 
 
 if __name__ == "__main__":
