@@ -36,6 +36,10 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+# One BLAS thread per process (as bench_optimizers.py): with idle OpenBLAS threads around, every
+# LAPACK call of the gp's fit waits for them, and the --lag processes crawl.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
 
 import numpy as np  # noqa: E402
