@@ -1,11 +1,22 @@
 import os
 import shutil
+import signal
 import subprocess
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sigint_delivered():
+    """A suite started in the background (`cmd &` from a script, no job control) inherits SIGINT
+    ignored, and so would every `hpw run` it starts. The Ctrl-C and kernel-interrupt tests need it
+    delivered, as in a terminal; a Python handler also resets to the default in child processes."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture
