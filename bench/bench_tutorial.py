@@ -9,8 +9,9 @@ Each search is classed by two facts:
 
 - did one of its design trials (the first 6, spread before any model) land in the dip, where the
   curve lies below its second minimum (-0.342 near x = 0.84): x in [-0.530, -0.070], 11.5 % of
-  the range? Six points spread over the range put 6 x 0.115 = 0.69 points there on average, so
-  at most 69 % of designs can find the dip, whatever their layout.
+  the range? A design that does not know where the dip lies places each point uniformly on
+  average, so six points put 6 x 0.115 = 0.69 in it on average, and at most 69 % of designs
+  find it, whatever their layout (a design's chance to find the dip is at most its mean count).
 - did it fail because no trial reached the window, or because a trial outside the window drew
   lucky noise and was observed lower than every trial inside it?
 
