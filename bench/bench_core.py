@@ -40,10 +40,10 @@ def hpw(*args: str, env: dict) -> None:
 
 
 def bench_trial(repeat: int, env: dict) -> tuple[float, float]:
-    from hpwidgets.core.cancel import CancelToken
-    from hpwidgets.core.executors.local import ScriptRunner
-    from hpwidgets.core.script import inspect_script
-    from hpwidgets.core.trial import TrialSpec
+    from hpwidgets.core.run.cancel import CancelToken
+    from hpwidgets.core.run.executors.local import ScriptRunner
+    from hpwidgets.core.run.scripts import inspect_script
+    from hpwidgets.core.run.trial import TrialSpec
 
     bare = timed(lambda: subprocess.run([sys.executable, TRAIN], check=True, stdout=subprocess.DEVNULL), repeat)
     runner = ScriptRunner(inspect_script(TRAIN))
@@ -74,7 +74,7 @@ def bench_inprocess(n: int = 300) -> tuple[float, float]:
 
 def fill_store(n: int) -> None:
     from hpwidgets.core.records import RunRecord, Status
-    from hpwidgets.core.store import Store
+    from hpwidgets.core.store.runstore import Store
 
     store = Store()
     import random
@@ -90,7 +90,7 @@ def fill_store(n: int) -> None:
 
 def bench_reconcile(repeat: int) -> tuple[float, float]:
     """What a reader pays to match the index with the runs/ listing: in sync, and one run off."""
-    from hpwidgets.core.store import Store
+    from hpwidgets.core.store.runstore import Store
 
     store = Store()
     store.runs(limit=1)  # the index is open: time the reconcile alone

@@ -27,9 +27,9 @@ sys.path.insert(0, HERE)
 
 from bench_plot import FLAGS, FakeBatch, _Manual  # noqa: E402
 
-from hpwidgets.core.events import TrialFinished, TrialProgress, TrialStarted  # noqa: E402
-from hpwidgets.core.plan import RunOptions, build_plan  # noqa: E402
 from hpwidgets.core.records import RunRecord, Status  # noqa: E402
+from hpwidgets.core.run.events import TrialFinished, TrialProgress, TrialStarted  # noqa: E402
+from hpwidgets.core.search.plan import RunOptions, build_plan  # noqa: E402
 
 TARGET_MS = 30.0
 TRIALS, STEPS, RUNNING = 100, 100, 4

@@ -205,7 +205,7 @@ def summary(results: dict, methods: list[str]) -> None:
 def _latency(n: int, reps: int, in_flight: int = 0) -> tuple[float, float]:
     """ms per ask+tell of our gp on Hartmann-6 after n observations (one core), with
     ``in_flight`` other trials pending at each ask (the oldest finishes after it)."""
-    from hpwidgets.core.optimizers.bayes import BayesOptimizer
+    from hpwidgets.core.search.optimizers.bayes import BayesOptimizer
 
     obj = OBJECTIVES["hartmann6"]
     rng = np.random.default_rng(n)

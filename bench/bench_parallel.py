@@ -45,12 +45,12 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).par
 import numpy as np  # noqa: E402
 from objectives import OBJECTIVES, Objective  # noqa: E402
 
-from hpwidgets.core.batch import prepare  # noqa: E402
-from hpwidgets.core.optimizers.bayes import BayesOptimizer  # noqa: E402
-from hpwidgets.core.plan import RunOptions  # noqa: E402
 from hpwidgets.core.records import Status  # noqa: E402
-from hpwidgets.core.space import Categorical, Integer, Real  # noqa: E402
-from hpwidgets.core.store import Store  # noqa: E402
+from hpwidgets.core.run.batch import prepare  # noqa: E402
+from hpwidgets.core.search.optimizers.bayes import BayesOptimizer  # noqa: E402
+from hpwidgets.core.search.plan import RunOptions  # noqa: E402
+from hpwidgets.core.search.space import Categorical, Integer, Real  # noqa: E402
+from hpwidgets.core.store.runstore import Store  # noqa: E402
 
 TRIALS, SLEEP, WORKERS, GP_TRIALS = 16, 0.5, 4, 20
 TARGETS = {"workers": 0.35, "dask": 0.40, "gp_points": 10.0}

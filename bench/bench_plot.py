@@ -25,9 +25,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from hpwidgets.core.events import ModelUpdated, TrialFinished  # noqa: E402
-from hpwidgets.core.plan import RunOptions, build_plan  # noqa: E402
 from hpwidgets.core.records import RunRecord, Status  # noqa: E402
+from hpwidgets.core.run.events import ModelUpdated, TrialFinished  # noqa: E402
+from hpwidgets.core.search.plan import RunOptions, build_plan  # noqa: E402
 
 TARGET_MS = 30.0
 POINTS = (10, 100, 1000)
@@ -62,8 +62,8 @@ class FakeBatch:
     """What a Dashboard reads from a batch, without an engine: its events and its read model."""
 
     def __init__(self, plan):
-        from hpwidgets.core.events import Dispatcher
-        from hpwidgets.core.results import BatchState
+        from hpwidgets.core.results.read_model import BatchState
+        from hpwidgets.core.run.events import Dispatcher
 
         self.plan, self.events, self.id, self.priors = plan, Dispatcher(), "f" * 32, []
         self.state = BatchState(plan)
@@ -82,7 +82,7 @@ class FakeBatch:
 def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
     """points -> (median ms per update, median µs per event on the batch thread)."""
     from hpwidgets.notebook import dashboard
-    from hpwidgets.notebook.manyflags import live_plot
+    from hpwidgets.pictures.manyflags import live_plot
 
     bayes = kind in ("1 flag + gp", "dashboard")
     plan = build_plan("train.py", FLAGS, SEARCHED.get(kind, SEARCHED["1 flag + gp"]),
@@ -94,7 +94,7 @@ def bench(kind: str, updates: int) -> dict[int, tuple[float, float]]:
         dash = dashboard.Dashboard(batch, truth=truth, top=5)
         feed, update = batch.events.emit, dash._refresh
     else:
-        from hpwidgets.core.results import BatchState
+        from hpwidgets.core.results.read_model import BatchState
 
         plot = live_plot(plan, truth if kind == "1 flag + gp" else None)  # the dashboard's choice
         state = BatchState(plan)

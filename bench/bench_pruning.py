@@ -35,7 +35,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from hpwidgets.core.pruners import AshaPruner, MedianPruner  # noqa: E402
+from hpwidgets.core.search.pruners import AshaPruner, MedianPruner  # noqa: E402
 
 EXAMPLE = os.path.join(os.path.dirname(HERE), "examples", "train_sgd.py")
 SPACE = {"lr": "loguniform[1e-4:1]", "alpha": "loguniform[1e-6:1e-1]"}

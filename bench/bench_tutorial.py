@@ -32,7 +32,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).par
 from bench_optimizers import _api_search  # noqa: E402
 from objectives import TUTORIAL  # noqa: E402
 
-from hpwidgets.core.optimizers.bayes import BayesOptimizer  # noqa: E402
+from hpwidgets.core.search.optimizers.bayes import BayesOptimizer  # noqa: E402
 
 DIP = (-0.530, -0.070)
 DIP_SHARE = (DIP[1] - DIP[0]) / (TUTORIAL.space["x"].high - TUTORIAL.space["x"].low)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hpwidgets.core.space import Categorical, Integer, Real, Space
+from hpwidgets.core.search.space import Categorical, Integer, Real, Space
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from hpwidgets.core.space import Categorical, Integer, Space
+from hpwidgets.core.search.space import Categorical, Integer, Space
 
 
 def _skopt_dims(space: Space) -> list:

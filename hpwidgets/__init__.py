@@ -14,18 +14,18 @@ __all__ = ["__version__", "compare", "load_ipython_extension", "panel", "plot", 
 
 def __getattr__(name: str) -> Any:
     if name in ("run", "compare", "runs", "plot", "watch", "stop"):
-        from . import api
+        from hpwidgets import api
 
         return getattr(api, name)
     if name == "panel":
-        from .notebook.panel import panel
+        from hpwidgets.notebook.panel import panel
 
         return panel
     raise AttributeError(f"module 'hpwidgets' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from .notebook.magics import load_ipython_extension as load
+    from hpwidgets.notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
@@ -37,6 +37,6 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from .labserver import load
+    from hpwidgets.labserver import load
 
     load(serverapp)

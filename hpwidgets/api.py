@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .core import compare as _compare
-from .core.batch import Batch, prepare
-from .core.plan import RunOptions
-from .core.records import RunRecord
-from .core.store import Store
-from .core.watch import WatchedBatch
+from hpwidgets.core.processes.watch import WatchedBatch
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results import compare as _compare
+from hpwidgets.core.run.batch import Batch, prepare
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
 
 
 def run(
@@ -64,7 +64,7 @@ def run(
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if detach:
-        from .core.detach import launch
+        from hpwidgets.core.processes.detach import launch
 
         launch(batch)
         watched = WatchedBatch(batch.id, batch.store, plan=batch.plan)
@@ -74,8 +74,8 @@ def run(
             watched.wait()
         return watched
     if show:
-        from .notebook.dashboard import show_dashboard
-        from .notebook.running import track
+        from hpwidgets.notebook.dashboard import show_dashboard
+        from hpwidgets.notebook.running import track
 
         dashboard = show_dashboard(batch, truth=truth, top=top)
         track(batch)
@@ -98,14 +98,14 @@ def watch(batch: str, store: Store | str | None = None, *, show: bool = True,
 
 def stop(batch: str, store: Store | str | None = None) -> str:
     """Stop a batch started with ``detach=True``; returns one line saying what was kept."""
-    from .core.detach import stop as stop_batch
+    from hpwidgets.core.processes.detach import stop as stop_batch
 
     return stop_batch(_store(store), batch)
 
 
 def _show(watched: WatchedBatch, truth: Callable[[float], float] | None, top: int) -> None:
-    from .notebook.dashboard import show_dashboard
-    from .notebook.running import track
+    from hpwidgets.notebook.dashboard import show_dashboard
+    from hpwidgets.notebook.running import track
 
     show_dashboard(watched, truth=truth, top=top)
     track(watched)
@@ -138,7 +138,7 @@ def plot(batch: Batch | str | None = None, kind: str = "objective", store: Store
     """A view of a batch (a Batch, a batch id or its first characters; None: the newest stored
     batch) as a ``FlagPlot``: ``.figure`` is the matplotlib Figure, ``.save(path)`` writes a PNG,
     a notebook shows it. ``kind``: objective, parallel, importance or partial."""
-    from .notebook.batchplot import plot as draw
+    from hpwidgets.pictures.batchplot import plot as draw
 
     return draw(batch, kind, None if isinstance(batch, Batch) else _store(store))
 

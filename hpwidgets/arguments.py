@@ -6,8 +6,8 @@ import argparse
 import shlex
 from typing import Any
 
-from .core.errors import HpwError
-from .core.plan import RunOptions, parse_assignments
+from hpwidgets.core.errors import HpwError
+from hpwidgets.core.search.plan import RunOptions, parse_assignments
 
 
 class UsageError(HpwError):
@@ -21,10 +21,10 @@ class Parser(argparse.ArgumentParser):
     def exit(self, status: int = 0, message: str | None = None):
         if message:
             raise UsageError(message.strip())
-        raise _HelpShown()
+        raise HelpShown()
 
 
-class _HelpShown(Exception):
+class HelpShown(Exception):
     """-h was given and the help text is already printed."""
 
 
@@ -99,7 +99,7 @@ def plot_parser(prog: str = "hpw plot", notebook: bool = False) -> Parser:
 
 
 def add_filter_args(p: argparse.ArgumentParser) -> None:
-    """Guild's run filters, the same for runs, compare and runs rm (see core/filters.py)."""
+    """Guild's run filters, the same for runs, compare and runs rm (see core/results/filters.py)."""
     g = p.add_argument_group("filters")
     g.add_argument("-o", "--operation", "--op", action="append", default=[], dest="operations", metavar="VAL",
                    help="runs whose operation contains VAL (repeatable)")
@@ -118,7 +118,7 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
 
 
 def _started(text: str):
-    from .core.filters import parse_started
+    from hpwidgets.core.results.filters import parse_started
 
     try:
         return parse_started(text)
@@ -127,8 +127,8 @@ def _started(text: str):
 
 
 def run_filter(ns: argparse.Namespace):
-    from .core.filters import RunFilter
-    from .core.records import Status
+    from hpwidgets.core.records import Status
+    from hpwidgets.core.results.filters import RunFilter
 
     statuses = frozenset(s for s in Status if getattr(ns, s.value, False))
     return RunFilter(operations=tuple(ns.operations), labels=tuple(ns.labels), unlabeled=ns.unlabeled,
@@ -235,7 +235,7 @@ def split(line: str) -> list[str]:
 
 
 def run_options(ns: argparse.Namespace) -> RunOptions:
-    from .core.errors import OptionError
+    from hpwidgets.core.errors import OptionError
 
     if ns.dask_files_max < 0:
         raise OptionError("dask_files_max", ns.dask_files_max, "0 or a positive number of megabytes")
@@ -261,7 +261,7 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
 
 def parse_opt_flags(items: list[str], option: str = "opt_flags", example: str = "-Fo random-starts=5") -> dict[str, str]:
     """``-Fo`` / ``-Fp`` items, each NAME=VALUE."""
-    from .core.errors import OptionError
+    from hpwidgets.core.errors import OptionError
 
     out = {}
     for item in items:

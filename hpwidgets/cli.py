@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
-    from .arguments import UsageError, _HelpShown, option_names
-    from .core.errors import HpwError, OptionError
-    from .core.refs import SelectionError
+    from hpwidgets.arguments import HelpShown, UsageError, option_names
+    from hpwidgets.core.errors import HpwError, OptionError
+    from hpwidgets.core.results.refs import SelectionError
 
     try:
         return handlers[command](rest)
-    except _HelpShown:
+    except HelpShown:
         return 0
     except UsageError as exc:
         print(exc, file=sys.stderr)
@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _plot(args: list[str]) -> int:
-    from .arguments import plot_parser
-    from .notebook.batchplot import plot
+    from hpwidgets.arguments import plot_parser
+    from hpwidgets.pictures.batchplot import plot
 
     ns = plot_parser().parse_args(args)
     plot(ns.batch, ns.kind).save(ns.output)
@@ -78,14 +78,14 @@ def _plot(args: list[str]) -> int:
 
 
 def _confirm(text: str) -> bool:
-    from .runcmds import confirm
+    from hpwidgets.runcmds import confirm
 
     return confirm(text, default=True)
 
 
 def _run(args: list[str]) -> int:
-    from .arguments import run_parser
-    from .console import echo_to, help_flags, prepare_batch, preview_lines
+    from hpwidgets.arguments import run_parser
+    from hpwidgets.console import echo_to, help_flags, prepare_batch, preview_lines
 
     ns = run_parser().parse_args(args)
     text = help_flags(ns, "hpw run")
@@ -101,14 +101,14 @@ def _run(args: list[str]) -> int:
     if not ns.yes and not _confirm(batch.describe()):
         return 0
     if ns.detach:
-        from .core.detach import launch
+        from hpwidgets.core.processes.detach import launch
 
         short = launch(batch)[:8]
         print(f"Batch {short} runs detached: `hpw watch {short}` follows it, `hpw stop {short}` stops it")
         return 0
     echo_to(batch, sys.stdout)
     try:
-        _stop_on_hangup()
+        stop_on_hangup()
         batch.start()
     except KeyboardInterrupt as exc:
         done = batch.finished
@@ -121,7 +121,7 @@ def _run(args: list[str]) -> int:
     return 1 if done and done.status == "failed" else 0
 
 
-class _Signalled(KeyboardInterrupt):
+class Signalled(KeyboardInterrupt):
     """SIGTERM or SIGHUP (a closed SSH session, `timeout`): stop the batch as Ctrl-C does."""
 
     def __init__(self, signum: int) -> None:
@@ -129,19 +129,19 @@ class _Signalled(KeyboardInterrupt):
         self.signum = signum
 
 
-def _stop_on_hangup() -> None:
+def stop_on_hangup() -> None:
     def stop(signum: int, frame: object) -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP):  # once: the clean-up must not be cut short
             signal.signal(sig, signal.SIG_IGN)
-        raise _Signalled(signum)
+        raise Signalled(signum)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
 
 
 def _watch(args: list[str]) -> int:
-    from .arguments import batch_parser
-    from .console import watch_command
+    from hpwidgets.arguments import batch_parser
+    from hpwidgets.console import watch_command
 
     ns = batch_parser("hpw watch", "follow a batch's progress until it ends").parse_args(args)
     try:
@@ -153,9 +153,9 @@ def _watch(args: list[str]) -> int:
 
 
 def _stop(args: list[str]) -> int:
-    from .arguments import batch_parser
-    from .core.detach import stop
-    from .core.store import Store
+    from hpwidgets.arguments import batch_parser
+    from hpwidgets.core.processes.detach import stop
+    from hpwidgets.core.store.runstore import Store
 
     ns = batch_parser("hpw stop", "stop a batch started with `hpw run --detach`").parse_args(args)
     print(stop(Store(), ns.batch))
@@ -163,9 +163,9 @@ def _stop(args: list[str]) -> int:
 
 
 def _compare(args: list[str]) -> int:
-    from .arguments import compare_parser
-    from .console import compare_command
-    from .core import compare
+    from hpwidgets.arguments import compare_parser
+    from hpwidgets.console import compare_command
+    from hpwidgets.core.results import compare
 
     ns = compare_parser().parse_args(args)
     rows, columns = compare_command(ns, note=sys.stderr)
@@ -176,31 +176,31 @@ def _compare(args: list[str]) -> int:
 
 
 def _runs(args: list[str]) -> int:
-    from .runcmds import confirm, runs
+    from hpwidgets.runcmds import confirm, runs
 
     return runs(args, "hpw runs", sys.stdout, confirm)
 
 
 def _batches(args: list[str]) -> int:
-    from .runcmds import batches_command
+    from hpwidgets.runcmds import batches_command
 
     return batches_command(args, "hpw batches", sys.stdout)
 
 
 def _cat(args: list[str]) -> int:
-    from .runcmds import cat
+    from hpwidgets.runcmds import cat
 
     return cat(args, "hpw cat", sys.stdout)
 
 
 def _label(args: list[str]) -> int:
-    from .runcmds import runs
+    from hpwidgets.runcmds import runs
 
     return runs(["label", *args], "hpw", sys.stdout, None)
 
 
 def _tag(args: list[str]) -> int:
-    from .runcmds import runs
+    from hpwidgets.runcmds import runs
 
     return runs(["tag", *args], "hpw", sys.stdout, None)
 

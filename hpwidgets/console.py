@@ -7,20 +7,20 @@ import itertools
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .core.cells import number
-from .core.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput, TrialStarted
-from .core.records import Status
+from hpwidgets.core.records import Status
+from hpwidgets.core.results.formats import number
+from hpwidgets.core.run.events import BatchFinished, BatchStarted, TrialFinished, TrialOutput, TrialStarted
 
 if TYPE_CHECKING:  # `hpw compare` imports this module: keep its start-up light
-    from .core.batch import Batch
+    from hpwidgets.core.run.batch import Batch
 
 
 def help_flags(ns: Any, prog: str) -> str | None:
     """The text of `--help-flags` when it was given (None otherwise)."""
     if not getattr(ns, "help_flags", False):
         return None
-    from .arguments import UsageError
-    from .core.flaghelp import help_flags_lines
+    from hpwidgets.arguments import UsageError
+    from hpwidgets.core.search.flaghelp import help_flags_lines
 
     if not ns.script:
         raise UsageError(f"{prog}: error: --help-flags needs a script, such as {prog} train.py --help-flags")
@@ -29,8 +29,8 @@ def help_flags(ns: Any, prog: str) -> str | None:
 
 def prepare_batch(ns: Any, prog: str = "hpw run", **kwargs: Any) -> Batch:
     """The batch that parsed `hpw run` / `%hprun` arguments ask for (a new one, or --resume)."""
-    from .arguments import UsageError, flag_values, run_options
-    from .core.batch import prepare, resume
+    from hpwidgets.arguments import UsageError, flag_values, run_options
+    from hpwidgets.core.run.batch import prepare, resume
 
     if ns.resume:
         if ns.script or ns.flags:
@@ -89,8 +89,8 @@ def watch_command(ref: str, out: TextIO, refresh: float = 1.0) -> int:
     one line per change otherwise) until the batch ends; 1 when it failed or its supervisor died."""
     import threading
 
-    from .core.progress import progress_text
-    from .core.watch import WatchedBatch
+    from hpwidgets.core.processes.watch import WatchedBatch
+    from hpwidgets.core.results.progress import progress_text
 
     watched = WatchedBatch(ref)
     changed = threading.Event()
@@ -126,7 +126,7 @@ def preview_lines(batch: Batch, limit: int = 50) -> list[str]:
     if plan.optimizer not in ("grid", "random"):
         return [f"Trials are chosen by the {plan.optimizer} optimizer as results arrive; "
                 f"the first uses {plan.opt_flags.get('random-starts', 'its default')} random starts."]
-    from .core.plan import make_optimizer
+    from hpwidgets.core.search.plan import make_optimizer
 
     optimizer = make_optimizer(plan)
     asked = (optimizer.ask() for _ in range(plan.total))
@@ -140,7 +140,7 @@ def preview_lines(batch: Batch, limit: int = 50) -> list[str]:
 
 
 def _fmt(value: Any) -> str:
-    from .core.flags import format_value
+    from hpwidgets.core.search.flags import format_value
 
     return format_value(value)
 
@@ -150,10 +150,10 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
     and their columns for the caller to show."""
     import sys
 
-    from .core import compare
-    from .core.columns import parse_columns, skip_core, with_summaries
-    from .core.store import Store
-    from .runcmds import selected_runs
+    from hpwidgets.core.results import compare
+    from hpwidgets.core.results.columns import parse_columns, skip_core, with_summaries
+    from hpwidgets.core.store.runstore import Store
+    from hpwidgets.runcmds import selected_runs
 
     store = Store()
     store.reap_orphans()

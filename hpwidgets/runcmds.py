@@ -1,6 +1,6 @@
 """`hpw runs ...`, `hpw cat`, `hpw label`, `hpw tag`, shared by the CLI and `%hpruns`.
 
-Each command parses with the one parser (arguments.py), names runs through core/refs.py, and
+Each command parses with the one parser (arguments.py), names runs through core/results/refs.py, and
 writes to ``out``. ``ask`` shows a prompt and returns the answer; the notebook passes None and
 then a destructive command needs ``-y``.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .arguments import (
+from hpwidgets.arguments import (
     UsageError,
     cat_parser,
     intermixed,
@@ -21,10 +21,11 @@ from .arguments import (
     runs_parser,
     split_runs_action,
 )
-from .core import refs, trash
-from .core.errors import HpwError, OptionError
-from .core.records import RunRecord
-from .core.store import Store
+from hpwidgets.core.errors import HpwError, OptionError
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results import refs
+from hpwidgets.core.store import trash
+from hpwidgets.core.store.runstore import Store
 
 Ask = Callable[[str, bool], bool]
 
@@ -47,7 +48,7 @@ def confirm(text: str, default: bool, stream: TextIO | None = None) -> bool:
 
 
 def listing_line(index: int, r: RunRecord) -> str:
-    from .core import compare
+    from hpwidgets.core.results import compare
 
     tags = f"  [{' '.join(r.tags)}]" if r.tags else ""
     batch = f"  batch {r.batch[:8]}" if r.batch else ""  # what --resume and compare --batch take
@@ -102,7 +103,7 @@ def _one(store: Store, ns: Any) -> RunRecord:
 
 
 def _batch_named(store: Store, ref: str):
-    from .core.batchinfo import batches
+    from hpwidgets.core.results.batch_info import batches
 
     found = [b for b in batches(store) if b.id.startswith(ref.lower())]
     return found[0] if len(found) == 1 else None
@@ -110,8 +111,8 @@ def _batch_named(store: Store, ref: str):
 
 def batches_command(args: list[str], prog: str, out: TextIO) -> int:
     """`hpw batches [-a]` lists batches, newest first; `hpw batches info BATCH` inspects one."""
-    from .arguments import batches_parser
-    from .core.batchinfo import batches, info_lines, listing_line
+    from hpwidgets.arguments import batches_parser
+    from hpwidgets.core.results.batch_info import batches, info_lines, listing_line
 
     action = args[0] if args[:1] == ["info"] else "list"
     ns = intermixed(batches_parser(prog, action), args[1:] if action == "info" else args)
@@ -136,7 +137,7 @@ def _run_dir(store: Store, record: RunRecord, deleted: bool) -> str:
 
 def info(store: Store, ns: Any, out: TextIO) -> int:
     """A run's attributes; a reference that names no run but starts a batch id shows the batch."""
-    from .core.runinfo import info_lines
+    from hpwidgets.core.results.run_info import info_lines
 
     try:
         record = _one(store, ns)
@@ -144,7 +145,7 @@ def info(store: Store, ns: Any, out: TextIO) -> int:
         found = _batch_named(store, ns.refs) if ns.refs and not ns.deleted else None
         if found is None:
             raise
-        from .core.batchinfo import info_lines as batch_lines
+        from hpwidgets.core.results.batch_info import info_lines as batch_lines
 
         for line in batch_lines(found):
             print(line, file=out)
@@ -157,17 +158,17 @@ def info(store: Store, ns: Any, out: TextIO) -> int:
 def cat(args: list[str], prog: str, out: TextIO) -> int:
     import os
 
-    from .core.runinfo import output_tail
+    from hpwidgets.core.results.run_info import output_tail
 
     ns = intermixed(cat_parser(prog), args)
     if ns.tail is not None and ns.tail < 0:
         raise UsageError(f"{prog}: error: argument --tail: invalid value: {ns.tail} (accepted: 0 or a positive number of lines)")
     store = _store()
     record = _one(store, ns)
-    from .core import store_safety
+    from hpwidgets.core.store import safety
 
     try:
-        raw = store_safety.read_private(os.path.join(_run_dir(store, record, ns.deleted), "output.log"))
+        raw = safety.read_private(os.path.join(_run_dir(store, record, ns.deleted), "output.log"))
     except FileNotFoundError:
         raw = b""
     text = raw.decode("utf-8", errors="replace")

@@ -1,6 +1,6 @@
 """``python -m hpwidgets.supervise STORE BATCH_ID [ANSWER_FD]``: run a detached batch.
 
-Started by core/detach.py in a session of its own. It prepares the batch from its manifest as
+Started by core/processes/detach.py in a session of its own. It prepares the batch from its manifest as
 ``--resume`` does (a new batch has no finished trials yet), runs it as ``hpw run -y`` does
 (SIGTERM stops it as Ctrl-C does), appends every event to ``batches/<id>.events`` and says
 ``ok`` (or one error line) on ANSWER_FD once the batch runs. Its own output goes to
@@ -16,14 +16,14 @@ from typing import Any
 
 
 def main(argv: list[str]) -> int:
-    from .cli import _Signalled, _stop_on_hangup
-    from .console import echo_to
-    from .core import detach
-    from .core.batch import resume
-    from .core.errors import HpwError
-    from .core.eventlog import EventLog
-    from .core.events import BatchStarted
-    from .core.store import Store
+    from hpwidgets.cli import Signalled, stop_on_hangup
+    from hpwidgets.console import echo_to
+    from hpwidgets.core.errors import HpwError
+    from hpwidgets.core.processes import detach
+    from hpwidgets.core.processes.event_log import EventLog
+    from hpwidgets.core.run.batch import resume
+    from hpwidgets.core.run.events import BatchStarted
+    from hpwidgets.core.store.runstore import Store
 
     root, batch_id = argv[0], argv[1]
     answer = os.fdopen(int(argv[2]), "w") if len(argv) > 2 else sys.stderr
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
             if answer is not sys.stderr:
                 answer.close()
 
-    _stop_on_hangup()
+    stop_on_hangup()
     try:
         store = Store(root)
         batch = resume(batch_id, store, want_model=True)
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     except HpwError as exc:
         say(f"error: {exc}")
         return 1
-    except _Signalled as exc:
+    except Signalled as exc:
         return 128 + exc.signum
     batch.events.subscribe(log)  # before the answer: a watcher finds the start recorded
 
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     echo_to(batch, sys.stdout)
     try:
         batch.start()
-    except _Signalled as exc:
+    except Signalled as exc:
         done = batch.finished
         print(f"hpw supervise: stopped; {done.counts['completed'] if done else 0} finished runs kept, "
               "the running ones terminated", file=sys.stderr)

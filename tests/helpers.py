@@ -30,7 +30,7 @@ def group_alive(pgid: int) -> bool:
 
 def pid_alive(pid: int) -> bool:
     """Alive and not a zombie (an exited process this machine's init has not reaped yet)."""
-    from hpwidgets.core.owner import is_zombie
+    from hpwidgets.core.processes.owners import is_zombie
 
     return _alive(os.kill, pid) and not is_zombie(pid)
 

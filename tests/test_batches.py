@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 
@@ -55,7 +55,7 @@ def test_list_and_inspect_batches(env, home, train_py, write_script):
 
 
 def test_an_unfinished_batch_says_how_to_resume(env, home, write_script):
-    from hpwidgets.core.batchinfo import batches, info_lines
+    from hpwidgets.core.results.batch_info import batches, info_lines
 
     hang = write_script("x = 1\nprint(f'loss: {x}')\n", name="short.py")
     assert hpw("run", hang, "x=[1,2,3]", "-y", env=env).returncode == 0
@@ -78,12 +78,12 @@ def test_unknown_batch_is_one_line(env, home, train_py):
 def test_a_start_waits_out_a_look_at_whether_the_batch_runs(home, train_py):
     import threading
 
-    from hpwidgets.core import batch_lock
-    from hpwidgets.core.batch import prepare
-    from hpwidgets.core.plan import RunOptions
+    from hpwidgets.core.processes import locks
+    from hpwidgets.core.run.batch import prepare
+    from hpwidgets.core.search.plan import RunOptions
 
     batch = prepare(train_py, {"x": [0.5]}, RunOptions())
-    looking = batch_lock.acquire(Store().batches_dir, batch.id)  # what is_running holds for an instant
-    threading.Timer(0.05, batch_lock.release, (looking,)).start()
+    looking = locks.acquire(Store().batches_dir, batch.id)  # what is_running holds for an instant
+    threading.Timer(0.05, locks.release, (looking,)).start()
     batch.start()  # not refused as "already running"
     assert [r.status.value for r in batch.runs] == ["completed"]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.optimizers.bayes import BayesOptimizer, ensure_skopt_compat
-from hpwidgets.core.space import Categorical, Integer, Real
+from hpwidgets.core.search.optimizers.bayes import BayesOptimizer, ensure_skopt_compat
+from hpwidgets.core.search.space import Categorical, Integer, Real
 
 KINDS = ["gp", "forest", "gbrt"]
 TUTORIAL = {"x": Real(-2.0, 2.0)}
@@ -173,9 +173,9 @@ def test_gp_accepts_guild_flags_and_hedges():
         ("gp", {"random_starts": 2.5}, "Invalid value for opt_flags['random-starts']: 2.5 (accepted: an integer >= 0)"),
         ("gp", {"noise": "loud"}, "Invalid value for opt_flags['noise']: 'loud' (accepted: gaussian or a variance >= 0)"),
         ("forest", {"noise": 0.1}, "Invalid value for opt_flags['noise']: 0.1 (accepted: a forest optimizer flag: "
-         "random-starts, acq-func, kappa, xi, prev-trials)"),
+         "random-starts, acq-func, kappa, xi)"),
         ("gbrt", {"foo": 1}, "Invalid value for opt_flags['foo']: 1 (accepted: a gbrt optimizer flag: "
-         "random-starts, acq-func, kappa, xi, prev-trials)"),
+         "random-starts, acq-func, kappa, xi)"),
     ],
 )  # fmt: skip
 def test_bad_optimizer_flags_raise_option_error(kind, flags, message):

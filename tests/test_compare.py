@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from hpwidgets.core import compare
 from hpwidgets.core.errors import OptionError
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results import compare
 
 
 def _rec(i, loss=None, **flags):

@@ -21,7 +21,7 @@ import pytest
 import hpwidgets.api as hp
 from hpwidgets.core.errors import HpwError
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -268,8 +268,8 @@ def test_a_lost_worker_fails_the_trial_or_retries_it(dask_cluster, write_script,
 
 
 def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
-    from hpwidgets.core.batch import prepare
-    from hpwidgets.core.plan import RunOptions
+    from hpwidgets.core.run.batch import prepare
+    from hpwidgets.core.search.plan import RunOptions
 
     script = write_script(SLEEPER.replace("time.sleep(seconds)", "time.sleep(seconds * x)"))
     folder = tmp_path / "pids"
@@ -296,7 +296,7 @@ print(f"loss: {x / 20} (step 2)")
 
 
 def test_lines_stream_from_the_worker_while_the_trial_runs(dask_cluster, write_script, tmp_path):
-    from hpwidgets.core.progress import progress_text
+    from hpwidgets.core.results.progress import progress_text
 
     gate = tmp_path / "gate"
     batch = hp.run(write_script(GATED), {"x": 1, "gate": str(gate)}, dask=dask_cluster.address, background=True)
@@ -362,8 +362,8 @@ def test_retries_need_dask(home, train_py):
 
 
 def test_missing_dask_is_a_clear_error(monkeypatch, train_py):
-    from hpwidgets.core.executors.dask import DaskRunner
-    from hpwidgets.core.script import inspect_script
+    from hpwidgets.core.run.executors.dask import DaskRunner
+    from hpwidgets.core.run.scripts import inspect_script
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(HpwError, match=r"--dask needs dask and distributed: pip install 'hpwidgets\[dask\]'"):
@@ -395,9 +395,9 @@ def test_only_the_dask_executor_imports_dask():
         for path in root.rglob("*.py")
         if re.search(r"^\s*(import|from)\s+(dask|distributed)\b", path.read_text(), re.MULTILINE)
     )
-    assert importers == ["core/executors/dask.py"]
+    assert importers == ["core/run/executors/dask.py"]
     code = (
-        "import sys, hpwidgets.api, hpwidgets.cli, hpwidgets.core.batch; print('distributed' in sys.modules)"
+        "import sys, hpwidgets.api, hpwidgets.cli, hpwidgets.core.run.batch; print('distributed' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"  # a batch without --dask never loads it

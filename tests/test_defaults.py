@@ -9,7 +9,7 @@ import pytest
 
 import hpwidgets as hp
 from hpwidgets.core.errors import FlagSyntaxError, OptionError
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 TRAINING = """\

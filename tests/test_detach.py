@@ -11,11 +11,11 @@ import textwrap
 
 import pytest
 
-from hpwidgets.core import batch_lock, detach, eventlog
 from hpwidgets.core.errors import OptionError
+from hpwidgets.core.processes import detach, event_log, locks
+from hpwidgets.core.processes.watch import WatchedBatch
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
-from hpwidgets.core.watch import WatchedBatch
+from hpwidgets.core.store.runstore import Store
 
 from .helpers import group_alive, hpw, pid_alive, wait_for
 
@@ -51,7 +51,7 @@ def _supervisor(store: Store, batch_id: str) -> int:
 
 
 def _records(store: Store, batch_id: str) -> list[dict]:
-    with open(eventlog.path_of(store.batches_dir, batch_id), encoding="utf-8") as fh:
+    with open(event_log.path_of(store.batches_dir, batch_id), encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
@@ -67,7 +67,7 @@ def test_a_detached_batch_outlives_the_killed_process_that_started_it(script):
     os.killpg(starter.pid, signal.SIGKILL)  # a kernel restart: the kernel's whole group dies
     starter.wait()
     assert pid_alive(supervisor)
-    assert wait_for(lambda: not batch_lock.is_running(store.batches_dir, batch_id), 60)
+    assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 60)
     assert wait_for(lambda: not pid_alive(supervisor), 10)
     runs = store.runs(batch=batch_id)
     assert sorted((r.flags["x"], r.status) for r in runs) == [(0, Status.COMPLETED), (1, Status.COMPLETED),
@@ -190,7 +190,7 @@ def test_the_record_skips_bad_lines_with_one_note_each_and_waits_for_a_partial_o
         json.dumps(started).encode(), b"not json", b"[1, 2]", json.dumps({"type": "nope"}).encode(),
         json.dumps({"type": "progress", "run": "r"}).encode(), b"\xff\xfe",
         json.dumps({"type": "output", "run": "r", "line": "hello"}).encode())) + b'{"type": "out')
-    reader = eventlog.Reader(path)
+    reader = event_log.Reader(path)
     events = reader.read()
     assert [type(e).__name__ for e in events] == ["RecordedStart", "TrialOutput"]
     assert (events[0].workers, events[0].at, events[1].line) == (2, 1.0, "hello")
@@ -212,7 +212,7 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
     assert wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
                                 for r in _records(store, batch_id)), 30)
     os.kill(supervisor, signal.SIGKILL)
-    assert wait_for(lambda: not batch_lock.is_running(store.batches_dir, batch_id), 10)
+    assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 10)
     out = hpw("watch", batch_id[:8])
     assert out.returncode == 1
     assert out.stdout.splitlines()[-1].startswith("Stopped: 2 of 2 done · 0 running · 0 failed · 1 terminated · ")
@@ -220,7 +220,7 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
                           f"killed); `hpw run --resume {batch_id[:8]}` finishes it\n")
     again = hpw("run", "--resume", batch_id[:8], "-y", "--detach")
     assert again.returncode == 0, again.stderr
-    assert batch_lock.is_running(store.batches_dir, batch_id)
+    assert locks.is_running(store.batches_dir, batch_id)
     assert _supervisor(store, batch_id) != supervisor
     stopped = hpw("stop", batch_id[:8])
     assert stopped.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 2 terminated runs kept\n"

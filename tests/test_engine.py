@@ -6,9 +6,9 @@ import os
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core.events import BatchFinished, BatchStarted, TrialFinished, TrialStarted
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.run.events import BatchFinished, BatchStarted, TrialFinished, TrialStarted
+from hpwidgets.core.store.runstore import Store
 
 
 def test_grid_of_three(home, train_py):
@@ -43,8 +43,8 @@ def test_random_search_is_reproducible(home, train_py):
 def test_events_in_order_and_frozen(home, write_script):
     path = write_script("x = 1\nprint('loss:', x * 2)\n")
     seen = []
-    from hpwidgets.core.batch import prepare
-    from hpwidgets.core.plan import RunOptions
+    from hpwidgets.core.run.batch import prepare
+    from hpwidgets.core.search.plan import RunOptions
 
     batch = prepare(path, {"x": [1, 2]}, RunOptions())
     batch.events.subscribe(lambda e: seen.append(type(e).__name__))
@@ -118,7 +118,7 @@ def test_function_errors_and_bad_returns(home):
 
 def test_subscriber_error_does_not_break_the_batch(home, write_script, capsys):
     path = write_script("x = 1\nprint('loss:', x)\n")
-    from hpwidgets.core.batch import prepare
+    from hpwidgets.core.run.batch import prepare
 
     batch = prepare(path, {"x": [1, 2]})
     batch.events.subscribe(lambda e: 1 / 0)
@@ -132,7 +132,7 @@ def test_subscriber_error_does_not_break_the_batch(home, write_script, capsys):
 
 def test_stop_kills_running_trials_and_keeps_finished(home, write_script):
     path = write_script("import time\nx = 0\nif x > 0: time.sleep(30)\nprint('loss:', x)\n")
-    from hpwidgets.core.batch import prepare
+    from hpwidgets.core.run.batch import prepare
 
     batch = prepare(path, {"x": [0, 1, 2]})
 
@@ -157,8 +157,8 @@ def test_background_batch(home, write_script):
 
 
 def test_priors_only_when_asked_for_and_only_of_the_same_source(home, write_script):
-    from hpwidgets.core.batch import prepare
-    from hpwidgets.core.plan import RunOptions
+    from hpwidgets.core.run.batch import prepare
+    from hpwidgets.core.search.plan import RunOptions
 
     path = write_script("x = 0.5\nprint('loss:', (x - 0.3) ** 2)\n")
     hp.run(path, flags={"x": [-1.0, 0.0, 1.0, 5.0]})

@@ -1,4 +1,4 @@
-"""Partial dependence and importance (core/explain.py) on a separable function with known parts."""
+"""Partial dependence and importance (core/search/explain.py) on a separable function with known parts."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from hpwidgets.core.filters import parse_started
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.results.filters import parse_started
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 

@@ -1,10 +1,10 @@
-"""The flag grammar, case by case (see the grammar in hpwidgets/core/flags.py)."""
+"""The flag grammar, case by case (see the grammar in hpwidgets/core/search/flags.py)."""
 
 import pytest
 
 from hpwidgets.core.errors import FlagSyntaxError
-from hpwidgets.core.flags import Choices, Fixed, describe, from_python, parse
-from hpwidgets.core.space import Categorical, Integer, Real
+from hpwidgets.core.search.flags import Choices, Fixed, describe, from_python, parse
+from hpwidgets.core.search.space import Categorical, Integer, Real
 
 OK = [
     ("0.1", float, Fixed(0.1)),

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from hpwidgets.core.optimizers._codec import _Codec
-from hpwidgets.core.optimizers.bayes import BayesOptimizer
-from hpwidgets.core.space import Categorical, Integer, Real
+from hpwidgets.core.search.optimizers.bayes import BayesOptimizer
+from hpwidgets.core.search.optimizers.codec import Codec
+from hpwidgets.core.search.space import Categorical, Integer, Real
 
 SPACE = {
     "lr": Real(1e-5, 1.0, log=True),
@@ -25,7 +25,7 @@ def loss(p: dict) -> float:
 
 
 def test_integer_categorical_and_log_values_round_trip_exactly():
-    codec = _Codec(SPACE)
+    codec = Codec(SPACE)
     base = {"lr": 1e-3, "n": 0, "opt": "adam", "w": 0.5}
     for n in range(-3, 8):
         assert codec.decode(codec.encode({**base, "n": n}))["n"] == n
@@ -82,8 +82,8 @@ def test_categories_share_what_the_ordered_flags_teach():
 def test_acquisition_gradients_match_finite_differences():
     # The L-BFGS-B refinement of the acquisition climbs analytic gradients: for LCB, EI, PI and
     # the posterior mean, without pending trials and with two (which shrink the std near them).
-    from hpwidgets.core.optimizers._gp import GP
-    from hpwidgets.core.optimizers._gp_refine import Posterior, acq_value_grad
+    from hpwidgets.core.search.optimizers.gp_model import GP
+    from hpwidgets.core.search.optimizers.gp_refine import Posterior, acq_value_grad
 
     rng = np.random.default_rng(0)
     x = rng.random((15, 3))
@@ -109,7 +109,7 @@ def test_acquisition_gradients_match_finite_differences():
 def test_pending_trials_shrink_the_std_and_leave_the_mean():
     # A pending trial is believed at the posterior mean: the mean stays, the std at the pending
     # point drops to about its 1e-6 variance, and a point far from it keeps its std.
-    from hpwidgets.core.optimizers._gp import GP
+    from hpwidgets.core.search.optimizers.gp_model import GP
 
     rng = np.random.default_rng(4)
     x = rng.random((10, 2))
@@ -128,7 +128,7 @@ def test_pending_trials_shrink_the_std_and_leave_the_mean():
 def test_where_no_trial_has_been_the_model_expects_the_worst_value_seen():
     # The prior mean is the worst observed value, not the average: far from every trial the
     # posterior mean returns to it, so the bound is drawn there by its std alone.
-    from hpwidgets.core.optimizers._gp import GP
+    from hpwidgets.core.search.optimizers.gp_model import GP
 
     rng = np.random.default_rng(6)
     x = 0.25 * rng.random((10, 2))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hpwidgets.core.optimizers._codec import _Codec
-from hpwidgets.core.optimizers._gp_faces import face_weight
-from hpwidgets.core.optimizers.bayes import BayesOptimizer
-from hpwidgets.core.space import Integer, Real
+from hpwidgets.core.search.optimizers.bayes import BayesOptimizer
+from hpwidgets.core.search.optimizers.codec import Codec
+from hpwidgets.core.search.optimizers.gp_faces import face_weight
+from hpwidgets.core.search.space import Integer, Real
 
 ORDERED = np.array([0, 1])
 
@@ -22,7 +22,7 @@ def test_an_integers_end_values_count_from_the_edge_of_their_own_share_of_the_ra
     # A 0/1 flag is all ends: measured from the middle of the gap between its two values it is
     # never near a face, so it cannot switch exploration off for the whole space. An integer of
     # 8 values (k = 7) keeps its ends 1/14 from a face; a real's end is at 0.
-    codec = _Codec({"x": Real(0.0, 1.0), "b": Integer(0, 1), "n": Integer(1, 8)})
+    codec = Codec({"x": Real(0.0, 1.0), "b": Integer(0, 1), "n": Integer(1, 8)})
     half = codec.half_steps(np.array([0, 1, 2]))
     assert half.tolist() == [0.0, 0.5, 1 / 14]
     u = np.array([[0.5, 0.0, 0.5], [0.5, 1.0, 1.0], [0.0, 1.0, 0.5]])

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core import compare
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.results import compare
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 

@@ -17,9 +17,9 @@ import urllib.request
 
 import pytest
 
-from hpwidgets.core import batch_lock
+from hpwidgets.core.processes import locks
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 from .helpers import hpw, wait_for
 
@@ -119,7 +119,7 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
     assert _status(f"{root}lab?token={TOKEN}", opener=browser) in (200, 404)  # logs in: sets the cookies
     assert _status(f"{server}/batches", opener=browser) == 200  # the cookie alone reads
     assert _status(f"{server}/batches/{batch_id}/stop", method="POST", opener=browser) == 403  # but cannot POST
-    assert batch_lock.is_running(store.batches_dir, batch_id)
+    assert locks.is_running(store.batches_dir, batch_id)
 
     # unknown ids and a Stop that cannot apply: one line, nothing changed
     assert _json(f"{server}/batches/0123abcd") == (404, {"message": (

@@ -11,11 +11,11 @@ import sys
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core import compare
 from hpwidgets.core.errors import OptionError, UnknownFlagError
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.script import inspect_script
-from hpwidgets.core.store import Store
+from hpwidgets.core.results import compare
+from hpwidgets.core.run.scripts import inspect_script
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw, wait_for
 
 

@@ -13,11 +13,11 @@ import time
 import pytest
 
 import hpwidgets.api as hp
-from hpwidgets.core.batch import prepare
-from hpwidgets.core.events import TrialFinished
-from hpwidgets.core.plan import RunOptions
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.run.batch import prepare
+from hpwidgets.core.run.events import TrialFinished
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
 
 # x is the trial; it writes <x>.start, waits until `need` trials have started and until the
 # engine has recorded the trial named by `after` (the test writes <after>.told), then writes

@@ -6,8 +6,8 @@ import pytest
 
 from hpwidgets.arguments import option_names
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.plan import RunOptions
-from hpwidgets.core.pruners import AshaPruner, MedianPruner, Pruning, make
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.search.pruners import AshaPruner, MedianPruner, Pruning, make
 
 
 def feed(pruner, trial, curve):

@@ -22,7 +22,7 @@ def test_core_imports_no_front_end():
 
 
 def test_cli_start_imports_stay_light():
-    code = ("import sys, hpwidgets.cli, hpwidgets.core.compare, hpwidgets.core.store\n"
+    code = ("import sys, hpwidgets.cli, hpwidgets.core.results.compare, hpwidgets.core.store.runstore\n"
             "print(sorted(k for k in ('numpy', 'pandas', 'skopt', 'sklearn', 'IPython') if k in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"

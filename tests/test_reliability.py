@@ -11,9 +11,9 @@ import sys
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core import paths as paths_mod
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store import paths as paths_mod
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive as _group_alive
 from tests.helpers import hpw
 from tests.helpers import wait_for as _wait_for

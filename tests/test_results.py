@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hpwidgets.core import cells
-from hpwidgets.core.events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialStarted
-from hpwidgets.core.objective import Objective
-from hpwidgets.core.plan import RunOptions, build_plan
-from hpwidgets.core.progress import progress_text
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.results import BatchState
+from hpwidgets.core.results import formats
+from hpwidgets.core.results.progress import progress_text
+from hpwidgets.core.results.read_model import BatchState
+from hpwidgets.core.run.events import BatchFinished, BatchStarted, ModelUpdated, TrialFinished, TrialStarted
+from hpwidgets.core.search.objective import Objective
+from hpwidgets.core.search.plan import RunOptions, build_plan
 
 
 def rec(i, loss, status=Status.COMPLETED, objective="loss", direction="min", **flags):
@@ -80,7 +80,7 @@ def test_progress_text_counts_best_and_eta():
 
 
 def test_one_cell_format():
-    assert [cells.text(v) for v in (None, True, 0.1 + 0.2, -0.5, 1e-7, 123456789.0, 3, "adam")] == [
+    assert [formats.text(v) for v in (None, True, 0.1 + 0.2, -0.5, 1e-7, 123456789.0, 3, "adam")] == [
         "", "yes", "0.3", "-0.5", "1e-07", "1.23457e+08", "3", "adam"]
-    assert [cells.format_duration(s) for s in (0.043, 0.21, 12.34, 65, 3725)] == [
+    assert [formats.format_duration(s) for s in (0.043, 0.21, 12.34, 65, 3725)] == [
         "0.04s", "0.21s", "12.3s", "0:01:05", "1:02:05"]

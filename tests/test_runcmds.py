@@ -7,7 +7,7 @@ import re
 import pytest
 
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 
@@ -197,9 +197,9 @@ def test_a_running_run_is_not_deleted(env, home):
 
 
 def _me():
-    from hpwidgets.core import owner
+    from hpwidgets.core.processes import owners
 
-    return owner.current_token()
+    return owners.current_token()
 
 
 def test_open_ranges(env, home):

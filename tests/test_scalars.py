@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpwidgets.core.scalars import ScalarLog
+from hpwidgets.core.run.scalars import ScalarLog
 
 
 @pytest.mark.parametrize(("line", "recorded", "step"), [

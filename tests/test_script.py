@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from hpwidgets.core.errors import ScriptError, UnknownFlagError
-from hpwidgets.core.script import command, inspect_script
+from hpwidgets.core.run.scripts import command, inspect_script
 
 
 def test_globals_flags_and_types(write_script):

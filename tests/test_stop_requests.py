@@ -10,11 +10,11 @@ import textwrap
 
 import pytest
 
-from hpwidgets.core import batch_lock, stop_requests
-from hpwidgets.core.batch import prepare
-from hpwidgets.core.plan import RunOptions
+from hpwidgets.core.processes import locks, stop_requests
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.run.batch import prepare
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
 
 from .helpers import group_alive, hpw, wait_for
 
@@ -110,7 +110,7 @@ def test_a_batch_in_this_process_takes_a_stop_request_from_its_user_only(write_s
         batch.wait(30)
     assert batch.finished.status == "stopped"
     assert [(r.flags["x"], r.status) for r in store.runs(batch=batch.id)] == [(3, Status.TERMINATED)]
-    assert not batch_lock.is_running(store.batches_dir, batch.id)
+    assert not locks.is_running(store.batches_dir, batch.id)
     assert stop_requests.request_stop(batch.id) is False
 
 
@@ -118,7 +118,7 @@ def test_stopping_a_batch_that_listens_nowhere_is_one_line_and_changes_nothing(w
     script = write_script(SCRIPT, "sleepy.py")
     batch = prepare(script, {"x": [3]}, RunOptions())
     batch.save_manifest()
-    lock = batch_lock.acquire(Store().batches_dir, batch.id)  # a process that runs it and does not listen
+    lock = locks.acquire(Store().batches_dir, batch.id)  # a process that runs it and does not listen
     try:
         out = hpw("stop", batch.id[:8])
         assert (out.returncode, out.stdout) == (1, "")
@@ -126,4 +126,4 @@ def test_stopping_a_batch_that_listens_nowhere_is_one_line_and_changes_nothing(w
                               "request from here (on another machine, or an older hpwidgets): stop it there "
                               "(the dashboard's Stop button, or Ctrl-C); nothing changed\n")
     finally:
-        batch_lock.release(lock)
+        locks.release(lock)

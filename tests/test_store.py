@@ -8,7 +8,7 @@ import pytest
 
 from hpwidgets.core.errors import StoreError
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 
 def _rec(i: int, **kw) -> RunRecord:
@@ -75,8 +75,8 @@ def test_reap_orphans_terminates_runs_of_a_dead_owner(tmp_path):
 
 def test_delete_refuses_running_and_removes_dirs(tmp_path):
     store = Store(str(tmp_path))
-    from hpwidgets.core import owner
-    store.create(_rec(1, status=Status.RUNNING, owner=owner.current_token()))
+    from hpwidgets.core.processes import owners
+    store.create(_rec(1, status=Status.RUNNING, owner=owners.current_token()))
     store.create(_rec(2))
     with pytest.raises(StoreError, match="is running: stop it before deleting it"):
         store.delete(["01"])

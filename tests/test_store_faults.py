@@ -9,7 +9,7 @@ import time
 import pytest
 
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 
 
@@ -95,7 +95,7 @@ def test_read_only_commands_write_nothing(home, write_script):
 
 OPENER = (
     "import os, sys, time\n"
-    "from hpwidgets.core.store import Store\n"
+    "from hpwidgets.core.store.runstore import Store\n"
     "while not os.path.exists(sys.argv[2]):\n"
     "    time.sleep(0.001)\n"
     "Store(sys.argv[1]).runs()\n"

@@ -18,11 +18,11 @@ import time
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core import batch as batch_mod
-from hpwidgets.core import owner
 from hpwidgets.core.errors import StoreError
+from hpwidgets.core.processes import owners
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.run import batch as batch_mod
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive, hpw
 
 ID = "0123456789abcdef0123456789abcdef"
@@ -169,7 +169,7 @@ def test_trial_pid_of_another_users_process_is_never_killed(tmp_path, other_user
     try:
         rec = _rec(status=Status.RUNNING, owner=socket.gethostname() + ":999999:1")
         store.create(rec)
-        owner.write_trial_pid(store.run_dir(rec.id), victim.pid)  # its real pid and start time
+        owners.write_trial_pid(store.run_dir(rec.id), victim.pid)  # its real pid and start time
         assert [r.status for r in store.reap_orphans()] == [Status.TERMINATED]
         with pytest.raises(subprocess.TimeoutExpired):  # a SIGKILL would end it at once
             victim.wait(timeout=1)
@@ -188,10 +188,10 @@ def test_a_planted_trial_pid_is_refused(tmp_path, other_user, capfd, plant):
         store.create(rec)
         pid_file = os.path.join(store.run_dir(rec.id), "trial.pid")
         if plant == "a symlink":
-            owner.write_trial_pid(str(tmp_path), victim.pid)
+            owners.write_trial_pid(str(tmp_path), victim.pid)
             os.symlink(tmp_path / "trial.pid", pid_file)
         else:
-            owner.write_trial_pid(store.run_dir(rec.id), victim.pid)
+            owners.write_trial_pid(store.run_dir(rec.id), victim.pid)
             os.chown(pid_file, *other_user)
         assert [r.status for r in store.reap_orphans()] == [Status.TERMINATED]
         with pytest.raises(subprocess.TimeoutExpired):
@@ -234,7 +234,7 @@ def test_resume_refuses_a_manifest_of_another_user(home, write_script, other_use
 
 
 def test_network_store_index_dir_planted_in_shared_tmp_is_refused(tmp_path, monkeypatch, other_user):
-    from hpwidgets.core import paths as paths_mod
+    from hpwidgets.core.store import paths as paths_mod
 
     mounts = tmp_path / "mounts"
     mounts.write_text(f"/dev/vda / ext4 rw 0 0\nserver:/export {tmp_path / 'nfs'} nfs4 rw 0 0\n")
@@ -276,6 +276,6 @@ def test_trial_pid_is_never_seen_half_written(tmp_path):
     )  # fmt: skip
     end = time.monotonic() + 1.5
     while time.monotonic() < end:
-        owner.write_trial_pid(str(tmp_path), os.getpid())
+        owners.write_trial_pid(str(tmp_path), os.getpid())
     out, _ = reader.communicate(timeout=30)
     assert ast.literal_eval(out) == [path.read_text()]

@@ -6,11 +6,11 @@ import csv
 import io
 
 from hpwidgets import api
-from hpwidgets.core.batch import prepare, resume
-from hpwidgets.core.plan import RunOptions
-from hpwidgets.core.progress import progress_text
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.results.progress import progress_text
+from hpwidgets.core.run.batch import prepare, resume
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw, pid_alive, wait_for
 
 # Each trial prints its first step, then waits until the test opens its gate: no timing involved.

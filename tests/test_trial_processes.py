@@ -13,9 +13,9 @@ import sys
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core.cancel import CancelToken
-from hpwidgets.core.executors.subprocess_group import run_group
-from hpwidgets.core.store import Store
+from hpwidgets.core.run.cancel import CancelToken
+from hpwidgets.core.run.executors.subprocess_group import run_group
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive, wait_for
 
 # The trial exits at once, leaving `sleep 50` in its process group with its stdout.
@@ -182,7 +182,7 @@ def test_flag_values_never_reach_the_command_line(home, write_script, source):
 
 
 def test_a_giant_line_is_kept_in_pieces_and_never_held_whole(tmp_path):
-    from hpwidgets.core.executors.subprocess_group import MAX_LINE
+    from hpwidgets.core.run.executors.subprocess_group import MAX_LINE
 
     script = tmp_path / "giant.py"
     script.write_text("import sys\nfor _ in range(64):\n    sys.stdout.write('a' * 65536)\n"

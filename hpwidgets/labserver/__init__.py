@@ -15,8 +15,8 @@ from typing import Any
 def load(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
-    from .handlers import routes
-    from .watcher import StoreWatcher
+    from hpwidgets.labserver.handlers import routes
+    from hpwidgets.labserver.watcher import StoreWatcher
 
     base = url_path_join(serverapp.web_app.settings["base_url"], "hpwidgets")
     watcher = StoreWatcher()

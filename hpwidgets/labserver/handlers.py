@@ -1,9 +1,9 @@
 """The Runs sidebar's REST routes, under ``<base_url>/hpwidgets/``.
 
-    GET  batches              {"batches": [...]}: core/batchinfo.overview, running ones first
+    GET  batches              {"batches": [...]}: core/results/batch_info.overview, running ones first
     GET  batches/ID           one batch's view (labserver/view.py)
     GET  batches/ID/csv       its runs as CSV
-    POST batches/ID/stop      stop a detached batch (core/detach.stop); {"message": one line}
+    POST batches/ID/stop      stop a detached batch (core/processes/detach.stop); {"message": one line}
     GET  events               a stream of the listing (Server-Sent Events), pushed on change
 
 Every handler is authenticated by the server (token or cookie; a POST with a cookie needs the
@@ -22,9 +22,9 @@ import tornado.iostream
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from ..core import detach
-from ..core.errors import HpwError, OptionError
-from .watcher import CLOSED, HEARTBEAT, StoreWatcher
+from hpwidgets.core.errors import HpwError, OptionError
+from hpwidgets.core.processes import detach
+from hpwidgets.labserver.watcher import CLOSED, HEARTBEAT, StoreWatcher
 
 
 class _Handler(APIHandler):
@@ -52,7 +52,7 @@ class _Handler(APIHandler):
 class BatchesHandler(_Handler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        from ..core.batchinfo import overview
+        from hpwidgets.core.results.batch_info import overview
 
         rows = await self._off_loop(overview, self.watcher.store())
         self.finish(json.dumps({"batches": rows}))
@@ -61,7 +61,7 @@ class BatchesHandler(_Handler):
 class BatchHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, ref: str) -> None:
-        from .view import batch_view
+        from hpwidgets.labserver.view import batch_view
 
         store = self.watcher.store()
         view = await self._answer(lambda: batch_view(store, store.resolve_batch(ref, option="batch")))
@@ -72,7 +72,7 @@ class BatchHandler(_Handler):
 class CsvHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, ref: str) -> None:
-        from .view import batch_csv
+        from hpwidgets.labserver.view import batch_csv
 
         store = self.watcher.store()
         found = await self._answer(lambda: (store.resolve_batch(ref, option="batch"),))

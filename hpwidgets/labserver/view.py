@@ -1,7 +1,7 @@
 """One batch as the Runs sidebar's main-area view shows it: what its cell's record shows, as data.
 
-The same parts as the dashboard's static record (notebook/record.py): the plan, the progress
-line, the plot (notebook/manyflags.py), the top-N table and the CSV (core/compare.py). Values
+The same parts as the dashboard's static record (pictures/record.py): the plan, the progress
+line, the plot (pictures/manyflags.py), the top-N table and the CSV (core/results/compare.py). Values
 travel as plain text; the browser places them with textContent, never as markup.
 """
 
@@ -10,18 +10,19 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..core import batch_lock, compare
-from ..core.cells import columns_for, row_text
-from ..core.progress import progress_text
-from ..core.store import Store
-from ..core.watch import WatchedBatch
+from hpwidgets.core.processes import locks
+from hpwidgets.core.processes.watch import WatchedBatch
+from hpwidgets.core.results import compare
+from hpwidgets.core.results.formats import columns_for, row_text
+from hpwidgets.core.results.progress import progress_text
+from hpwidgets.core.store.runstore import Store
 
 TOP = 5  # rows of the table, as in a cell's dashboard
 
 
 def batch_view(store: Store, batch_id: str) -> dict[str, Any]:
-    from ..notebook import record
-    from ..notebook.manyflags import live_plot
+    from hpwidgets.pictures import record
+    from hpwidgets.pictures.manyflags import live_plot
 
     batch = WatchedBatch(batch_id, store, follow=False)
     snap = batch.snapshot()
@@ -30,7 +31,7 @@ def batch_view(store: Store, batch_id: str) -> dict[str, Any]:
     png = live_plot(batch.plan, priors=batch.priors).render(snap) if snap.runs else b""
     return {
         "id": batch.id, "short": batch.id[:8], "operation": batch.plan.operation,
-        "running": snap.finished is None and batch_lock.is_running(store.batches_dir, batch.id),
+        "running": snap.finished is None and locks.is_running(store.batches_dir, batch.id),
         "plan": batch.describe(), "progress": progress_text(snap), "note": snap.missing_objective() or "",
         "png": base64.b64encode(png).decode("ascii"),
         "table": {"columns": columns, "rows": [row_text(r, columns) for r in rows], "caption": caption,

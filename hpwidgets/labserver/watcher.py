@@ -18,7 +18,7 @@ import os
 import time
 from typing import Any
 
-from ..core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 POLL = 0.25  # seconds between stats of the store
 REFRESH = 5.0  # seconds between listings read without a change seen
@@ -78,7 +78,7 @@ class StoreWatcher:
         return tuple(sorted(seen, key=repr))
 
     def _listing(self) -> str:
-        from ..core.batchinfo import overview
+        from hpwidgets.core.results.batch_info import overview
 
         rows = overview(self.store())
         return json.dumps({"batches": rows, "at": time.time()})

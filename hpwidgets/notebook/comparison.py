@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core import cells, compare
-from ..core.records import RunRecord
-from . import record
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results import compare, formats
+from hpwidgets.pictures import record
 
 
 class Comparison:
@@ -33,8 +33,8 @@ class Comparison:
         return len(self.records)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        columns = self.columns or cells.columns_for(self.records, brief=True, objective=self.sort)
-        rows = [cells.row_text(r, columns) for r in self.records]
+        columns = self.columns or formats.columns_for(self.records, brief=True, objective=self.sort)
+        rows = [formats.row_text(r, columns) for r in self.records]
         table = record.table_html(columns, rows, self.caption)
         link = record.csv_link(compare.to_csv(self.records, self.columns), "hpw-compare.csv")
         style = f"<style>{record.CSS.format(key='compare')}</style>"

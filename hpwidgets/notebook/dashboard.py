@@ -1,6 +1,6 @@
 """The live dashboard of a batch: plan, progress line, Stop, plot, learning curves and top-N table.
 
-The engine folds every event into the batch's read model (core/results.py) before anyone else
+The engine folds every event into the batch's read model (core/results/read_model.py) before anyone else
 hears it. The dashboard's event handler, on the batch thread, only pokes a Throttle; the
 Throttle's thread is the one thread that changes the widgets after the constructor: it reads a
 snapshot and redraws at most a few times a second. The Stop button (kernel thread) only asks the
@@ -21,16 +21,16 @@ from typing import Any
 
 from ipywidgets import HTML, Button, HBox, Image, Layout, VBox
 
-from ..core import compare
-from ..core.cells import columns_for
-from ..core.errors import OptionError
-from ..core.progress import progress_text
-from ..core.results import BatchSnapshot
-from . import record
-from .curves import CurvesPlot
-from .manyflags import live_plot
-from .table import RunsTable
-from .throttle import Throttle
+from hpwidgets.core.errors import OptionError
+from hpwidgets.core.results import compare
+from hpwidgets.core.results.formats import columns_for
+from hpwidgets.core.results.progress import progress_text
+from hpwidgets.core.results.read_model import BatchSnapshot
+from hpwidgets.notebook.table import RunsTable
+from hpwidgets.notebook.throttle import Throttle
+from hpwidgets.pictures import record
+from hpwidgets.pictures.curves import CurvesPlot
+from hpwidgets.pictures.manyflags import live_plot
 
 RECORD_INTERVAL = 2.0  # seconds between rewrites of the static record while the batch runs
 _shown: set[str] = set()  # ids of the batches a dashboard shows in a cell

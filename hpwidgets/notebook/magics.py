@@ -16,16 +16,16 @@ from typing import Any
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
-from ..arguments import (
+from hpwidgets.arguments import (
+    HelpShown,
     UsageError,
-    _HelpShown,
     compare_parser,
     option_names,
     plot_parser,
     run_parser,
     split,
 )
-from ..core.errors import HpwError, OptionError
+from hpwidgets.core.errors import HpwError, OptionError
 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,7 +37,7 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         silent = line.endswith(";")
         try:
             result = command(self, line[:-1] if silent else line, *cell)
-        except _HelpShown:
+        except HelpShown:
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
@@ -68,18 +68,18 @@ class HpMagics(Magics):
         """%%hprun [NAME=VALUE ...] [options]: the cell's body is the trial, run as a script in a
         fresh interpreter (its literal assignments are its flags); the notebook's names it uses
         reach the trial as copies. Every %hprun option works."""
-        from ..core.cellscript import write_cell
-        from ..core.store import Store
+        from hpwidgets.core.run.cell_scripts import write_cell
+        from hpwidgets.core.store.runstore import Store
 
         args = split(line)  # first, so that a line that does not split writes nothing
         path = write_cell(Store(), cell, self.shell.user_ns)  # `%hprun --resume BATCH` finds it again
         return self._run(run_parser("%%hprun", notebook=True).parse_args([path, *args]))
 
     def _run(self, ns: Any) -> Any:
-        from ..console import help_flags, prepare_batch, preview_lines
-        from ..core.store import Store
-        from .dashboard import show_dashboard
-        from .running import track
+        from hpwidgets.console import help_flags, prepare_batch, preview_lines
+        from hpwidgets.core.store.runstore import Store
+        from hpwidgets.notebook.dashboard import show_dashboard
+        from hpwidgets.notebook.running import track
 
         text = help_flags(ns, "%hprun")
         if text is not None:
@@ -94,8 +94,8 @@ class HpMagics(Magics):
             print("\n".join(preview_lines(batch)))
             return None
         if ns.detach:
-            from ..core.detach import launch
-            from ..core.watch import WatchedBatch
+            from hpwidgets.core.processes.detach import launch
+            from hpwidgets.core.processes.watch import WatchedBatch
 
             launch(batch)  # a process of its own runs it; this cell follows its record
             batch = WatchedBatch(batch.id, batch.store, plan=batch.plan)
@@ -129,10 +129,10 @@ class HpMagics(Magics):
     def hpwatch(self, line: str) -> Any:
         """%hpwatch BATCH [--top N]: the live dashboard of a batch (its id or first characters),
         running or finished, followed from its record in the store; Stop stops a detached batch."""
-        from ..arguments import batch_parser
-        from ..core.watch import WatchedBatch
-        from .dashboard import show_dashboard
-        from .running import track
+        from hpwidgets.arguments import batch_parser
+        from hpwidgets.core.processes.watch import WatchedBatch
+        from hpwidgets.notebook.dashboard import show_dashboard
+        from hpwidgets.notebook.running import track
 
         parser = batch_parser("%hpwatch", "the live dashboard of a batch, from the store")
         parser.add_argument("--top", type=int, default=5, metavar="N", help="rows of the live table")
@@ -162,10 +162,10 @@ class HpMagics(Magics):
         """%hpcompare [--top N] [--min COL | --max COL] [--table] [--csv PATH] [--wait]: compare
         runs. Each form shows one thing: the table (returned: `c = %hpcompare` keeps it quiet,
         `c.df` is the DataFrame), the plain table (--table), or a line saying what --csv wrote."""
-        from ..console import compare_command
-        from ..core import compare
-        from .comparison import Comparison
-        from .running import running_note, wait_all
+        from hpwidgets.console import compare_command
+        from hpwidgets.core.results import compare
+        from hpwidgets.notebook.comparison import Comparison
+        from hpwidgets.notebook.running import running_note, wait_all
 
         ns = compare_parser("%hpcompare", notebook=True).parse_args(split(line))
         if ns.wait:
@@ -191,7 +191,7 @@ class HpMagics(Magics):
     def hpplot(self, line: str) -> Any:
         """%hpplot [BATCH] [--kind objective|parallel|importance|partial] [-o FILE.png]: a view of a
         batch (default: the newest) as a picture; -o writes it to a file instead."""
-        from .batchplot import plot
+        from hpwidgets.pictures.batchplot import plot
 
         ns = plot_parser("%hpplot", notebook=True).parse_args(split(line))
         view = plot(ns.batch, ns.kind)
@@ -208,7 +208,7 @@ class HpMagics(Magics):
         """%hpruns [FILTERS] | info RUN | cat RUN [--tail N] | label RUN... TEXT | tag RUN... --add T
         | rm RUN... -y | restore RUN... | purge RUN... -y: the `hpw runs` commands (a notebook does
         not ask: rm and purge need -y). `info` also shows the run's output."""
-        from ..runcmds import cat, runs
+        from hpwidgets.runcmds import cat, runs
 
         args = split(line)
         if args[:1] == ["cat"]:
@@ -226,17 +226,17 @@ def _display_batch(batch: Any) -> None:
     else one line."""
     from IPython.display import display
 
-    from .dashboard import is_shown
+    from hpwidgets.notebook.dashboard import is_shown
 
     if not is_shown(batch):
         display({"text/plain": repr(batch)}, raw=True)
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from ..core.batch import Batch
+    from hpwidgets.core.run.batch import Batch
 
     ipython.register_magics(HpMagics)
-    from ..core.watch import WatchedBatch
+    from hpwidgets.core.processes.watch import WatchedBatch
 
     for kind in (Batch, WatchedBatch):
         ipython.display_formatter.ipython_display_formatter.for_type(kind, _display_batch)

@@ -11,13 +11,13 @@ from typing import Any
 
 from ipywidgets import HTML, Button, Dropdown, HBox, Layout, Text, VBox
 
-from ..core.batch import Batch, prepare
-from ..core.errors import HpwError, OptionError
-from ..core.flags import format_value
-from ..core.plan import RunOptions
-from ..core.script import inspect_script
-from ..core.store import Store
-from .dashboard import Dashboard
+from hpwidgets.core.errors import HpwError, OptionError
+from hpwidgets.core.run.batch import Batch, prepare
+from hpwidgets.core.run.scripts import inspect_script
+from hpwidgets.core.search.flags import format_value
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
+from hpwidgets.notebook.dashboard import Dashboard
 
 __all__ = ["Panel", "panel"]
 

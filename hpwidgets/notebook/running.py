@@ -7,7 +7,7 @@ import time
 import weakref
 from typing import Any
 
-from ..core.progress import progress_text
+from hpwidgets.core.results.progress import progress_text
 
 _batches: weakref.WeakSet = weakref.WeakSet()
 

@@ -15,10 +15,10 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..core import cells, compare
-from ..core.records import RunRecord
-from ._static import esm_path
-from .record import table_html as to_html
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results import compare, formats
+from hpwidgets.notebook._static import esm_path
+from hpwidgets.pictures.record import table_html as to_html
 
 _CSS = """
 .hpw-table { max-width: 100%; }
@@ -55,8 +55,8 @@ class RunsTable(anywidget.AnyWidget):
     def show(self, records: Sequence[RunRecord], caption: str = "", columns: Sequence[str] | None = None,
              details: Sequence[str] = ()) -> None:
         """Show these runs; a list trait notifies only when reassigned, so build new lists."""
-        columns = list(columns or cells.columns_for(records, brief=True))
-        rows = [cells.row_text(r, columns) for r in records]
+        columns = list(columns or formats.columns_for(records, brief=True))
+        rows = [formats.row_text(r, columns) for r in records]
         with self._send_lock, self.hold_sync():
             self.columns, self.rows, self.caption, self.details = columns, rows, caption, list(details)
 

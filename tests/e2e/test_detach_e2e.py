@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpwidgets.core import batch_lock, detach
+from hpwidgets.core.processes import detach, locks
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import pid_alive
 
 from .test_notebook_e2e import LOAD, done_count, progress
@@ -50,11 +50,11 @@ def test_a_detached_batch_outlives_its_kernel_and_is_followed_live_from_another_
     lab.api(f"kernels/{session['kernel']['id']}/restart", method="POST")
     first.wait_until(lambda: lab.api(f"kernels/{session['kernel']['id']}")["execution_state"] == "idle",
                      "the restarted kernel", timeout=60)
-    assert pid_alive(supervisor) and batch_lock.is_running(store.batches_dir, batch_id)
+    assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
     first.page.close()
     lab.end_sessions()  # the kernel shut down, as a culler or the next day does
     assert lab.api("sessions") == []
-    assert pid_alive(supervisor) and batch_lock.is_running(store.batches_dir, batch_id)
+    assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
 
     second = open_notebook("watches.ipynb", [LOAD, f"%hpwatch {batch_id[:8]}"])
     second.run_cell(0)

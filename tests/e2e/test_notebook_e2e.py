@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from hpwidgets.core import compare
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.results import compare
+from hpwidgets.core.store.runstore import Store
 
 pytestmark = pytest.mark.e2e
 

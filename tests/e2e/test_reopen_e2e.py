@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from hpwidgets.core import compare
-from hpwidgets.core.store import Store
+from hpwidgets.core.results import compare
+from hpwidgets.core.store.runstore import Store
 
 from .conftest import _processes_using
 from .test_notebook_e2e import LOAD, SLEEPY, batch_of, done_count, progress, table_rows, view

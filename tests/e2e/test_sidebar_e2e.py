@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 pytestmark = pytest.mark.e2e
 

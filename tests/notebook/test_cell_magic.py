@@ -7,7 +7,7 @@ import os
 import pytest
 from IPython.core.error import UsageError
 
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 
 BODY = """\
 x = 0.5

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from hpwidgets.core import compare
-from hpwidgets.core.batch import prepare
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.plan import RunOptions
-from hpwidgets.core.store import Store
+from hpwidgets.core.results import compare
+from hpwidgets.core.run.batch import prepare
+from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
 PAYLOAD = "<img src=x onerror=alert(1)>"

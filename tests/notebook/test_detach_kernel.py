@@ -7,8 +7,8 @@ import os
 
 from jupyter_client.manager import start_new_kernel
 
-from hpwidgets.core import batch_lock, detach
-from hpwidgets.core.store import Store
+from hpwidgets.core.processes import detach, locks
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import pid_alive, wait_for
 
 from .test_kernel_faults import _execute
@@ -40,11 +40,11 @@ def test_a_detached_batch_outlives_a_restart_and_a_shutdown_and_is_watched_from_
         assert wait_for(lambda: any(r.flags["x"] == 1 for r in store.runs(batch=batch_id)), 30)
         km.restart_kernel(now=True)  # SIGKILL to the kernel
         kc.wait_for_ready(timeout=60)
-        assert pid_alive(supervisor) and batch_lock.is_running(store.batches_dir, batch_id)
+        assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    assert pid_alive(supervisor) and batch_lock.is_running(store.batches_dir, batch_id)
+    assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
     km, kc = start_new_kernel(cwd=str(tmp_path), env=env)  # another notebook, later
     try:
         assert _execute(kc, "%load_ext hpwidgets")[0] == "ok"

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 
 import hpwidgets as hp
 from hpwidgets.core.errors import OptionError
-from hpwidgets.notebook import flagplots
+from hpwidgets.pictures import flagplots
 from tests.helpers import hpw
 from tests.test_explain import FLAGS, separable
 
@@ -86,8 +86,8 @@ def test_hpplot_shows_the_newest_batch_as_a_png(ip):
 
 
 def test_every_kind_draws_a_batch_without_results():
-    from hpwidgets.core.plan import RunOptions, build_plan
-    from hpwidgets.core.results import BatchState
+    from hpwidgets.core.results.read_model import BatchState
+    from hpwidgets.core.search.plan import RunOptions, build_plan
 
     plan = build_plan("f", {"a": (0.0, float)}, {"a": "[-1.0:1.0]"}, RunOptions())
     snapshot = BatchState(plan).snapshot()

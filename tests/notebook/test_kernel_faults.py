@@ -10,7 +10,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from hpwidgets.core.records import Status
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive as _group_alive
 from tests.helpers import wait_for as _wait_for
 

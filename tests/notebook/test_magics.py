@@ -10,7 +10,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
 PREVIEW = """You are about to run train.py as a batch (3 trials)

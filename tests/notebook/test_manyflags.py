@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpwidgets.core.batch import prepare
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.events import TrialFinished
-from hpwidgets.core.plan import RunOptions, build_plan
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.results import BatchState
-from hpwidgets.core.store import Store
+from hpwidgets.core.results.read_model import BatchState
+from hpwidgets.core.run.batch import prepare
+from hpwidgets.core.run.events import TrialFinished
+from hpwidgets.core.search.plan import RunOptions, build_plan
+from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
-from hpwidgets.notebook.manyflags import ManyFlagsPlot, live_plot
-from hpwidgets.notebook.plot import LivePlot
+from hpwidgets.pictures.manyflags import ManyFlagsPlot, live_plot
+from hpwidgets.pictures.plot import LivePlot
 from tests.test_explain import FLAGS, separable
 
 KNOWN = {"a": (0.0, float), "lr": (0.01, float), "opt": ("adam", str), "c": (0.0, float)}

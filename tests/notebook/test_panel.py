@@ -7,7 +7,7 @@ import time
 from ipywidgets import Dropdown
 
 import hpwidgets as hp
-from hpwidgets.core.store import Store
+from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 from hpwidgets.notebook.panel import Panel
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.events import ModelUpdated, TrialFinished
-from hpwidgets.core.plan import RunOptions, build_plan
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.results import BatchState
-from hpwidgets.notebook.axes import truth_curve
-from hpwidgets.notebook.plot import LivePlot as _LivePlot
+from hpwidgets.core.results.read_model import BatchState
+from hpwidgets.core.run.events import ModelUpdated, TrialFinished
+from hpwidgets.core.search.plan import RunOptions, build_plan
+from hpwidgets.pictures.axes import truth_curve
+from hpwidgets.pictures.plot import LivePlot as _LivePlot
 
 FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str)}
 
@@ -172,7 +172,7 @@ def test_priors_are_drawn_apart_from_the_batch_and_counted():
 
 
 def test_curve_points_number_unstepped_values_by_their_order():
-    from hpwidgets.notebook.curves import points
+    from hpwidgets.pictures.curves import points
 
     assert points([]).shape == (0, 2)
     assert points([(None, 1.0), (None, 0.5)]).tolist() == [[1.0, 1.0], [2.0, 0.5]]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from hpwidgets.core.cells import columns_for
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results.formats import columns_for
 from hpwidgets.notebook import _static
 from hpwidgets.notebook.table import RunsTable, to_html
 from hpwidgets.notebook.throttle import Throttle

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from hpwidgets.core import batch_lock, detach
-from hpwidgets.core.store import Store
-from hpwidgets.core.watch import WatchedBatch
+from hpwidgets.core.processes import detach, locks
+from hpwidgets.core.processes.watch import WatchedBatch
+from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
 from ..helpers import pid_alive, wait_for
@@ -36,7 +36,7 @@ def test_hpwatch_follows_a_detached_batch_and_its_stop_ends_it(ip, shown, home):
     dashboard._on_stop()  # the Stop button signals the supervisor
     assert watched.wait(30).done
     assert wait_for(lambda: not pid_alive(supervisor), 10)
-    assert not batch_lock.is_running(store.batches_dir, started.id)
+    assert not locks.is_running(store.batches_dir, started.id)
     assert watched.finished.status == "stopped"
     assert {r.flags["x"]: r.status.value for r in store.runs(batch=started.id)} == {0: "completed", 2: "terminated"}
     assert {r.flags["x"]: r.status.value for r in watched.runs} == {0: "completed", 2: "terminated"}

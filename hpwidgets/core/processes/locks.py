@@ -1,0 +1,59 @@
+"""Which batches a live process is running: an advisory lock on ``batches/<id>.lock``.
+
+The process that runs a batch holds the lock until the batch ends; the kernel drops it when
+that process dies, even by SIGKILL, so a lock that can be taken means no one runs the batch
+(``--resume`` would otherwise run its trials a second time, next to the owner's).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+
+from hpwidgets.core.store import safety
+
+
+def _path(folder: str, batch_id: str) -> str:
+    return os.path.join(folder, f"{batch_id}.lock")
+
+
+def acquire(folder: str, batch_id: str, patience: float = 0.0) -> int | None:
+    """The lock's file descriptor, held until ``release``; None when a live process holds it.
+
+    ``folder`` is the store's batches directory. ``patience``: seconds to try again, for a start
+    that must not take ``is_running``'s brief look (a listing of batches) for a running owner."""
+    safety.private_dir(folder)
+    fd = safety.open_private(_path(folder, batch_id), os.O_RDWR | os.O_CREAT)  # ours, or refused
+    deadline = time.monotonic() + patience
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(0.01)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def release(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing drops the lock
+
+
+LOOK = 0.25  # seconds a start waits out a look by is_running (which holds the lock for microseconds)
+
+
+def is_running(folder: str, batch_id: str) -> bool:
+    """True while a live process runs the batch (and holds its lock). It looks by taking the lock
+    for an instant, so a start at that instant waits up to ``LOOK`` (``acquire(patience=LOOK)``)."""
+    if not os.path.exists(_path(folder, batch_id)):
+        return False
+    fd = acquire(folder, batch_id)
+    release(fd)
+    return fd is None

@@ -1,0 +1,165 @@
+"""Batches as things a user lists and inspects: ``hpw batches`` and ``hpw runs info BATCH``.
+
+A batch is read from its manifest (``<store>/batches/<id>.json``, written when it starts: what
+``--resume`` needs) and from its runs in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.search.objective import Objective
+from hpwidgets.core.store.runstore import Store
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: str
+    manifest: dict[str, Any]  # empty when the batch has none (a function's single run)
+    runs: tuple[RunRecord, ...]  # newest first
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def operation(self) -> str:
+        return self.manifest.get("operation") or (self.runs[0].operation if self.runs else "")
+
+    @property
+    def total(self) -> int:
+        return int(self.manifest.get("total") or len(self.runs))
+
+    @property
+    def started(self) -> float | None:
+        times = [r.started for r in self.runs if r.started is not None]
+        return self.manifest.get("created") or (min(times) if times else None)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(r.status.value for r in self.runs)
+
+    @property
+    def best(self) -> RunRecord | None:
+        return Objective.of(self.runs[0]).best(reversed(self.runs)) if self.runs else None  # the earliest wins a tie
+
+
+def _manifests(store: Store) -> dict[str, dict[str, Any]]:
+    folder = os.path.join(store.root, "batches")
+    out = {}
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.endswith(".json"):
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    out[name[:-5]] = json.load(fh)
+            except (OSError, ValueError):
+                continue
+    return out
+
+
+def batches(store: Store, records: Sequence[RunRecord] | None = None) -> list[BatchSummary]:
+    """The batches of more than one trial that have runs among ``records``, newest first."""
+    records = store.runs() if records is None else records
+    manifests = _manifests(store)
+    grouped: dict[str, list[RunRecord]] = {}
+    for r in records:
+        grouped.setdefault(r.batch, []).append(r)
+    found = [BatchSummary(i, manifests.get(i, {}), tuple(runs)) for i, runs in grouped.items()]
+    found = [b for b in found if b.total > 1 or len(b.runs) > 1]
+    found.sort(key=lambda b: b.id)
+    found.sort(key=lambda b: -(b.started or 0.0))
+    return found
+
+
+def listing_line(index: int, b: BatchSummary) -> str:
+    c = b.counts
+    best = b.best
+    tail = f"  best {best.objective} {best.value:.6g} ({best.short_id})" if best else ""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(b.started)) if b.started else ""
+    optimizer = b.manifest.get("optimizer", "")
+    return (f"[{index}] {b.short_id}  {when}  {b.operation}  {optimizer}  {c['completed']}/{b.total} completed"
+            f"{f', {c[Status.FAILED.value]} failed' if c[Status.FAILED.value] else ''}{tail}")
+
+
+def info_lines(b: BatchSummary) -> list[str]:
+    m = b.manifest
+    options = m.get("options", {})
+    c = b.counts
+    lines = [f"batch: {b.id}", f"operation: {b.operation}"]
+    if m.get("script"):
+        lines.append(f"script: {m['script']}")
+    lines.append(f"optimizer: {m.get('optimizer', '')}")
+    from hpwidgets.core.search.optimizers import BAYESIAN  # numpy loads only for a batch's details
+
+    if m.get("optimizer") in BAYESIAN:
+        from hpwidgets.core.search.plan import optimizer_flag_values
+
+        values = optimizer_flag_values(m["optimizer"], options.get("opt_flags", {}))
+        lines.append("optimizer flags:")
+        lines += [f"  {k}: {v}" for k, v in sorted(values.items())]
+    if options.get("random_seed") is not None:
+        lines.append(f"random_seed: {options['random_seed']}")
+    lines.append("flags:")
+    lines += [f"  {k}: {v}" for k, v in sorted(m.get("flags", {}).items())]
+    parts = ", ".join(f"{c[s.value]} {s.value}" for s in Status if c[s.value])
+    lines.append(f"trials: {len(b.runs)} of {b.total}" + (f" ({parts})" if parts else ""))
+    best = b.best
+    if best:
+        searched = " ".join(f"{k}={best.flags[k]!r}" for k in best.searched if k in best.flags)
+        lines.append(f"best: {best.short_id} {best.objective} {best.value!r}" + (f" ({searched})" if searched else ""))
+    else:
+        lines.append("best: none yet")
+    unfinished = c[Status.COMPLETED.value] + c[Status.FAILED.value] < b.total
+    if unfinished and m.get("script"):
+        lines.append(f"resume: hpw run --resume {b.short_id}")
+    return lines
+
+
+def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
+    """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
+
+    ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
+    supervisor, or a kernel's or an `hpw run`'s batch that listens for stop requests
+    (core/processes/stop_requests.py); else ``stop_note`` says where it can be stopped.
+    """
+    from hpwidgets.core.processes import detach, locks, stop_requests
+    from hpwidgets.core.results.formats import flags_label, number
+
+    now = time.time() if now is None else now
+    rows = []
+    for b in batches(store):
+        running = locks.is_running(store.batches_dir, b.id)
+        stoppable, where, stop_note = False, "", ""
+        if running:
+            try:
+                detached = detach.supervisor_pid(store, b.id) is not None
+                where = "detached" if detached else "kernel"
+                stoppable = detached or stop_requests.listening(b.id)
+                if not stoppable:
+                    stop_note = ("Runs in a process that takes no stop request from here (an older hpwidgets): "
+                                 "stop it there")
+            except detach.DetachError as exc:  # supervised on another host
+                where, stop_note = "elsewhere", str(exc)
+        c = b.counts
+        best = b.best
+        ends = [r.stopped for r in b.runs if r.stopped is not None]
+        started = b.started
+        elapsed = (now if running else max(ends, default=started or now)) - (started or now)
+        rows.append({
+            "id": b.id, "short": b.short_id, "operation": b.operation, "optimizer": b.manifest.get("optimizer", ""),
+            "flags": flags_label(b.manifest.get("flags", {})), "running": running, "stoppable": stoppable,
+            "where": where, "stop_note": stop_note, "total": b.total, "started": started, "elapsed": max(elapsed, 0.0),
+            "done": sum(c[s.value] for s in Status if s.is_finished()), "running_trials": c[Status.RUNNING.value],
+            "failed": c[Status.FAILED.value],
+            "best": None if best is None else {"objective": best.objective, "value": number(best.value) if best.value is not None else "",
+                                               "run": best.short_id},
+        })
+    rows.sort(key=lambda r: not r["running"])  # stable: newest first within each group
+    return rows

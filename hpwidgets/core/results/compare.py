@@ -1,0 +1,100 @@
+"""Compare runs: Guild's columns, top-N by a column, a plain table, and formula-safe CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from hpwidgets.core.errors import OptionError, listing
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results.formats import cell, columns_for, sort_value, text
+
+__all__ = ["cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def select(records: Sequence[RunRecord], top: int | None = None, min: str | None = None,
+           max: str | None = None) -> list[RunRecord]:
+    """Sort by ``min``/``max`` (runs without the column last) and keep the first ``top``."""
+    if min and max:
+        raise OptionError("max", max, "either {0} or {1}, not both", mentions=("min", "max"))
+    if top is not None and top < 1:
+        raise OptionError("top", top, "a positive integer")
+    rows = list(records)
+    column = min or max
+    if column:
+        if not any(sort_value(r, column) is not None for r in rows) and rows:
+            known = sorted({n for r in rows for n in (*r.scalars, *r.flags)})
+            raise OptionError("min" if min else "max", column, "a scalar or flag of the runs: " + listing(known))
+        present = [r for r in rows if sort_value(r, column) is not None]
+        absent = [r for r in rows if sort_value(r, column) is None]
+        try:
+            present.sort(key=lambda r: sort_value(r, column), reverse=bool(max))
+        except TypeError:  # mixed types in one column: compare as text
+            present.sort(key=lambda r: str(sort_value(r, column)), reverse=bool(max))
+        rows = present + absent
+    return rows[:top] if top else rows
+
+
+def table(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
+    """A plain aligned table, as ``guild compare --table`` prints it."""
+    columns = columns or columns_for(records)
+    body = [[text(cell(r, c)) for c in columns] for r in records]
+    widths = [max([len(c)] + [len(row[i]) for row in body]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in body]
+    return "\n".join(lines)
+
+
+def csv_safe(value: Any) -> Any:
+    """Numbers stay numbers; text that a spreadsheet would run as a formula gets a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else value  # full precision
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
+    columns = columns or columns_for(records)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for r in records:
+        writer.writerow([csv_safe(cell(r, c)) for c in columns])
+    return out.getvalue()
+
+
+def write_csv(path: str, text: str) -> None:
+    """Write the CSV to ``path``; refuse a missing folder and never follow a planted symlink."""
+    accepted = "a file path in an existing folder, or - for standard output"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OptionError("csv", path, f"{accepted} (folder {folder} does not exist)")
+    if os.path.isdir(path):
+        raise OptionError("csv", path, f"{accepted} (it is a directory)")
+    try:
+        # a file the user asked for: the umask decides who reads it (only the store is private)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise OptionError("csv", path, f"{accepted} (it is a symbolic link; not followed)") from None
+        raise OptionError("csv", path, f"{accepted} ({exc.strerror})") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+def records_frame(records: Sequence[RunRecord], columns: list[str] | None = None):
+    """A pandas DataFrame of the runs with the compare columns (pandas loads only here)."""
+    import pandas as pd
+
+    columns = columns or columns_for(records)
+    rows = [[cell(r, c) for c in columns] for r in records]
+    return pd.DataFrame(rows, columns=columns)

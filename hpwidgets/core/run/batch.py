@@ -1,0 +1,315 @@
+"""A batch: prepare a search from a script or a function, run it, and hold its results."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hpwidgets.core.errors import OptionError, StoreError, UnknownFlagError
+from hpwidgets.core.processes import locks
+from hpwidgets.core.processes.stop_requests import StopListener
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results.read_model import BatchSnapshot, SnapshotViews
+from hpwidgets.core.run.cell_scripts import cell_names
+from hpwidgets.core.run.engine import Engine
+from hpwidgets.core.run.events import BatchFinished
+from hpwidgets.core.run.executors.inprocess import FunctionRunner
+from hpwidgets.core.run.executors.local import ScriptRunner
+from hpwidgets.core.run.recorder import StoreRecorder
+from hpwidgets.core.run.scripts import ScriptInfo, inspect_script
+from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
+from hpwidgets.core.search.priors import find_priors
+from hpwidgets.core.store import safety
+from hpwidgets.core.store.runstore import Store, write_private
+
+
+class Batch(SnapshotViews):
+    """A prepared search. ``start()`` runs it (here or on a thread); the rest reads its results."""
+
+    def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None,
+                 request: dict[str, Any] | None = None) -> None:
+        self.plan, self.engine, self.store, self.info = plan, engine, store, info
+        self.request = request or {"flags": {}, "options": {}}  # what --resume needs to prepare it again
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+
+    @property
+    def id(self) -> str:
+        return self.engine.batch_id
+
+    @property
+    def events(self):
+        return self.engine.events
+
+    @property
+    def priors(self) -> list[RunRecord]:
+        """Earlier runs the optimizer takes as observations (``-Fo prev-trials``)."""
+        return list(self.engine.priors)
+
+    def describe(self) -> str:
+        """The plan as Guild prints it, and the priors the batch will use."""
+        text = self.plan.text()
+        if self.engine.priors:
+            mode = self.plan.opt_flags.get("prev-trials")
+            count = len(self.engine.priors)
+            text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
+                     f"(prev-trials={mode})")
+        if self.engine.pruning is not None:
+            text += f"\nPruning: {self.engine.pruning.pruner.describe()}"
+        return text
+
+    def snapshot(self) -> BatchSnapshot:
+        """A frozen view of the batch's results now (see core/results/read_model.py)."""
+        return self.engine.state.snapshot()
+
+    def start(self, background: bool = False) -> Batch:
+        if not self.engine.resumed:
+            self.save_manifest()
+        lock = locks.acquire(self.store.batches_dir, self.id, locks.LOOK)  # held until the batch ends
+        if lock is None:
+            raise _still_running(self.id)
+        held = (lock, StopListener.open(self.id, self.stop))  # `hpw stop` and the Runs sidebar reach it
+        if not background:
+            try:
+                self.engine.run()
+            finally:
+                self._release(*held)
+            return self
+        self._thread = threading.Thread(target=self._run_quietly, args=held, name=f"hpw-batch-{self.id[:8]}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_quietly(self, lock: int, listener: StopListener | None) -> None:
+        try:
+            self.engine.run()
+        except BaseException as exc:  # shown by whoever waits on the batch
+            self._error = exc
+        finally:
+            self._release(lock, listener)
+
+    def _release(self, lock: int, listener: StopListener | None) -> None:
+        if listener is not None:
+            listener.close()
+        locks.release(lock)
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> Batch:
+        """Block until the batch ends; Ctrl-C (a kernel interrupt) stops it and re-raises."""
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._done.wait(0.1):
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        except KeyboardInterrupt:
+            self.stop()
+            self._done.wait()
+            raise
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def finished(self) -> BatchFinished | None:
+        return self.engine.finished
+
+
+    def save_manifest(self) -> None:
+        """What --resume needs to run the rest of the batch again later."""
+        folder = self.store.batches_dir
+        try:
+            safety.private_dir(folder)
+        except OSError as exc:
+            raise StoreError.writing(exc, folder) from None
+        request = self.request
+        options = {**request["options"], "random_seed": self.plan.seed}  # resume draws the same points
+        data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
+                "optimizer": self.plan.optimizer, "script": self.info.path if self.info else None,
+                "source_hash": self.engine.source_hash,
+                "flags": request["flags"], "options": options, "created": time.time()}
+        write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
+
+    def __repr__(self) -> str:
+        # Shown under a live dashboard right after %hprun returns: say nothing that goes stale.
+        head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
+        done = self.finished if self.done else None
+        if done is None:
+            return head + ">"
+        c = done.counts
+        pruned = f", {c['pruned']} pruned" if c["pruned"] else ""
+        return (f"{head}: {done.status}, {c['completed']} completed{pruned}, {c['failed']} failed, "
+                f"{c['terminated']} terminated>")
+
+
+def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
+    out = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = None if param.default is param.empty else param.default
+        out[name] = (default, type(default) if default is not None else None)
+    return out
+
+
+def _accepts_any(fn: Callable[..., Any]) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+
+
+def _function_hash(fn: Callable[..., Any]) -> str:
+    code = getattr(fn, "__code__", None)
+    blob = (code.co_code + repr(code.co_consts).encode()) if code else repr(fn).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def prepare(
+    target: str | Callable[..., Any],
+    flags: dict[str, Any] | None = None,
+    options: RunOptions | None = None,
+    store: Store | None = None,
+    *,
+    want_model: bool = False,
+    runner: Any = None,
+    batch_id: str | None = None,
+    resumed: list[RunRecord] | tuple = (),
+    expect_source: str | None = None,
+) -> Batch:
+    """Check everything and build the batch; nothing is written until it starts."""
+    options = options or RunOptions()
+    store = store or Store()
+    given = dict(flags or {})
+    if callable(target):
+        info = None
+        known = function_flags(target)
+        operation = getattr(target, "__name__", "function")
+        if not _accepts_any(target):
+            for name in given:
+                if name not in known:
+                    raise UnknownFlagError(f"{operation}()", name, sorted(known))
+        if options.dask is not None:
+            raise OptionError("dask", options.dask, "a script to run there; a function's trials run in this process")
+        if options.timeout is not None:
+            raise OptionError("timeout", options.timeout, "None for a function: it runs in this process, which "
+                                                          "cannot kill it; run a script to time its trials out")
+        runner = runner or FunctionRunner(target, options.objective.name)
+        source_hash, script_name, source = _function_hash(target), None, None
+    else:
+        info = inspect_script(str(target))
+        for name in given:
+            info.flag(name)  # raises UnknownFlagError listing the script's flags
+        known = {n: (f.default, f.type) for n, f in info.flags.items()}
+        operation = info.name
+        if options.dask is not None and cell_names(info.path):
+            raise OptionError("dask", options.dask, "None for a notebook cell that uses the notebook's names: "
+                                                    "its trials run on this machine")
+        runner = runner or (None if options.dask is not None else ScriptRunner(info))
+        source_hash = hashlib.sha256(info.source.encode()).hexdigest()
+        script_name, source = info.name, info.source
+        if expect_source is not None and source_hash != expect_source:  # what runs is what was checked
+            raise _SourceChanged(info.path)
+    plan = build_plan(operation, known, given, options)
+    store.reap_orphans()  # runs a dead process left running must not count as running
+    priors = find_priors(store, plan, source_hash)
+    if options.retries and options.dask is None:
+        raise OptionError("retries", options.retries, "0, or a number of new attempts with {0} when a worker is lost",
+                          mentions=("dask",))
+    workers = options.workers
+    if runner is None:  # --dask: connect once the plan holds
+        from hpwidgets.core.run.executors.dask import DaskRunner
+
+        runner = DaskRunner(info, options.dask, options.retries, options.dask_files_max)
+        workers = runner.slots if workers == 1 else workers
+    engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
+                    workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,
+                    priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model,
+                    pruner=options.pruner())
+    if engine.pruning is not None:
+        for earlier in resumed:
+            points = store.series(earlier.id).get(plan.objective.name, [])
+            engine.pruning.replay(earlier.id, [(step, plan.objective.minimized(v)) for step, v in points],
+                                  completed=earlier.status is Status.COMPLETED)
+    engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
+    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
+    return Batch(plan, engine, store, info, request)
+
+
+def _jsonable(value: Any) -> Any:
+    """A given flag value as the manifest keeps it: JSON as is, anything else in the flag syntax."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool)) for v in value):
+        return list(value)
+    from hpwidgets.core.search.flags import describe
+
+    return describe(value)
+
+
+def _options_json(options: RunOptions) -> dict[str, Any]:
+    from dataclasses import fields
+
+    data = {f.name: getattr(options, f.name) for f in fields(options)}  # asdict would deep-copy a Client
+    data["opt_flags"] = dict(options.opt_flags)
+    if data.get("dask") is not None and not isinstance(data["dask"], str):
+        data["dask"] = getattr(data["dask"], "scheduler", None) and data["dask"].scheduler.address
+    return data
+
+
+def resume(ref: str, store: Store | None = None, runner: Any = None, want_model: bool = False) -> Batch:
+    """Prepare the rest of an interrupted batch: finished trials count and serve as priors."""
+    store = store or Store()
+    store.reap_orphans()  # trials a dead process left running are run again
+    manifest = load_manifest(store, ref)
+    if not manifest.get("script"):
+        raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
+    if locks.is_running(store.batches_dir, manifest["id"]):
+        raise _still_running(manifest["id"], ref)
+    runs = store.runs(batch=manifest["id"])
+    finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED, Status.PRUNED)]  # not run again
+    # the script must be the one the batch ran: never whatever a path names today
+    expect = manifest.get("source_hash") or next((r.source_hash for r in runs if r.source_hash), None)
+    if not expect:
+        raise OptionError("resume", ref, "a batch whose script's hash was recorded (none found: start a new batch)")
+    options = RunOptions(**manifest["options"])
+    try:
+        return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
+                       batch_id=manifest["id"], resumed=finished, want_model=want_model, expect_source=expect)
+    except _SourceChanged as exc:
+        raise OptionError("resume", ref, "a batch whose script is unchanged; "
+                          f"{exc.args[0]} changed since the batch started: start a new batch") from None
+
+
+class _SourceChanged(Exception):
+    """The script's text differs from the one the batch ran."""
+
+
+def _still_running(batch_id: str, ref: str | None = None) -> OptionError:
+    return OptionError("resume", ref or batch_id[:8],
+                       f"a batch that no process is running; batch {batch_id[:8]} is still running: stop it first")
+
+
+def load_manifest(store: Store, ref: str, option: str = "resume") -> dict[str, Any]:
+    """The manifest of the batch ``ref`` names; ``option`` names what gave it in errors."""
+    batch_id = store.resolve_batch(ref, option=option)
+    path = os.path.join(store.batches_dir, f"{batch_id}.json")
+    if not os.path.lexists(path):
+        raise OptionError(option, ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
+    try:
+        data = json.loads(safety.read_private(path))  # ours and private, or refused
+    except ValueError as exc:
+        raise StoreError(f"Cannot {option} from {path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("id") != batch_id or not isinstance(data.get("options"), dict):
+        raise StoreError(f"Cannot {option} from {path}: not a batch manifest of batch {batch_id}")
+    return data

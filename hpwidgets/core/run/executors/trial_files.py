@@ -1,0 +1,60 @@
+"""A Dask trial's files: gathered on its worker, written back into its run directory.
+
+In name order, up to ``files_max`` bytes in all; symbolic links and the names the store uses
+for itself never come back, and nothing is written outside the run directory.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hpwidgets.core.processes.owners import TRIAL_PID
+from hpwidgets.core.run.scripts import SPEC_FILE
+
+FILES_MAX = 100 * 1024 * 1024  # bytes of a trial's files brought back from its worker, by default
+_STORE_NAMES = {"run.json", "output.log", "series.json", "sourcecode", TRIAL_PID, SPEC_FILE}
+
+
+def collect(folder: str, files_max: int) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """The trial's files (relative path, content) within ``files_max`` bytes in all, and the
+    ones left out with why."""
+    found: list[tuple[str, str]] = []
+    for root, dirs, names in os.walk(folder):
+        rel_root = os.path.relpath(root, folder)
+        if rel_root == ".":
+            dirs[:] = [d for d in dirs if d not in _STORE_NAMES]
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            found.append((os.path.normpath(os.path.join(rel_root, name)), os.path.join(root, name)))
+    files, left = [], []
+    total = 0
+    for rel, path in sorted(found):
+        if os.path.islink(path):
+            left.append((rel, "a symbolic link"))
+        elif rel in _STORE_NAMES:
+            left.append((rel, "a name the run store uses"))
+        else:
+            size = os.path.getsize(path)
+            if total + size > files_max:
+                left.append((rel, f"{size} bytes, over the limit of {files_max} bytes in all"))
+                continue
+            with open(path, "rb") as fh:
+                files.append((rel, fh.read()))
+            total += size
+    return files, left
+
+
+def write_back(run_dir: str, files: list[tuple[str, bytes]], left: list[tuple[str, str]]) -> list[str]:
+    """Write a trial's files into its run directory (0700 folders, 0600 files); returns the notes."""
+    root = os.path.realpath(run_dir)
+    notes = []
+    for rel, data in files:
+        dest = os.path.realpath(os.path.join(root, rel))
+        if not dest.startswith(root + os.sep):  # never outside the run directory
+            notes.append(f"hpw: file {rel} was left on the worker (outside the run directory)")
+            continue
+        os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    notes += [f"hpw: file {rel} was left on the worker ({why})" for rel, why in left]
+    return notes

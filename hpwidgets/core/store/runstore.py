@@ -1,0 +1,293 @@
+"""The run store: one directory per run is the truth; a SQLite index (WAL) is a cache of them.
+
+Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, folders 0700, files 0600)::
+
+    runs/<id>/run.json        the record (written to a temporary file, then renamed over);
+                              its id is the directory's name
+    runs/<id>/output.log      what the trial printed
+    runs/<id>/series.json     every value of every scalar
+    runs/<id>/sourcecode/     a copy of the script (what the trial ran)
+    runs/<id>/trial.pid       the trial's process group and its start time (see owners.py)
+    batches/<id>.json         a batch's manifest: what ``--resume`` needs to prepare it again
+    index.db (-wal, -shm, .lock)   a cache of the records (index.py); kept on local disk when
+                              the root is on NFS
+
+Trust: the root and everything in it must be ours, not writable by others and not a symlink
+(store_safety.py); anything else is refused (the store) or skipped with one line (a run).
+Ids are 32 hex digits and match their directory, so no record names a path outside the store.
+
+Contract:
+- One Store object is safe to share between threads; any number of processes (kernels, CLI
+  commands, Dask result handlers) may use one root at once. A run directory is written by the
+  one process that runs its trial; a record is replaced atomically, so a reader sees the old
+  one or the new one. The index is opened, migrated and repaired under a file lock (so a
+  fresh store opened by many processes at once is set up once), written in short WAL
+  transactions with a busy timeout, and matched with the runs/ listing before it answers:
+  runs deleted by hand disappear and runs it missed come back. When it cannot be used (a full
+  disk), reads are answered from the run directories.
+- Records returned are frozen copies; changing the store never changes one already returned.
+- Reading has no side effects on runs (only the index, a cache, may be refreshed). Runs left
+  ``running`` by a process that died are turned into ``terminated`` (and their trial's process
+  group killed) only by ``reap_orphans()``, which is called where a batch starts and by the
+  ``runs`` and ``compare`` commands.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from typing import Any
+
+from hpwidgets.core.errors import OptionError, StoreError
+from hpwidgets.core.processes import owners
+from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store import paths
+from hpwidgets.core.store import safety as store_safety
+from hpwidgets.core.store.index import Index, IndexUnavailable
+from hpwidgets.core.store.run_files import OutputLog, read_record, write_private
+from hpwidgets.core.store.safety import is_id, report
+
+
+class Store:
+    def __init__(self, root: str | None = None, index_path: str | None = None) -> None:
+        self.root = os.path.abspath(root or paths.default_root())
+        try:
+            os.makedirs(os.path.dirname(self.root), exist_ok=True)
+            store_safety.private_dir(self.root)
+            store_safety.private_dir(self.runs_dir)
+            store_safety.check(self.batches_dir)
+            self.index_path = index_path or paths.index_location(self.root)
+        except OSError as exc:
+            raise StoreError(f"Cannot use run store '{self.root}': {exc.strerror}") from None
+        self.index = Index(self.index_path, self._all_rows)
+        self._lock = threading.RLock()
+        self._listed: int | None = None  # runs/'s mtime when the index last matched its listing
+
+    @property
+    def runs_dir(self) -> str:
+        return os.path.join(self.root, "runs")
+
+    @property
+    def batches_dir(self) -> str:
+        return os.path.join(self.root, "batches")
+
+    def run_dir(self, run_id: str) -> str:
+        if not is_id(run_id):  # never a path: '../x' or '/x' would leave the store
+            raise StoreError(f"{run_id!r} is not a run id (accepted: 32 hexadecimal digits)")
+        return os.path.join(self.runs_dir, run_id)
+
+    # -- reading run directories ---------------------------------------------------------
+
+    def load(self, name: str) -> RunRecord | None:
+        """The record in runs/<name>, checked; None (with one line on stderr) when it is unusable."""
+        return read_record(self.runs_dir, name)
+
+    def _listing(self) -> list[str]:
+        names = []
+        for name in os.listdir(self.runs_dir):
+            if is_id(name):
+                names.append(name)
+            elif not name.startswith("."):
+                report(os.path.join(self.runs_dir, name), "not a run directory (its name is not a run id)")
+        return names
+
+    def _scan(self) -> list[RunRecord]:
+        return [r for r in map(self.load, self._listing()) if r is not None]
+
+    def _rows_of(self, names: list[str]) -> list[tuple]:
+        return _rows([r for r in map(self.load, names) if r is not None])
+
+    def _all_rows(self) -> list[tuple]:
+        return _rows(self._scan())
+
+    # -- index ---------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Let the index hold what runs/ holds: skipped while runs/ has not changed."""
+        stamp = os.stat(self.runs_dir).st_mtime_ns
+        if stamp == self._listed:
+            return
+        listed = set(self._listing())
+        self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
+        self._listed = stamp
+
+    def rebuild_index(self) -> int:
+        """Build the index again from the run directories; returns the number of runs."""
+        return self.index.rebuild()
+
+    def _query(self, batch: str | None, operation: str | None, limit: int | None,
+               prefix: str | None = None, unfinished: bool = False) -> list[RunRecord]:
+        where, args = [], []
+        if unfinished:
+            where.append("status IN (?, ?)")
+            args.extend((Status.PENDING.value, Status.RUNNING.value))
+        for column, value in (("batch", batch), ("operation", operation)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if prefix is not None:
+            where.append("id LIKE ? ESCAPE '\\'")
+            args.append(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        try:
+            with self._lock:
+                self._sync()
+                texts = self.index.select(" WHERE " + " AND ".join(where) if where else "", args, limit)
+            return [RunRecord.from_json(json.loads(t)) for t in texts]
+        except IndexUnavailable as exc:
+            print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
+        found = [r for r in self._scan() if (not batch or r.batch == batch)
+                 and (not operation or r.operation == operation) and (prefix is None or r.id.startswith(prefix))
+                 and not (unfinished and r.status.is_finished())]
+        found.sort(key=lambda r: (-(r.started or 0), r.id))
+        return found[:limit] if limit else found
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create(self, record: RunRecord, script_name: str | None = None, source: str | None = None) -> str:
+        """Make the run's directory (with a copy of the script) and save its first record."""
+        path = self.run_dir(record.id)
+        try:
+            store_safety.private_dir(path)
+            if source is not None and script_name:
+                store_safety.private_dir(os.path.join(path, "sourcecode"))
+        except OSError as exc:
+            raise StoreError.writing(exc, path) from None
+        if source is not None and script_name:
+            write_private(os.path.join(path, "sourcecode", script_name), source.encode("utf-8"))
+        self.save(record)
+        return path
+
+    def save(self, record: RunRecord, series: dict[str, list] | None = None) -> None:
+        path = self.run_dir(record.id)
+        if series:
+            write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
+        text = json.dumps(record.to_json())
+        write_private(os.path.join(path, "run.json"), text.encode())
+        self.index.put(_rows([record], [text]))
+
+    def open_output(self, run_id: str) -> OutputLog:
+        path = os.path.join(self.run_dir(run_id), "output.log")
+        try:
+            fd = store_safety.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        except OSError as exc:
+            raise StoreError.writing(exc, path) from None
+        os.fchmod(fd, 0o600)
+        return OutputLog(os.fdopen(fd, "w", encoding="utf-8", errors="replace", buffering=1), path)
+
+    def output(self, run_id: str) -> str:
+        try:
+            return store_safety.read_private(os.path.join(self.run_dir(run_id), "output.log")).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def series(self, run_id: str) -> dict[str, list]:
+        try:
+            return json.loads(store_safety.read_private(os.path.join(self.run_dir(run_id), "series.json")))
+        except FileNotFoundError:
+            return {}
+
+    def runs(self, batch: str | None = None, operation: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first, as recorded (``batch`` is a full batch id: see ``resolve_batch``)."""
+        return self._query(batch, operation, limit)
+
+    def reap_orphans(self) -> list[RunRecord]:
+        """Mark runs whose supervising process died as terminated and kill their trials.
+
+        The one step that changes runs nobody asked to change, like optuna's
+        ``fail_stale_trials``: called where a batch starts and by ``runs``/``compare``.
+        Returns the runs it terminated.
+        """
+        reaped = []
+        for rec in self._query(None, None, None, unfinished=True):
+            if owners.is_alive(rec.owner):
+                continue
+            truth = self.load(rec.id)  # the index may lag behind run.json (a write that failed)
+            if truth is None:
+                continue
+            if truth.status.is_finished() or owners.is_alive(truth.owner):
+                self._refresh(truth)
+                continue
+            owners.kill_orphan_trial(self.run_dir(rec.id))  # only our own trial's group (owners.py)
+            truth = truth.evolve(status=Status.TERMINATED, reason="its process ended before the run finished")
+            try:
+                self.save(truth)
+            except StoreError:
+                continue  # a full disk: it is reaped when space is back
+            reaped.append(truth)
+        return reaped
+
+    def _refresh(self, record: RunRecord) -> None:
+        try:
+            self.index.put(_rows([record]))
+        except StoreError:
+            pass
+
+    def batch_ids(self) -> set[str]:
+        """Every batch the store knows: from its runs and from the manifests."""
+        try:
+            ids = self.index.batches()
+        except IndexUnavailable:
+            ids = {r.batch for r in self._scan()}
+        store_safety.check(self.batches_dir)
+        if os.path.isdir(self.batches_dir):
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+        return {b for b in ids if store_safety.is_name(b)}  # never a path: it names a manifest
+
+    def resolve_batch(self, ref: str, option: str = "batch") -> str:
+        """The full id of the one batch whose id starts with ``ref``; ``option`` names the
+        option that gave it in the error."""
+        found = sorted(b for b in self.batch_ids() if ref and b.startswith(ref))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            why = "no batch has that id"
+        else:
+            listed = ", ".join(b[:12] for b in found[:5]) + (" ..." if len(found) > 5 else "")
+            why = f"ambiguous: {len(found)} batches start so ({listed}); give more characters"
+        raise OptionError(option, ref, f"a batch id or its first characters ({why})")
+
+    def get(self, ref: str) -> RunRecord:
+        """A run by its id or a unique prefix of it."""
+        rows = self._query(None, None, 2, prefix=ref) if ref else []
+        if not rows:
+            raise StoreError(f"No run matches '{ref}' (accepted: a run id or its first characters)")
+        if len(rows) > 1:
+            raise StoreError(f"Run id '{ref}' is ambiguous: give more characters")
+        return rows[0]
+
+    def delete(self, refs: list[str]) -> list[RunRecord]:
+        records = [self.get(ref) for ref in refs]  # all resolve before anything is removed
+        for rec in records:
+            if not rec.status.is_finished():
+                raise StoreError(f"Run {rec.short_id} is {rec.status.value}: stop it before deleting it")
+        for rec in records:
+            store_safety.check(self.run_dir(rec.id))  # rmtree never follows a planted link
+            shutil.rmtree(self.run_dir(rec.id), ignore_errors=True)
+        try:
+            self.index.remove(r.id for r in records)
+        except IndexUnavailable:
+            pass  # the directories are gone: the next reader's reconcile drops them
+        return records
+
+    def forget(self, run_ids: list[str]) -> None:
+        """Drop runs from the index only (their directories were moved away, e.g. to the trash)."""
+        try:
+            self.index.remove(run_ids)
+        except IndexUnavailable:
+            pass  # the directories are gone: the next reader's reconcile drops them
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __getstate__(self) -> dict[str, Any]:  # a Store travels by its paths
+        return {"root": self.root, "index_path": self.index_path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["root"], state["index_path"])
+
+
+def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
+    texts = texts or [json.dumps(r.to_json()) for r in records]
+    return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]

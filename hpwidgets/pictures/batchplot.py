@@ -1,0 +1,44 @@
+"""``hp.plot``, ``%hpplot`` and ``hpw plot``: one view of a batch as a picture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hpwidgets.core.results.read_model import BatchSnapshot
+from hpwidgets.pictures import flagplots
+
+
+class FlagPlot:
+    """A batch's view as a Figure; a notebook shows it as a PNG (kept by saved notebooks)."""
+
+    def __init__(self, snapshot: BatchSnapshot, kind: str) -> None:
+        self.kind = flagplots.check_kind(kind)
+        self.figure = flagplots.figure(snapshot, kind)
+
+    def png(self) -> bytes:
+        return flagplots.png(self.figure)
+
+    def save(self, path: str) -> None:
+        self.figure.savefig(path, dpi=self.figure.dpi)
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def __repr__(self) -> str:
+        return f"<FlagPlot {self.kind}>"
+
+
+def snapshot_of(batch: Any, store: Any = None) -> BatchSnapshot:
+    """A Batch's snapshot now, or a stored batch's (an id, its first characters, or None: the newest)."""
+    from hpwidgets.core.results.stored_batch import stored_snapshot
+    from hpwidgets.core.run.batch import Batch
+    from hpwidgets.core.store.runstore import Store
+
+    if isinstance(batch, Batch):
+        return batch.snapshot()
+    return stored_snapshot(store if store is not None else Store(), batch)
+
+
+def plot(batch: Any = None, kind: str = "objective", store: Any = None) -> FlagPlot:
+    flagplots.check_kind(kind)  # before reading anything
+    return FlagPlot(snapshot_of(batch, store), kind)
