@@ -174,7 +174,8 @@ def partial_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figure
     if found.contour is not None:
         ax = fig.add_subplot(rows, columns, len(found.names) + 1)
         _contour_axes(fig, ax, found, trials)
-    fig.suptitle(f"partial dependence of {objective} (GP surrogate, ±2σ)", fontsize=10)
+    fig.suptitle(f"partial dependence of {objective} (GP surrogate, ±2σ; grey or hatched: beyond the trials)",
+                 fontsize=10)
     return fig
 
 
@@ -195,11 +196,19 @@ def _label_axis(ax: Any, dim: Dimension, axis: str = "x") -> None:
 def _partial_axes(ax: Any, found: Explanation, name: str, trials: list) -> None:
     part = found.partials[name]
     xs = _positions(part.dim, list(part.xs))
+    low, high = part.band
     if isinstance(part.dim, Categorical):
-        ax.errorbar(xs, part.mean, yerr=2 * part.sd, fmt="o", color="tab:blue", capsize=4)
+        for tried, face in ((True, "tab:blue"), (False, "white")):  # a choice never tried: hollow
+            at = np.flatnonzero(part.tried == tried)
+            if len(at):
+                ax.errorbar(np.asarray(xs)[at], part.mean[at], yerr=[part.mean[at] - low[at], high[at] - part.mean[at]],
+                            fmt="o", color="tab:blue", mfc=face, capsize=4)
     else:
-        ax.fill_between(xs, part.mean - 2 * part.sd, part.mean + 2 * part.sd, color="tab:blue", alpha=0.2)
-        ax.plot(xs, part.mean, color="tab:blue")
+        ax.fill_between(xs, low, high, color="tab:blue", alpha=0.2)
+        ax.plot(xs, np.where(part.tried, part.mean, np.nan), color="tab:blue")
+        ax.plot(xs, np.where(part.tried, np.nan, part.mean), color="tab:blue", linestyle=":")  # beyond the trials
+        ax.fill_between(xs, 0, 1, where=~part.tried, transform=ax.get_xaxis_transform(), color="0.85",
+                        alpha=0.5, linewidth=0)
     seen = [(f[name], v) for f, v in trials if name in f]
     if seen:
         ax.scatter(_positions(part.dim, [x for x, _ in seen]), [v for _, v in seen], s=8, color="0.3",
@@ -215,6 +224,8 @@ def _contour_axes(fig: Figure, ax: Any, found: Explanation, trials: list) -> Non
     xs, ys = _positions(dim_a, list(contour.xs)), _positions(dim_b, list(contour.ys))
     filled = ax.contourf(xs, ys, contour.mean, levels=12, cmap=_CMAP + "_r")
     fig.colorbar(filled, ax=ax)
+    if not contour.tried.all():  # beyond the trials' values of either flag: hatched
+        ax.contourf(xs, ys, (~contour.tried).astype(float), levels=[0.5, 1.5], colors="none", hatches=["//"])
     seen = [(f[a], f[b]) for f, _ in trials if a in f and b in f]
     if seen:
         ax.scatter(_positions(dim_a, [p for p, _ in seen]), _positions(dim_b, [q for _, q in seen]),

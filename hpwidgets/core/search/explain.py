@@ -1,7 +1,14 @@
 """What explains a search with several flags: partial dependence and flag importance.
 
-A Gaussian process (our own, ``optimizers/_gp.py``, the one the ``gp`` optimizer uses) is fitted
-on the batch's completed trials in the unit cube of its search space. The partial dependence of
+A Gaussian process (our own, ``optimizers/gp_model.py``) is fitted on the batch's completed
+trials in the unit cube of its search space. The views fit their own model rather than share
+the ``gp`` optimizer's: the optimizer warps skewed targets and takes the worst value as its
+prior mean, both right for choosing the next trial and both wrong for a picture (the warp's
+inverse explodes past the observed values, and far from the trials the curve would sink to the
+worst value). The views' model is standardised around the average, unwarped, and everything it
+draws is clipped to the observed range widened by one span on each side; flag values beyond the
+trials' own (outside the range a flag was tried in, or a choice never tried) are marked as
+extrapolated. The partial dependence of
 the objective on a flag is the surrogate's mean with the flag set to each value of a grid and
 the other flags at each observed point, averaged over those points (as scikit-optimize's
 ``plot_objective`` does); its band is ±2 of the average posterior σ. A flag's importance is the
@@ -32,8 +39,10 @@ class Partial:
     name: str
     dim: Dimension
     xs: tuple  # flag values (the choices of a categorical)
-    mean: np.ndarray  # objective units
+    mean: np.ndarray  # objective units, clipped to the Explanation's limits
     sd: np.ndarray  # the average posterior σ along xs
+    band: tuple[np.ndarray, np.ndarray]  # mean ∓ 2 σ, clipped to the limits
+    tried: np.ndarray  # False where xs lies beyond the trials' values of this flag (extrapolated)
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,8 @@ class Contour:
     names: tuple[str, str]
     xs: tuple
     ys: tuple
-    mean: np.ndarray  # len(ys) x len(xs)
+    mean: np.ndarray  # len(ys) x len(xs), clipped to the limits
+    tried: np.ndarray  # len(ys) x len(xs): False where either flag is extrapolated
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class Explanation:
     partials: dict[str, Partial]
     importance: dict[str, float]  # sums to 1, most important first
     contour: Contour | None
+    limits: tuple[float, float]  # what may be drawn: the observed range widened by a span each side
     method: str = "variance of the partial dependence (first-order functional ANOVA) on a GP surrogate"
 
 
@@ -82,19 +93,39 @@ def explain(space: dict[str, Dimension], points: list[tuple[dict[str, Any], floa
     x = np.array([u for u, _ in rows])
     y = sign * np.array([v for _, v in rows])
     rng = np.random.default_rng(seed)
-    gp = GP(codec.ncols)
+    gp = GP(codec.ncols, onehot=codec.onehot_columns(), describe=True)
     gp.fit(x, y, rng)
     base = x if len(x) <= AVERAGE_OVER else x[rng.choice(len(x), AVERAGE_OVER, replace=False)]
-    partials = {}
+    observed = [flags for flags, _ in points]
+    span = float(y.max() - y.min()) or max(abs(float(y.max())), 1.0)
+    low, high = sorted((sign * (float(y.min()) - span), sign * (float(y.max()) + span)))
+    partials, spread = {}, {}
     for name, dim, col in zip(codec.names, codec.dims, codec.cols):
         values = _grid(dim, GRID)
         mean, sd = _average(gp, base, [_columns(codec, dim, col, v) for v in values])
-        partials[name] = Partial(name, dim, tuple(values), sign * mean, sd)
-    spread = {n: float(np.var(p.mean)) for n, p in partials.items()}
+        spread[name] = float(np.var(mean))  # before clipping: importance reads the model itself
+        mean = np.clip(sign * mean, low, high)
+        band = (np.clip(mean - 2 * sd, low, high), np.clip(mean + 2 * sd, low, high))
+        partials[name] = Partial(name, dim, tuple(values), mean, sd, band, _tried(dim, values, observed, name))
     total = sum(spread.values()) or 1.0
     importance = dict(sorted(((n, s / total) for n, s in spread.items()), key=lambda item: -item[1]))
-    contour = _contour(gp, codec, base, list(importance)[:2], sign) if len(space) >= 2 else None
-    return Explanation(tuple(codec.names), partials, importance, contour)
+    contour = None
+    if len(space) >= 2:
+        contour = _contour(gp, codec, base, list(importance)[:2], sign, observed)
+        contour = Contour(contour.names, contour.xs, contour.ys, np.clip(contour.mean, low, high), contour.tried)
+    return Explanation(tuple(codec.names), partials, importance, contour, (low, high))
+
+
+def _tried(dim: Dimension, values: list, observed: list[dict[str, Any]], name: str) -> np.ndarray:
+    """Which of ``values`` lie among the trials' values of the flag: within the range it was
+    tried in (a numeric flag), or a choice some trial took (a categorical one)."""
+    seen = [flags[name] for flags in observed if name in flags]
+    if isinstance(dim, Categorical):
+        return np.array([any(v == s for s in seen) for v in values])
+    numbers = [float(s) for s in seen if isinstance(s, (int, float)) and not isinstance(s, bool)]
+    if not numbers:
+        return np.zeros(len(values), bool)
+    return np.array([min(numbers) <= float(v) <= max(numbers) for v in values])
 
 
 def _grid(dim: Dimension, n: int) -> list:
@@ -130,7 +161,8 @@ def _average(gp: Any, base: np.ndarray, settings: list[tuple[slice, np.ndarray]]
     return mean.reshape(shape).mean(1), half.reshape(shape).mean(1)
 
 
-def _contour(gp: Any, codec: Any, base: np.ndarray, names: list[str], sign: float) -> Contour:
+def _contour(gp: Any, codec: Any, base: np.ndarray, names: list[str], sign: float,
+             observed: list[dict[str, Any]]) -> Contour:
     (i, j) = (codec.names.index(n) for n in names)
     dim_a, dim_b = codec.dims[i], codec.dims[j]
     xs, ys = _grid(dim_a, CONTOUR), _grid(dim_b, CONTOUR)
@@ -145,4 +177,6 @@ def _contour(gp: Any, codec: Any, base: np.ndarray, names: list[str], sign: floa
     mu, sd = gp.predict(stacked.reshape(-1, small.shape[1]))
     mean, _ = gp.to_units(mu, sd)
     grid = mean.reshape(len(settings), len(small)).mean(1).reshape(len(ys), len(xs))
-    return Contour((names[0], names[1]), tuple(xs), tuple(ys), sign * grid)
+    tried = np.outer(_tried(dim_b, ys, observed, names[1]), _tried(dim_a, xs, observed, names[0]))
+    return Contour((names[0], names[1]), tuple(xs), tuple(ys), sign * grid, tried)
+

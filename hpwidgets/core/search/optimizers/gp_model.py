@@ -73,8 +73,13 @@ def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray, fixed_no
 class GP:
     """Exact GP posterior over all points, hyperparameters refitted only when asked."""
 
-    def __init__(self, dim: int, noise: float | None = None, max_fit: int = 200, onehot=()) -> None:
+    def __init__(self, dim: int, noise: float | None = None, max_fit: int = 200, onehot=(),
+                 describe: bool = False) -> None:
         self.dim = dim
+        # A model that describes a finished search (the views) rather than choosing the next
+        # trial: no warp, whose inverse explodes past the observed values, and the average as
+        # prior mean, so that far from the trials it says "as usual", not "as bad as the worst".
+        self.describe = describe
         # One-hot columns of a category: a longer prior length scale lets categories share
         # what the ordered flags teach instead of modelling each category apart.
         self.ls_means = np.full(dim, _PRIOR_LS[0])
@@ -116,7 +121,8 @@ class GP:
         # expects nothing better than that, so the bound goes there for its std alone and not
         # for an average that bad trials make look good (bench/README.md: Branin, Hartmann,
         # digits and the mixed space gain; the tutorial at 10 trials loses).
-        self._zm, self._zs = (float(y.max()), float(y.std() or 1.0)) if len(y) else (0.0, 1.0)
+        centre = y.mean() if self.describe else y.max()
+        self._zm, self._zs = (float(centre), float(y.std() or 1.0)) if len(y) else (0.0, 1.0)
         self._zc = (y - self._zm) / self._zs
         return self._zc
 
@@ -128,7 +134,7 @@ class GP:
         """Set the data and refit hyperparameters (warm-started from the last fit)."""
         self.x, self.y, self._zc = np.asarray(x, float), np.asarray(y, float), None
         self._lam = None  # the warp is chosen here and kept until the next fit
-        if len(self.y) > 2 and self.y.std() > 0 and skew(self.y) > _SKEW:
+        if not self.describe and len(self.y) > 2 and self.y.std() > 0 and skew(self.y) > _SKEW:
             self._lam = float(yeojohnson((self.y - self.y.mean()) / self.y.std())[1])
         if self.fixed_noise is not None:  # frozen in standardised units until the next fit
             self.noise = max(self.fixed_noise / self._scale()[1] ** 2, 1e-6)
