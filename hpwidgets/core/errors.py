@@ -84,6 +84,11 @@ class OptionError(HpwError, ValueError):
         return f"Invalid value for {self.label}: {self.received!r} (accepted: {self.accepted})"
 
 
+class NothingToDraw(HpwError):
+    """A view asked of a batch that has not what it needs yet (``partial`` before 3 completed
+    trials): one line for the user, never a picture of a sentence."""
+
+
 class StoreError(HpwError):
     """The run store cannot be used as asked (missing run, unwritable place)."""
 

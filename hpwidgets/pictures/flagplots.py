@@ -21,7 +21,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from hpwidgets.core.errors import OptionError
+from hpwidgets.core.errors import NothingToDraw, OptionError
+from hpwidgets.core.records import Status
 from hpwidgets.core.results.formats import number
 from hpwidgets.core.results.read_model import BatchSnapshot
 from hpwidgets.core.search.explain import Explanation, view_space
@@ -50,11 +51,9 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _empty(fig: Figure, text: str) -> Figure:
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
-    return fig
+def _nothing(snapshot: BatchSnapshot, needs: str) -> NothingToDraw:
+    scored = len(snapshot.scored())
+    return NothingToDraw(f"{needs}; this batch has {scored} with a value of {snapshot.objective.name}")
 
 
 def objective_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figure:
@@ -62,11 +61,15 @@ def objective_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figu
     objective = snapshot.objective
     scored = snapshot.scored()
     if not scored:
-        return _empty(fig, f"no trial has reported {objective.name} yet")
+        raise _nothing(snapshot, "the objective view needs a trial with a value")
     ax = fig.add_subplot()
     trials = np.array([(r.trial or 0) + 1 for _, r in scored], float)
     values = np.array([v for v, _ in scored])
     ax.scatter(trials, values, s=14, color="tab:blue", label=objective.name)
+    pruned = snapshot.pruned()
+    if pruned:  # at their last value, as the dashboard draws them; never the best so far
+        ax.plot([(r.trial or 0) + 1 for r in pruned], [objective.told(r) for r in pruned], "x", ms=6, mew=1.5,
+                color="C3", label=f"pruned ({len(pruned)}, last value)")
     ax.step(trials, objective.best_so_far(values.tolist()), where="post", color="tab:red",
             label="best so far")
     ax.set_xlabel("trial")
@@ -106,9 +109,12 @@ class Scale:
 def parallel_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figure:
     fig = fig or Figure(figsize=(8, 4), dpi=100, layout="constrained")
     space = view_space(snapshot.plan)
-    scored = snapshot.scored()
-    if not space or not scored:
-        return _empty(fig, "no searched flag with a completed trial yet")
+    pruned = snapshot.pruned()
+    scored = snapshot.scored() + [(snapshot.objective.told(r), r) for r in pruned]
+    if not space:
+        raise NothingToDraw("the parallel view needs a searched flag; this batch searches none")
+    if not snapshot.scored():
+        raise _nothing(snapshot, "the parallel view needs a trial with a value")
     names = list(space)
     scales = [Scale(space[n]) for n in names]
     values = np.array([v for v, _ in scored])
@@ -122,7 +128,9 @@ def parallel_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figur
     xs = np.arange(len(names) + 1)
     segments = [np.column_stack([xs, lines[i]]) for i in order]
     cmap = _CMAP + ("_r" if snapshot.objective.direction == "min" else "")  # the best is bright
-    collection = LineCollection(segments, cmap=cmap, norm=Normalize(lo, hi), linewidths=1.2, alpha=0.8)
+    dashed = [(0, (3, 2)) if scored[i][1].status is Status.PRUNED else "solid" for i in order]
+    collection = LineCollection(segments, cmap=cmap, norm=Normalize(lo, hi), linewidths=1.2, alpha=0.8,
+                                linestyles=dashed)
     collection.set_array(values[order])
     ax.add_collection(collection)
     for x, scale in zip(xs, scales):
@@ -137,7 +145,8 @@ def parallel_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figur
     ax.set_ylim(-0.05, 1.05)
     ax.set_yticks([])
     fig.colorbar(collection, ax=ax, label=snapshot.objective.name)
-    ax.set_title(f"{len(scored)} trials, coloured by {snapshot.objective.name}")
+    note = f" ({len(pruned)} pruned, dashed, at their last value)" if pruned else ""
+    ax.set_title(f"{len(scored)} trials{note}, coloured by {snapshot.objective.name}")
     return fig
 
 
@@ -145,7 +154,7 @@ def importance_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Fig
     fig = fig or Figure(figsize=(6, 3.6), dpi=100, layout="constrained")
     found = snapshot.explanation()
     if found is None:
-        return _empty(fig, "importance needs 3 completed trials and a searched flag")
+        raise _nothing(snapshot, "importance needs 3 completed trials and a searched flag")
     ax = fig.add_subplot()
     names = list(found.importance)
     shares = [found.importance[n] for n in names]
@@ -159,12 +168,12 @@ def importance_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Fig
 
 def partial_figure(snapshot: BatchSnapshot, fig: Figure | None = None) -> Figure:
     found = snapshot.explanation()
-    count = len(found.names) + (found.contour is not None) if found else 1
+    if found is None:
+        raise _nothing(snapshot, "partial dependence needs 3 completed trials and a searched flag")
+    count = len(found.names) + (found.contour is not None)
     columns = min(3, count)
     rows = math.ceil(count / columns)
     fig = fig or Figure(figsize=(3.3 * columns, 2.8 * rows), dpi=100, layout="constrained")
-    if found is None:
-        return _empty(fig, "partial dependence needs 3 completed trials and a searched flag")
     objective = snapshot.objective.name
     trials = [(r.flags, v) for v, r in snapshot.scored()]
     for i, name in enumerate(found.names):

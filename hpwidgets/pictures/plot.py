@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import RunRecord
 from hpwidgets.core.results.formats import number
 from hpwidgets.core.results.read_model import BatchSnapshot
 from hpwidgets.pictures.axes import FlagAxis, grow_limits, truth_curve
@@ -58,7 +58,7 @@ class LivePlot:
     @staticmethod
     def key(snap: BatchSnapshot) -> tuple[int, int, int]:
         """What the picture shows of a snapshot: starts and output lines leave it as it is."""
-        return len(snap.completed()), id(snap.model), len(_pruned(snap))
+        return len(snap.completed()), id(snap.model), len(snap.pruned())
 
     def _point(self, index: int, record: RunRecord) -> tuple[float, ...]:
         """A completed run as (value, trial number, position on each axis), worked out once:
@@ -158,7 +158,7 @@ class LivePlot:
         if snap.model is not None:
             model = (np.asarray(snap.model.xs, float), np.asarray(snap.model.mean, float),
                      np.asarray(snap.model.std, float))
-        pruned = _pruned(snap)
+        pruned = snap.pruned()
         pruned_ys = np.array([snap.objective.told(r) for r in pruned], dtype=float)
         with self._draw_lock:
             self.points = len(done)
@@ -234,8 +234,3 @@ class LivePlot:
         if self.priors:
             count += f"; {len(self.priors)} earlier runs as priors"
         self._title.set_text(count)
-
-
-def _pruned(snap: BatchSnapshot) -> list[RunRecord]:
-    """Pruned trials that reported a value: drawn at their last one."""
-    return [r for r in snap.runs if r.status is Status.PRUNED and snap.objective.told(r) is not None]

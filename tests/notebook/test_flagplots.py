@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import hpwidgets as hp
-from hpwidgets.core.errors import OptionError
+from hpwidgets.core.errors import NothingToDraw, OptionError
 from hpwidgets.pictures import flagplots
 from tests.helpers import hpw
 from tests.test_explain import FLAGS, separable
@@ -87,15 +87,59 @@ def test_hpplot_shows_the_newest_batch_as_a_png(ip):
                                "(accepted: objective, parallel, importance or partial)")
 
 
-def test_every_kind_draws_a_batch_without_results():
+def test_no_kind_draws_a_picture_of_a_sentence_for_a_batch_without_results():
     from hpwidgets.core.results.read_model import BatchState
     from hpwidgets.core.search.plan import RunOptions, build_plan
 
     plan = build_plan("f", {"a": (0.0, float)}, {"a": "[-1.0:1.0]"}, RunOptions())
     snapshot = BatchState(plan).snapshot()
+    said = []
     for kind in flagplots.KINDS:
-        fig = flagplots.figure(snapshot, kind)
-        assert fig.axes[0].texts[0].get_text().startswith(("no ", "importance needs", "partial dependence needs"))
+        with pytest.raises(NothingToDraw) as info:
+            flagplots.figure(snapshot, kind)
+        said.append(str(info.value))
+    assert said == ["the objective view needs a trial with a value; this batch has 0 with a value of loss",
+                    "the parallel view needs a trial with a value; this batch has 0 with a value of loss",
+                    "importance needs 3 completed trials and a searched flag; this batch has 0 with a value of loss",
+                    "partial dependence needs 3 completed trials and a searched flag; this batch has 0 with a value "
+                    "of loss"]
+
+
+def test_a_view_that_cannot_be_drawn_is_one_line_in_the_cli_and_the_notebook_and_writes_no_file(home, tmp_path, ip,
+                                                                                               recwarn):
+    hp.run(separable, flags=FLAGS, max_trials=2, random_seed=2)
+    out = tmp_path / "p.png"
+    cli = hpw("plot", "--kind", "partial", "-o", str(out), env=dict(os.environ))
+    line = ("partial dependence needs 3 completed trials and a searched flag; this batch has 2 with a value of "
+            "loss")
+    assert (cli.returncode, cli.stdout, cli.stderr, out.exists()) == (1, "", f"hpw plot: error: {line}\n", False)
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("hpplot", "--kind partial")
+    assert str(info.value) == f"%hpplot: error: {line}"
+    assert [str(w.message) for w in recwarn] == []
+
+
+def test_pruned_trials_are_drawn_in_the_objective_and_parallel_views():
+    from hpwidgets.core.records import RunRecord, Status
+    from hpwidgets.core.results.read_model import BatchState
+    from hpwidgets.core.search.plan import RunOptions, build_plan
+
+    def run_record(trial, flags, scalars, status=Status.COMPLETED):
+        return RunRecord(id=f"{trial:032x}", batch="b" * 32, operation="f", flags=flags, status=status,
+                         scalars=scalars, trial=trial, searched=("a",))
+
+    plan = build_plan("f", {"a": (0.0, float)}, {"a": "[-1.0:1.0]"}, RunOptions())
+    runs = [run_record(trial=0, flags={"a": 0.5}, scalars={"loss": 1.0}),
+            run_record(trial=1, flags={"a": -0.5}, scalars={"loss": 3.0}, status=Status.PRUNED),
+            run_record(trial=2, flags={"a": 0.0}, scalars={"loss": 0.5})]
+    snapshot = BatchState(plan, runs).snapshot()
+    ax = flagplots.figure(snapshot, "objective").axes[0]
+    marks = next(line for line in ax.lines if line.get_label().startswith("pruned"))
+    assert (marks.get_label(), marks.get_xdata().tolist(), marks.get_ydata().tolist()) == (
+        "pruned (1, last value)", [2], [3.0])
+    ax = flagplots.figure(snapshot, "parallel").axes[0]
+    assert ax.get_title() == "3 trials (1 pruned, dashed, at their last value), coloured by loss"
+    assert len(ax.collections[0].get_segments()) == 3
 
 
 def test_hpw_plot_of_an_empty_store_or_an_unknown_batch_is_one_line(home, tmp_path):

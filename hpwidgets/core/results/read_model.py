@@ -119,6 +119,11 @@ class BatchSnapshot:
     def top(self, n: int) -> list[RunRecord]:
         return self.ranked()[:n]
 
+    def pruned(self) -> list[RunRecord]:
+        """Pruned trials that reported a value, in trial order: every view draws them at their last one."""
+        told = self.objective.told
+        return [r for r in self.runs if r.status is Status.PRUNED and told(r) is not None]
+
     def completed(self) -> list[RunRecord]:
         """Runs with a rankable objective value, in trial order (the plot's points)."""
         return [r for _, r in self._scored()]
