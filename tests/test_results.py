@@ -25,8 +25,9 @@ def test_objective_ranks_by_direction_and_skips_what_cannot_rank():
     low, high = Objective("loss", "min"), Objective("loss", "max")
     assert low.best(runs).trial == 2  # the earliest wins a tie
     assert high.best(runs).trial == 0
-    assert [r.trial for r in low.rank(runs)] == [2, 5, 0, 1, 3, 4]
-    assert [r.trial for r in high.rank(runs)] == [0, 2, 5, 1, 3, 4]
+    # completed runs by value, then the terminated one at its last value, then what has none
+    assert [r.trial for r in low.rank(runs)] == [2, 5, 0, 4, 1, 3]
+    assert [r.trial for r in high.rank(runs)] == [0, 2, 5, 4, 1, 3]
     assert (low.minimized(2.0), high.minimized(2.0)) == (2.0, -2.0)
     assert high.best_so_far([1.0, 3.0, 2.0, 4.0]).tolist() == [1.0, 3.0, 3.0, 4.0]
     assert low.best_so_far([1.0, 3.0, 0.5]).tolist() == [1.0, 1.0, 0.5]

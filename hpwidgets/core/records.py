@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -125,3 +126,36 @@ _KIND_NAMES = {_NUMBER: "a number", _TEXT: "text", _OPT_TEXT: "text", _OPT_INT: 
 _STATUSES = tuple(s.value for s in Status)
 _FIELDS = tuple(f.name for f in fields(RunRecord))
 _FIELD_SET = frozenset(_FIELDS)
+
+
+RANKING_RULE = "completed runs first, then pruned, failed or terminated ones at their last value"
+
+
+def rank(records: Iterable[RunRecord], value_of: Callable[[RunRecord], Any], descending: bool = False) -> list[RunRecord]:
+    """The one ranking of runs, for every view (dashboard, record, compare, sidebar, CSV):
+    completed runs by their value, then the runs that ended otherwise (pruned, failed,
+    terminated) by their last value, then the rest (running, or without a value) in their order.
+    A pruned run's last value is not a final one, so it never ranks above a completed run."""
+    records = list(records)
+    tiers: tuple[list, list] = ([], [])
+    rest = []
+    for r in records:
+        value = value_of(r) if r.status.is_finished() else None
+        if value is None:
+            rest.append(r)
+        else:
+            tiers[r.status is not Status.COMPLETED].append((value, r))
+    out = []
+    for tier in tiers:
+        try:
+            tier.sort(key=lambda pair: pair[0], reverse=descending)  # stable: ties keep their order
+        except TypeError:  # mixed types in one column: compare as text
+            tier.sort(key=lambda pair: str(pair[0]), reverse=descending)
+        out += [r for _, r in tier]
+    return out + rest
+
+
+def mixes_statuses(records: Iterable[RunRecord], value_of: Callable[[RunRecord], Any]) -> bool:
+    """True when a ranking shows completed runs beside others with a value: its header says the rule."""
+    statuses = {r.status is Status.COMPLETED for r in records if r.status.is_finished() and value_of(r) is not None}
+    return statuses == {True, False}

@@ -15,6 +15,7 @@ from hpwidgets.core.processes.watch import WatchedBatch
 from hpwidgets.core.results import compare
 from hpwidgets.core.results.formats import columns_for, row_text
 from hpwidgets.core.results.progress import progress_text
+from hpwidgets.core.search.objective import Objective
 from hpwidgets.core.store.runstore import Store
 
 TOP = 5  # rows of the table, as in a cell's dashboard
@@ -41,5 +42,7 @@ def batch_view(store: Store, batch_id: str) -> dict[str, Any]:
 
 
 def batch_csv(store: Store, batch_id: str) -> str:
-    """Every run of the batch as the table's CSV (its formula-injection rule included)."""
-    return compare.to_csv(sorted(store.runs(batch=batch_id), key=lambda r: r.trial or 0))  # trial order
+    """Every run of the batch as the table's CSV (its formula-injection rule included), in the
+    one ranking the table shows (``records.rank``)."""
+    runs = sorted(store.runs(batch=batch_id), key=lambda r: r.trial or 0)
+    return compare.to_csv(Objective.of(runs[0]).rank(runs) if runs else runs)

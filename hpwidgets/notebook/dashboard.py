@@ -70,7 +70,7 @@ class Dashboard:
         self.curves_box.add_class("hpw-curves")
         self._curves_drawn: Any = None
         self.csv_name = f"hpw-{batch.id[:8]}.csv"
-        self.table = RunsTable(lambda: self.batch.snapshot().runs, csv_name=self.csv_name)
+        self.table = RunsTable(lambda: self.batch.snapshot().ranked(), csv_name=self.csv_name)  # the one ranking
         bar = HBox([self.progress, self.stop_button], layout=Layout(align_items="center"))
         self.key = batch.id[:12]
         one_flag = len(batch.plan.searched) == 1  # a narrow plot: the curves go beside it
@@ -166,7 +166,7 @@ class Dashboard:
         snap = snap or self._snap
         rows = snap.top(self.top)
         table = record.table_html(self.table.columns, self.table.rows, self.table.caption, self.table.details)
-        csv = compare.to_csv(list(snap.runs))
+        csv = compare.to_csv(snap.ranked())
         note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,

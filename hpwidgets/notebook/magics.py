@@ -163,7 +163,9 @@ class HpMagics(Magics):
         runs. Each form shows one thing: the table (returned: `c = %hpcompare` keeps it quiet,
         `c.df` is the DataFrame), the plain table (--table), or a line saying what --csv wrote."""
         from hpwidgets.console import compare_command
+        from hpwidgets.core.records import RANKING_RULE, mixes_statuses
         from hpwidgets.core.results import compare
+        from hpwidgets.core.results.formats import sort_value
         from hpwidgets.notebook.comparison import Comparison
         from hpwidgets.notebook.running import running_note, wait_all
 
@@ -181,7 +183,8 @@ class HpMagics(Magics):
         if ns.csv:
             return None
         sort = ns.min or ns.max
-        order = f", by {sort} ({'lowest' if ns.min else 'highest'} first)" if sort else ""
+        rule = f"; {RANKING_RULE}" if sort and mixes_statuses(rows, lambda r: sort_value(r, sort)) else ""
+        order = f", by {sort} ({'lowest' if ns.min else 'highest'} first{rule})" if sort else ""
         chosen = columns if ns.columns or ns.skip_core else None
         return Comparison(rows, f"{len(rows)} runs{order}", sort, chosen)
 

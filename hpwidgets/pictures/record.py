@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from hpwidgets.core.records import RANKING_RULE, mixes_statuses
+
 MAX_EMBEDDED_CSV = 2_000_000  # bytes: beyond this a notebook would carry too much
 
 CSS = """
@@ -54,7 +56,9 @@ def shown_runs(snap: Any, top: int) -> tuple[list[Any], str]:
         return best + running, f"{missing}. Runs in trial order."
     tail = f", then {len(running)} running" if running else ""
     objective = snap.objective
-    return best + running, f"Top {len(best)} of {len(snap.runs)} runs by {objective.name} ({objective.order}){tail}"
+    rule = f"; {RANKING_RULE}" if mixes_statuses(best, objective.last) else ""
+    return best + running, (f"Top {len(best)} of {len(snap.runs)} runs by {objective.name} "
+                            f"({objective.order}{rule}){tail}")
 
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, listing
-from hpwidgets.core.records import RunRecord
+from hpwidgets.core.records import RunRecord, rank
 from hpwidgets.core.results.formats import cell, columns_for, sort_value, text
 
 __all__ = ["cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
@@ -19,7 +19,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def select(records: Sequence[RunRecord], top: int | None = None, min: str | None = None,
            max: str | None = None) -> list[RunRecord]:
-    """Sort by ``min``/``max`` (runs without the column last) and keep the first ``top``."""
+    """Rank by ``min``/``max`` with the one ranking (``records.rank``: completed runs first, then
+    pruned, failed or terminated ones at their last value, runs without the column last) and
+    keep the first ``top``."""
     if min and max:
         raise OptionError("max", max, "either {0} or {1}, not both", mentions=("min", "max"))
     if top is not None and top < 1:
@@ -30,13 +32,7 @@ def select(records: Sequence[RunRecord], top: int | None = None, min: str | None
         if not any(sort_value(r, column) is not None for r in rows) and rows:
             known = sorted({n for r in rows for n in (*r.scalars, *r.flags)})
             raise OptionError("min" if min else "max", column, "a scalar or flag of the runs: " + listing(known))
-        present = [r for r in rows if sort_value(r, column) is not None]
-        absent = [r for r in rows if sort_value(r, column) is None]
-        try:
-            present.sort(key=lambda r: sort_value(r, column), reverse=bool(max))
-        except TypeError:  # mixed types in one column: compare as text
-            present.sort(key=lambda r: str(sort_value(r, column)), reverse=bool(max))
-        rows = present + absent
+        rows = rank(rows, lambda r: sort_value(r, column), descending=bool(max))
     return rows[:top] if top else rows
 
 

@@ -114,7 +114,7 @@ class BatchSnapshot:
 
     def ranked(self) -> list[RunRecord]:
         """Runs with a value best first, then the rest (running, failed) in trial order."""
-        return list(self._once("ranked", lambda: self.objective.rank(self.runs, self._scored())))
+        return list(self._once("ranked", lambda: self.objective.rank(self.runs)))
 
     def top(self, n: int) -> list[RunRecord]:
         return self.ranked()[:n]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import RunRecord, Status, rank
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,13 +84,14 @@ class Objective:
             return values
         return np.minimum.accumulate(values) if self.direction == "min" else np.maximum.accumulate(values)
 
-    def rank(self, records: Iterable[RunRecord],
-             scored: Iterable[tuple[float, RunRecord]] | None = None) -> list[RunRecord]:
-        """Ranked runs best first (stable), then the runs that cannot rank, in their order.
-        ``scored`` gives the (value, run) pairs when the caller has already read them."""
-        records = list(records)
-        if scored is None:
-            scored = [(v, r) for r in records if (v := self.value(r)) is not None]
-        ordered = sorted(scored, key=lambda pair: self.minimized(pair[0]))  # stable: ties keep their order
-        ranked = {id(r) for _, r in ordered}
-        return [r for _, r in ordered] + [r for r in records if id(r) not in ranked]
+    def last(self, record: RunRecord) -> float | None:
+        """The run's last finite value of the objective, whatever its status."""
+        value = record.scalars.get(self.name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return None
+        return float(value)
+
+    def rank(self, records: Iterable[RunRecord]) -> list[RunRecord]:
+        """The one ranking (``records.rank``): completed runs best first, then pruned, failed or
+        terminated ones at their last value, then the rest in their order."""
+        return rank(records, self.last, descending=self.direction == "max")
