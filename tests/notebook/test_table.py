@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results import compare
 from hpwidgets.core.results.formats import columns_for
 from hpwidgets.notebook import _static
-from hpwidgets.notebook.table import RunsTable, to_html
+from hpwidgets.notebook.table import CsvFile, CsvRequest, RunsTable, to_html
 from hpwidgets.notebook.throttle import Throttle
 
 
@@ -111,3 +114,28 @@ def test_a_failing_refresh_does_not_end_the_thread(capsys):
     throttle.close()
     assert len(calls) == 2
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def _js_message(esm: str, name: str) -> dict[str, str]:
+    """A message the front-end module declares (``@typedef {{ key: type, ... }} Name``): key -> type."""
+    body = re.search(r"@typedef \{\{(.*?)\}\} " + name + r"\b", esm).group(1)
+    return {key: kind.strip() for key, kind in re.findall(r"(\w+):\s*([^,]+)", body)}
+
+
+def test_the_csv_messages_are_the_same_in_python_and_the_front_end():
+    esm = RunsTable(lambda: [])._esm
+    assert _js_message(esm, "CsvRequest") == {"type": '"csv"'}
+    assert _js_message(esm, "CsvFile") == {"type": '"csv"', "name": "string", "text": "string"}
+    assert list(CsvRequest.__annotations__) == ["type"]
+    assert list(CsvFile.__annotations__) == ["type", "name", "text"]
+
+
+def test_a_csv_request_is_answered_with_a_csv_file_that_keeps_every_field_as_json():
+    table = RunsTable(lambda: [rec(1, 0.5, x=2)], csv_name="hpw-1a2b3c4d.csv")
+    sent = []
+    table.send = sent.append
+    table._handle_custom_msg(json.loads(json.dumps(CsvRequest(type="csv"))), [])  # as the comm delivers it
+    (answer,) = sent
+    assert json.loads(json.dumps(answer)) == answer == CsvFile(
+        type="csv", name="hpw-1a2b3c4d.csv", text=compare.to_csv([rec(1, 0.5, x=2)]))
+    assert list(answer) == list(CsvFile.__annotations__)
