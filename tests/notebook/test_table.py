@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 
@@ -13,6 +12,7 @@ from hpwidgets.core.results.formats import columns_for
 from hpwidgets.notebook import _static
 from hpwidgets.notebook.table import CsvFile, CsvRequest, RunsTable, to_html
 from hpwidgets.notebook.throttle import Throttle
+from tests.helpers import as_js_typedef, js_typedefs
 
 
 def rec(i, loss, status=Status.COMPLETED, **flags):
@@ -116,18 +116,10 @@ def test_a_failing_refresh_does_not_end_the_thread(capsys):
     assert "RuntimeError: boom" in capsys.readouterr().err
 
 
-def _js_message(esm: str, name: str) -> dict[str, str]:
-    """A message the front-end module declares (``@typedef {{ key: type, ... }} Name``): key -> type."""
-    body = re.search(r"@typedef \{\{(.*?)\}\} " + name + r"\b", esm).group(1)
-    return {key: kind.strip() for key, kind in re.findall(r"(\w+):\s*([^,]+)", body)}
-
-
 def test_the_csv_messages_are_the_same_in_python_and_the_front_end():
-    esm = RunsTable(lambda: [])._esm
-    assert _js_message(esm, "CsvRequest") == {"type": '"csv"'}
-    assert _js_message(esm, "CsvFile") == {"type": '"csv"', "name": "string", "text": "string"}
-    assert list(CsvRequest.__annotations__) == ["type"]
-    assert list(CsvFile.__annotations__) == ["type", "name", "text"]
+    declared = js_typedefs(RunsTable(lambda: [])._esm)
+    assert declared == {"CsvRequest": {"type": '"csv"'}, "CsvFile": {"type": '"csv"', "name": "string", "text": "string"}}
+    assert {"CsvRequest": as_js_typedef(CsvRequest), "CsvFile": as_js_typedef(CsvFile)} == declared
 
 
 def test_a_csv_request_is_answered_with_a_csv_file_that_keeps_every_field_as_json():
