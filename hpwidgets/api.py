@@ -10,6 +10,7 @@ from hpwidgets.core.records import RunRecord
 from hpwidgets.core.results import compare as _compare
 from hpwidgets.core.run.batch import Batch, prepare
 from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.search.run_options import RUN_OPTIONS
 from hpwidgets.core.store.runstore import Store
 
 
@@ -44,6 +45,13 @@ def run(
 
     ``flags`` maps flag names to values in the flag syntax (``"[-2.0:2.0]"``) or Python values
     (a list is a grid). ``show=True`` displays the live dashboard in a notebook.
+    ``optimizer`` is grid, random, gp (bayesian, gaussian), forest or gbrt (default: grid, or
+    random when a flag has a range); ``max_trials`` caps the trials (default 20; a grid: its
+    size); ``random_seed`` makes a search reproducible. ``minimize`` or ``maximize`` names the
+    scalar to optimize (default: minimize loss); ``opt_flags`` are the optimizer's settings
+    (``{"random-starts": 5, "prev-trials": "sourcecode"}``). ``label`` and ``tags`` mark the
+    runs. ``fail_fast`` stops the batch at the first failed trial; ``workers`` runs that many
+    trials at once.
     ``dask`` (a scheduler address or a ``distributed.Client``) runs a script's trials on that
     cluster, as many at once as it has threads unless ``workers`` says otherwise; ``retries``
     runs a trial again when its Dask worker is lost; ``dask_files_max`` caps the bytes of a Dask
@@ -55,13 +63,8 @@ def run(
     kernel restart or shutdown) and returns a ``WatchedBatch`` that follows it from the store;
     ``hp.watch(BATCH)`` follows it from anywhere, ``hp.stop(BATCH)`` stops it.
     """
-    options = RunOptions(
-        optimizer=optimizer, max_trials=max_trials, random_seed=random_seed, minimize=minimize,
-        maximize=maximize, opt_flags={k: str(v) for k, v in (opt_flags or {}).items()}, label=label,
-        tags=tuple(tags), timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
-        dask_files_max=dask_files_max,
-        prune=prune, prune_flags={k: str(v) for k, v in (prune_flags or {}).items()},
-    )
+    given = locals()  # this call's arguments, among them every run option (tests/test_run_options.py)
+    options = RunOptions(**{o.name: given[o.name] for o in RUN_OPTIONS})
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if detach:
         from hpwidgets.core.processes.detach import launch

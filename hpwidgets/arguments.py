@@ -8,6 +8,7 @@ from typing import Any
 
 from hpwidgets.core.errors import HpwError
 from hpwidgets.core.search.plan import RunOptions, parse_assignments
+from hpwidgets.core.search.run_options import cli_names
 
 
 class UsageError(HpwError):
@@ -181,8 +182,9 @@ def batch_parser(prog: str, what: str) -> Parser:
 
 def option_names() -> dict[str, str]:
     """The Python API's keyword for each option (``max_trials``) -> how a command line spells it
-    (``--max-trials``), read off the parsers: adapters rename the core's errors with it."""
-    names = {"opt_flags": "-Fo", "prune_flags": "-Fp", "flags": "flag"}
+    (``--max-trials``): the run options' declared names, the rest read off the parsers; adapters
+    rename the core's errors with it."""
+    names = {**cli_names(), "flags": "flag"}
     for parser in (run_parser(notebook=True), compare_parser(), runs_parser(), plot_parser()):
         for action in parser._actions:
             long = [s for s in action.option_strings if s.startswith("--")]

@@ -150,15 +150,19 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
     and their columns for the caller to show."""
     import sys
 
+    from hpwidgets.core.errors import OptionError
     from hpwidgets.core.results import compare
     from hpwidgets.core.results.columns import parse_columns, skip_core, with_summaries
     from hpwidgets.core.store.runstore import Store
-    from hpwidgets.runcmds import selected_runs
+    from hpwidgets.runcmds import selected_runs, usage_error
 
     store = Store()
     store.reap_orphans()
     rows = compare.select(selected_runs(store, ns), ns.top, ns.min, ns.max)
-    columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
+    try:
+        columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
+    except OptionError as exc:
+        raise usage_error(exc) from None
     if ns.skip_core:
         columns = skip_core(columns)
     rows = with_summaries(store, rows, columns)

@@ -83,9 +83,14 @@ def selected_runs(store: Store, ns: Any, deleted: bool = False) -> list[RunRecor
     if flt.batch and not deleted:
         try:
             flt = dataclasses.replace(flt, batch=store.resolve_batch(flt.batch))
-        except OptionError as exc:  # an unknown filter value is a usage error
-            raise refs.SelectionError(str(exc.renamed(option_names()))) from None
+        except OptionError as exc:
+            raise usage_error(exc) from None
     return flt.apply(records)
+
+
+def usage_error(exc: OptionError) -> refs.SelectionError:
+    """An unknown filter value or column, a usage error, in the command line's words."""
+    return refs.SelectionError(str(exc.renamed(option_names())))
 
 
 def _store() -> Store:

@@ -2,6 +2,16 @@
 // State comes from the model's traits (columns, rows, caption); the Download CSV button asks
 // the kernel for the CSV with a custom message and saves the answer through a Blob.
 
+/**
+ * The Download CSV button's ask (CsvRequest in hpwidgets/notebook/table.py).
+ * @typedef {{ type: "csv" }} CsvRequest
+ */
+
+/**
+ * The kernel's answer: the file's name and its text (CsvFile in hpwidgets/notebook/table.py).
+ * @typedef {{ type: "csv", name: string, text: string }} CsvFile
+ */
+
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /**
@@ -96,8 +106,10 @@ function render({ model, el }) {
       model.get("details") ?? [],
     );
   };
-  const ask = () => model.send({ type: "csv" });
-  /** @param {any} msg */
+  /** @type {CsvRequest} */
+  const request = { type: "csv" };
+  const ask = () => model.send(request);
+  /** @param {CsvFile | { type?: unknown }} msg */
   const onMessage = (msg) => {
     if (msg && msg.type === "csv") downloadCsv(doc, URL, msg.name, msg.text);
   };

@@ -1,9 +1,15 @@
-"""Helpers shared by the CLI and fault tests: the real `hpw` command, waiting, process groups."""
+"""Helpers shared by the CLI and fault tests: the real `hpw` command, waiting, process groups;
+and the front end's message types read from its JSDoc, beside Python's."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
+import types
+import typing
+from typing import Any
 
 
 def hpw(*args: str, env=None, input: str | None = None, cwd=None):
@@ -41,3 +47,26 @@ def _alive(signal_to, target: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def js_typedefs(source: str) -> dict[str, dict[str, str]]:
+    """The message types a front-end module declares (``@typedef {{ key: type, ... }} Name``):
+    name -> key -> its JS type as written."""
+    found = re.findall(r"@typedef \{\{(.*?)\}\} (\w+)", source)
+    return {name: {k: t.strip() for k, t in re.findall(r"(\w+):\s*([^,]+)", body)} for body, name in found}
+
+
+def as_js_typedef(typed: type) -> dict[str, str]:
+    """A TypedDict's keys with their types as a JSDoc typedef writes them (str -> string, ...)."""
+
+    def js(hint: Any) -> str:
+        if typing.get_origin(hint) in (types.UnionType, typing.Union):
+            return " | ".join(js(a) for a in typing.get_args(hint))
+        if typing.get_origin(hint) is list:
+            return js(typing.get_args(hint)[0]) + "[]"
+        if typing.get_origin(hint) is typing.Literal:
+            return " | ".join(json.dumps(a) for a in typing.get_args(hint))
+        names = {str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+        return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+    return {k: js(h) for k, h in typing.get_type_hints(typed).items()}

@@ -46,6 +46,19 @@ def test_skip_core(env, runs):
 def test_unknown_column_is_a_usage_error(env, runs):
     proc = hpw("compare", "-t", "-c", "x,lss", env=env)
     assert proc.returncode == 2
-    assert proc.stderr == ("hpw compare: error: Unknown column 'lss' in --columns (accepted: run, operation, started, "
+    assert proc.stderr == ("hpw compare: error: Invalid value for --columns: 'lss': no such column (accepted: run, operation, started, "
                            "time, status, label, step, x, loss, min loss, max loss, last loss, ...)\n")
     assert hpw("compare", "-t", "-c", "min x", env=env).returncode == 2  # x is a flag, not a scalar
+
+
+def test_the_core_names_an_unknown_column_by_its_keyword(home):
+    from hpwidgets.core.errors import OptionError
+    from hpwidgets.core.records import RunRecord, Status
+    from hpwidgets.core.results.columns import parse_columns
+
+    record = RunRecord(id="a" * 12, batch="b", operation="t.py", flags={"x": 1}, status=Status.COMPLETED,
+                       scalars={"loss": 1.0}, trial=1)
+    with pytest.raises(OptionError) as info:
+        parse_columns("x,lss", [record])
+    assert str(info.value) == ("Invalid value for columns: 'lss': no such column (accepted: run, operation, started, "
+                               "time, status, label, step, x, loss, min loss, max loss, last loss, ...)")

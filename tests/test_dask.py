@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 import hpwidgets.api as hp
-from hpwidgets.core.errors import HpwError
+from hpwidgets.core.errors import HpwError, OptionError
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
+from tests.helpers import hpw
 
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -366,8 +367,13 @@ def test_missing_dask_is_a_clear_error(monkeypatch, train_py):
     from hpwidgets.core.run.scripts import inspect_script
 
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(HpwError, match=r"--dask needs dask and distributed: pip install 'hpwidgets\[dask\]'"):
+    with pytest.raises(OptionError) as info:
         DaskRunner(inspect_script(train_py), "tcp://127.0.0.1:8786")
+    assert str(info.value.renamed({"dask": "--dask"})) == (
+        "Invalid value for --dask: 'tcp://127.0.0.1:8786': dask is not installed "
+        "(import of distributed halted; None in sys.modules) "
+        "(accepted: a Dask scheduler once dask and distributed are installed: pip install 'hpwidgets[dask]')"
+    )
 
 
 @pytest.mark.parametrize(
@@ -378,12 +384,13 @@ def test_missing_dask_is_a_clear_error(monkeypatch, train_py):
     ],
 )
 def test_a_malformed_address_is_a_clear_error(home, train_py, address, why):
-    with pytest.raises(HpwError) as info:
+    accepted = "(accepted: the address of a running Dask scheduler, such as tcp://10.0.0.5:8786)"
+    with pytest.raises(OptionError) as info:
         hp.run(train_py, {"x": [1.0]}, dask=address)
-    assert str(info.value).startswith(f"Invalid value for --dask: {address!r}: {why}")
-    assert str(info.value).endswith(
-        "(accepted: the address of a running Dask scheduler, such as tcp://10.0.0.5:8786)"
-    )
+    cli = hpw("run", train_py, "x=1.0", "--dask", address, "-y", env=dict(os.environ))
+    for said, lead in ((str(info.value), "Invalid value for dask"), (cli.stderr.strip(), "hpw run: error: Invalid value for --dask")):
+        assert said.startswith(f"{lead}: {address!r}: {why}")  # then the scheme list of this distributed
+        assert said.endswith(accepted)
 
 
 def test_only_the_dask_executor_imports_dask():

@@ -51,11 +51,14 @@ class OptionError(HpwError, ValueError):
     ``opt_flags`` with ``item="kappa"``). The core never spells a command line: the CLI and the
     magics give ``renamed`` their own names (``--max-trials``, ``-Fo kappa``). Other options the
     accepted text mentions are ``{0}``, ``{1}``... placeholders for the names in ``mentions``.
+    ``reason`` says why the value failed where the accepted form alone does not (a scheduler
+    that does not answer).
     """
 
     def __init__(self, option: str, received: object, accepted: str, *, item: str | None = None,
-                 mentions: tuple[str, ...] = (), names: dict[str, str] | None = None) -> None:
+                 mentions: tuple[str, ...] = (), names: dict[str, str] | None = None, reason: str = "") -> None:
         self.option, self.received, self.item, self.mentions = option, received, item, mentions
+        self.reason = reason
         self._accepted, self.names = accepted, dict(names or {})
         super().__init__(str(self))
 
@@ -78,10 +81,11 @@ class OptionError(HpwError, ValueError):
     def renamed(self, names: dict[str, str]) -> OptionError:
         """The same error in an adapter's words."""
         return OptionError(self.option, self.received, self._accepted, item=self.item,
-                           mentions=self.mentions, names={**self.names, **names})
+                           mentions=self.mentions, names={**self.names, **names}, reason=self.reason)
 
     def __str__(self) -> str:
-        return f"Invalid value for {self.label}: {self.received!r} (accepted: {self.accepted})"
+        why = f": {self.reason}" if self.reason else ""
+        return f"Invalid value for {self.label}: {self.received!r}{why} (accepted: {self.accepted})"
 
 
 class NothingToDraw(HpwError):

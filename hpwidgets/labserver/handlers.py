@@ -1,14 +1,14 @@
 """The Runs sidebar's REST routes, under ``<base_url>/hpwidgets/``.
 
-    GET  batches              {"batches": [...]}: core/results/batch_info.overview, running ones first
-    GET  batches/ID           one batch's view (labserver/view.py)
+    GET  batches              a Listing: core/results/batch_info.overview, running ones first
+    GET  batches/ID           one batch's BatchView (labserver/view.py)
     GET  batches/ID/csv       its runs as CSV
-    POST batches/ID/stop      stop a detached batch (core/processes/detach.stop); {"message": one line}
-    GET  events               a stream of the listing (Server-Sent Events), pushed on change
+    POST batches/ID/stop      stop a detached batch (core/processes/detach.stop); a Message (one line)
+    GET  events               a stream of ListingEvents (Server-Sent Events), pushed on change
 
 Every handler is authenticated by the server (token or cookie; a POST with a cookie needs the
 XSRF header); store work runs on a thread, never on the server's event loop. A bad request gets
-a 4xx and ``{"message": one line}``: what was received and what is accepted.
+a 4xx and a ``Message``: what was received and what is accepted. The JSON's types are in payloads.py.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from jupyter_server.base.handlers import APIHandler
 
 from hpwidgets.core.errors import HpwError, OptionError
 from hpwidgets.core.processes import detach
+from hpwidgets.labserver.payloads import Listing, Message
 from hpwidgets.labserver.watcher import CLOSED, HEARTBEAT, StoreWatcher
 
 
@@ -36,7 +37,7 @@ class _Handler(APIHandler):
 
     def _fail(self, status: int, message: str) -> None:
         self.set_status(status)
-        self.finish(json.dumps({"message": message}))
+        self.finish(json.dumps(Message(message=message)))
 
     async def _answer(self, work: Callable[..., Any], *args: Any) -> Any:
         """The work's result, or None once a one-line 4xx has been sent for the user's error."""
@@ -55,7 +56,7 @@ class BatchesHandler(_Handler):
         from hpwidgets.core.results.batch_info import overview
 
         rows = await self._off_loop(overview, self.watcher.store())
-        self.finish(json.dumps({"batches": rows}))
+        self.finish(json.dumps(Listing(batches=rows)))
 
 
 class BatchHandler(_Handler):
@@ -90,7 +91,7 @@ class StopHandler(_Handler):
         line = await self._answer(detach.stop, self.watcher.store(), ref)  # waits for the supervisor's end
         if line is not None:
             self.watcher.poke()
-            self.finish(json.dumps({"message": line}))
+            self.finish(json.dumps(Message(message=line)))
 
 
 class EventsHandler(_Handler):

@@ -8,7 +8,6 @@ travel as plain text; the browser places them with textContent, never as markup.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from hpwidgets.core.processes import locks
 from hpwidgets.core.processes.watch import WatchedBatch
@@ -17,11 +16,12 @@ from hpwidgets.core.results.formats import columns_for, row_text
 from hpwidgets.core.results.progress import progress_text
 from hpwidgets.core.search.objective import Objective
 from hpwidgets.core.store.runstore import Store
+from hpwidgets.labserver.payloads import BatchView, ViewTable
 
 TOP = 5  # rows of the table, as in a cell's dashboard
 
 
-def batch_view(store: Store, batch_id: str) -> dict[str, Any]:
+def batch_view(store: Store, batch_id: str) -> BatchView:
     from hpwidgets.pictures import record
     from hpwidgets.pictures.manyflags import live_plot
 
@@ -30,15 +30,15 @@ def batch_view(store: Store, batch_id: str) -> dict[str, Any]:
     rows, caption = record.shown_runs(snap, TOP)
     columns = columns_for(rows, brief=True)
     png = live_plot(batch.plan, priors=batch.priors).render(snap) if snap.runs else b""
-    return {
-        "id": batch.id, "short": batch.id[:8], "operation": batch.plan.operation,
-        "running": snap.finished is None and locks.is_running(store.batches_dir, batch.id),
-        "plan": batch.describe(), "progress": progress_text(snap), "note": snap.missing_objective() or "",
-        "png": base64.b64encode(png).decode("ascii"),
-        "table": {"columns": columns, "rows": [row_text(r, columns) for r in rows], "caption": caption,
-                  "details": [snap.details(r) for r in rows]},
-        "csv_name": f"hpw-{batch.id[:8]}.csv",
-    }
+    return BatchView(
+        id=batch.id, short=batch.id[:8], operation=batch.plan.operation,
+        running=snap.finished is None and locks.is_running(store.batches_dir, batch.id),
+        plan=batch.describe(), progress=progress_text(snap), note=snap.missing_objective() or "",
+        png=base64.b64encode(png).decode("ascii"),
+        table=ViewTable(columns=columns, rows=[row_text(r, columns) for r in rows], caption=caption,
+                        details=[snap.details(r) for r in rows]),
+        csv_name=f"hpw-{batch.id[:8]}.csv",
+    )
 
 
 def batch_csv(store: Store, batch_id: str) -> str:

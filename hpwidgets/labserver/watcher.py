@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from hpwidgets.core.store.runstore import Store
+from hpwidgets.labserver.payloads import ListingEvent
 
 POLL = 0.25  # seconds between stats of the store
 REFRESH = 5.0  # seconds between listings read without a change seen
@@ -81,7 +82,7 @@ class StoreWatcher:
         from hpwidgets.core.results.batch_info import overview
 
         rows = overview(self.store())
-        return json.dumps({"batches": rows, "at": time.time()})
+        return json.dumps(ListingEvent(batches=rows, at=time.time()))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from hpwidgets.core.run.batch import Batch, prepare
 from hpwidgets.core.run.scripts import inspect_script
 from hpwidgets.core.search.flags import format_value
 from hpwidgets.core.search.plan import RunOptions
+from hpwidgets.core.search.run_options import panel_labels
 from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
@@ -34,16 +35,18 @@ class Panel:
         self.dashboard: Dashboard | None = None
         self.defaults = {n: "" if f.default is None else format_value(f.default) for n, f in self.info.flags.items()}
         self.fields = {n: _field(n, v, self.info.flags[n].choices) for n, v in self.defaults.items()}
-        self.optimizer = Dropdown(options=OPTIMIZERS, value="", description="optimizer", style=_WIDE,
+        label = panel_labels()  # the run options the form has, by their fields' labels
+        self.optimizer = Dropdown(options=OPTIMIZERS, value="", description=label["optimizer"], style=_WIDE,
                                   layout=Layout(width="max-content"))  # the default width cuts "auto (...)"
-        self.max_trials = Text(value="", placeholder="default", description="max trials", style=_WIDE)
-        self.seed = Text(value="", placeholder="random", description="seed", style=_WIDE)
+        self.max_trials = Text(value="", placeholder="default", description=label["max_trials"], style=_WIDE)
+        self.seed = Text(value="", placeholder="random", description=label["random_seed"], style=_WIDE)
+        self.option_fields = {"optimizer": self.optimizer, "max_trials": self.max_trials, "random_seed": self.seed}
         self.run_button = Button(description="Run", icon="play", button_style="primary").add_class("hpw-run")
         self.run_button.on_click(self._on_run)
         self.error = HTML().add_class("hpw-error")
         self.output = VBox()
         title = HTML(f"<b>{html.escape(self.info.name)}</b>")
-        self.widget = VBox([title, *self.fields.values(), self.optimizer, self.max_trials, self.seed,
+        self.widget = VBox([title, *self.fields.values(), *self.option_fields.values(),
                             HBox([self.run_button]), self.error, self.output],
                            layout=Layout(width="100%")).add_class("hpw-panel")
 
@@ -57,6 +60,7 @@ class Panel:
         return out
 
     def options(self) -> RunOptions:
+        """The options the form has (``option_fields``); the others keep their defaults."""
         return RunOptions(optimizer=self.optimizer.value or None,
                           max_trials=_whole("max_trials", self.max_trials.value),
                           random_seed=_whole("random_seed", self.seed.value))
@@ -68,7 +72,7 @@ class Panel:
             dashboard = Dashboard(batch)
         except HpwError as exc:
             if isinstance(exc, OptionError):
-                exc = exc.renamed(_FIELD_NAMES)  # the panel's own words for its fields
+                exc = exc.renamed(panel_labels())  # the panel's own words for its fields
             self.error.value = f'<span style="color:#b00020">{html.escape(str(exc))}</span>'
             return
         self.batch, self.dashboard = batch, dashboard
@@ -102,9 +106,6 @@ def _field(name: str, default: str, choices: tuple[Any, ...]) -> Text | Dropdown
     options = [(t, t) for t in texts] + [(f"all: [{','.join(texts)}]", f"[{','.join(texts)}]")]
     value = default if default in texts else texts[0]
     return Dropdown(options=options, value=value, description=name, style=_WIDE, layout=Layout(width="max-content"))
-
-
-_FIELD_NAMES = {"max_trials": "max trials", "random_seed": "seed"}
 
 
 def _whole(label: str, text: str) -> int | None:

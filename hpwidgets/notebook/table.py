@@ -1,16 +1,18 @@
 """The runs table: an anywidget (front end js/table.js) with a Download CSV button.
 
 State travels in traits (``columns``, ``rows`` as display text, ``caption``, and per row the
-``details`` of a run that did not complete, opened from its status cell); the CSV is an action: the button sends ``{"type": "csv"}`` and the kernel answers ``{"type": "csv", "name",
-"text"}`` built by ``compare.to_csv`` (its columns and formula-injection rule), which the browser
-saves through a Blob. Values travel raw; the front end escapes them, as ``to_html`` does here.
+``details`` of a run that did not complete, opened from its status cell); the CSV is an action:
+the button sends a ``CsvRequest`` and the kernel answers a ``CsvFile`` built by
+``compare.to_csv`` (its columns and formula-injection rule), which the browser saves through a
+Blob. js/table.js declares the same two messages (JSDoc typedefs; tests/notebook/test_table.py
+compares them). Values travel raw; the front end escapes them, as ``to_html`` does here.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import anywidget
 import traitlets
@@ -32,7 +34,21 @@ _CSS = """
 .hpw-table .hpw-csv { margin: 4px 0; }
 """
 
-__all__ = ["RunsTable", "to_html"]
+__all__ = ["CsvFile", "CsvRequest", "RunsTable", "to_html"]
+
+
+class CsvRequest(TypedDict):
+    """The front end's ask: the Download CSV button was clicked."""
+
+    type: Literal["csv"]
+
+
+class CsvFile(TypedDict):
+    """The kernel's answer: the file's name and its text, which the browser saves."""
+
+    type: Literal["csv"]
+    name: str
+    text: str
 
 
 class RunsTable(anywidget.AnyWidget):
@@ -60,8 +76,8 @@ class RunsTable(anywidget.AnyWidget):
         with self._send_lock, self.hold_sync():
             self.columns, self.rows, self.caption, self.details = columns, rows, caption, list(details)
 
-    def csv_message(self) -> dict[str, str]:
-        return {"type": "csv", "name": self._csv_name, "text": compare.to_csv(list(self._source()))}
+    def csv_message(self) -> CsvFile:
+        return CsvFile(type="csv", name=self._csv_name, text=compare.to_csv(list(self._source())))
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "csv":

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results import compare
 from hpwidgets.core.results.formats import columns_for
 from hpwidgets.notebook import _static
-from hpwidgets.notebook.table import RunsTable, to_html
+from hpwidgets.notebook.table import CsvFile, CsvRequest, RunsTable, to_html
 from hpwidgets.notebook.throttle import Throttle
+from tests.helpers import as_js_typedef, js_typedefs
 
 
 def rec(i, loss, status=Status.COMPLETED, **flags):
@@ -111,3 +114,20 @@ def test_a_failing_refresh_does_not_end_the_thread(capsys):
     throttle.close()
     assert len(calls) == 2
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_the_csv_messages_are_the_same_in_python_and_the_front_end():
+    declared = js_typedefs(RunsTable(lambda: [])._esm)
+    assert declared == {"CsvRequest": {"type": '"csv"'}, "CsvFile": {"type": '"csv"', "name": "string", "text": "string"}}
+    assert {"CsvRequest": as_js_typedef(CsvRequest), "CsvFile": as_js_typedef(CsvFile)} == declared
+
+
+def test_a_csv_request_is_answered_with_a_csv_file_that_keeps_every_field_as_json():
+    table = RunsTable(lambda: [rec(1, 0.5, x=2)], csv_name="hpw-1a2b3c4d.csv")
+    sent = []
+    table.send = sent.append
+    table._handle_custom_msg(json.loads(json.dumps(CsvRequest(type="csv"))), [])  # as the comm delivers it
+    (answer,) = sent
+    assert json.loads(json.dumps(answer)) == answer == CsvFile(
+        type="csv", name="hpw-1a2b3c4d.csv", text=compare.to_csv([rec(1, 0.5, x=2)]))
+    assert list(answer) == list(CsvFile.__annotations__)

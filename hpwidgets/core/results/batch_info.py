@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.search.objective import Objective
@@ -122,7 +122,36 @@ def info_lines(b: BatchSummary) -> list[str]:
     return lines
 
 
-def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
+class BestCell(TypedDict):
+    """A listed batch's best run: its objective's name, the value as text, the run's short id."""
+
+    objective: str
+    value: str
+    run: str
+
+
+class BatchRow(TypedDict):
+    """One batch of the Runs sidebar's listing (labserver/payloads.py; js/labextension's BatchRow)."""
+
+    id: str
+    short: str
+    operation: str
+    optimizer: str
+    flags: str
+    running: bool
+    stoppable: bool
+    where: str  # "detached", "kernel", "elsewhere", or "" when not running
+    stop_note: str
+    total: int
+    started: float | None
+    elapsed: float
+    done: int
+    running_trials: int
+    failed: int
+    best: BestCell | None
+
+
+def overview(store: Store, now: float | None = None) -> list[BatchRow]:
     """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
 
     ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
@@ -133,7 +162,7 @@ def overview(store: Store, now: float | None = None) -> list[dict[str, Any]]:
     from hpwidgets.core.results.formats import flags_label, number
 
     now = time.time() if now is None else now
-    rows = []
+    rows: list[BatchRow] = []
     for b in batches(store):
         running = locks.is_running(store.batches_dir, b.id)
         stoppable, where, stop_note = False, "", ""

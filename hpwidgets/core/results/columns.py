@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hpwidgets.core.errors import OptionError
 from hpwidgets.core.records import RunRecord
 from hpwidgets.core.results.formats import BASE_COLUMNS, columns_for
-from hpwidgets.core.results.refs import SelectionError
 from hpwidgets.core.store.runstore import Store
 
 SUMMARIES = ("min", "max", "last")
@@ -25,7 +25,7 @@ def skip_core(columns: list[str]) -> list[str]:
 
 
 def parse_columns(spec: str, records: Sequence[RunRecord]) -> list[str]:
-    """The columns a spec names, ``run`` first; an unknown name is a SelectionError."""
+    """The columns a spec names, ``run`` first; an unknown name is an OptionError of ``columns``."""
     known = set(columns_for(records)) | {n for r in records for n in (*r.flags, *r.scalars)}
     scalars = sorted({n for r in records for n in r.scalars})
     out = ["run"]
@@ -38,7 +38,7 @@ def parse_columns(spec: str, records: Sequence[RunRecord]) -> list[str]:
         if not name or not ok:
             accepted = ", ".join([*BASE_COLUMNS, "step", *sorted({n for r in records for n in r.flags}),
                                   *scalars, *(f"{s} {n}" for s in SUMMARIES for n in scalars[:1])])
-            raise SelectionError(f"Unknown column {name!r} in --columns (accepted: {accepted}, ...)")
+            raise OptionError("columns", name, f"{accepted}, ...", reason="no such column")
         if name not in out:
             out.append(name)
     return out

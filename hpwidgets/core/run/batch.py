@@ -25,6 +25,7 @@ from hpwidgets.core.run.recorder import StoreRecorder
 from hpwidgets.core.run.scripts import ScriptInfo, inspect_script
 from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
 from hpwidgets.core.search.priors import find_priors
+from hpwidgets.core.search.run_options import from_manifest, manifest_options
 from hpwidgets.core.store import safety
 from hpwidgets.core.store.runstore import Store, write_private
 
@@ -242,7 +243,7 @@ def prepare(
             engine.pruning.replay(earlier.id, [(step, plan.objective.minimized(v)) for step, v in points],
                                   completed=earlier.status is Status.COMPLETED)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
-    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": _options_json(options)}
+    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": manifest_options(options)}
     return Batch(plan, engine, store, info, request)
 
 
@@ -255,16 +256,6 @@ def _jsonable(value: Any) -> Any:
     from hpwidgets.core.search.flags import describe
 
     return describe(value)
-
-
-def _options_json(options: RunOptions) -> dict[str, Any]:
-    from dataclasses import fields
-
-    data = {f.name: getattr(options, f.name) for f in fields(options)}  # asdict would deep-copy a Client
-    data["opt_flags"] = dict(options.opt_flags)
-    if data.get("dask") is not None and not isinstance(data["dask"], str):
-        data["dask"] = getattr(data["dask"], "scheduler", None) and data["dask"].scheduler.address
-    return data
 
 
 def resume(ref: str, store: Store | None = None, runner: Any = None, want_model: bool = False) -> Batch:
@@ -282,7 +273,7 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     expect = manifest.get("source_hash") or next((r.source_hash for r in runs if r.source_hash), None)
     if not expect:
         raise OptionError("resume", ref, "a batch whose script's hash was recorded (none found: start a new batch)")
-    options = RunOptions(**manifest["options"])
+    options = from_manifest(manifest["options"])
     try:
         return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
                        batch_id=manifest["id"], resumed=finished, want_model=want_model, expect_source=expect)

@@ -39,6 +39,8 @@ _VALID: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How a batch runs; each field is declared in run_options.py, with its command-line name."""
+
     optimizer: str | None = None
     max_trials: int | None = None
     random_seed: int | None = None
@@ -57,6 +59,10 @@ class RunOptions:
     prune_flags: dict[str, str] = field(default_factory=dict)  # the pruner's NAME=VALUE settings
 
     def __post_init__(self) -> None:
+        # Python's values in the command line's form: settings as text, tags a tuple (a manifest gives a list)
+        object.__setattr__(self, "opt_flags", {k: str(v) for k, v in (self.opt_flags or {}).items()})
+        object.__setattr__(self, "prune_flags", {k: str(v) for k, v in (self.prune_flags or {}).items()})
+        object.__setattr__(self, "tags", tuple(self.tags))
         for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later
             value = getattr(self, name)
             if value is not None and not ok(value):

@@ -57,6 +57,7 @@ class BatchView extends Widget {
   }
 
   async refresh() {
+    /** @type {import("./runs.js").BatchView} */
     let view;
     try {
       view = await this.api.json(["batches", this.batchId]);

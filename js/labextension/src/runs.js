@@ -3,6 +3,17 @@
 // Every value from the server (flag values, labels, operation names) is placed with textContent,
 // never parsed as markup.
 
+// The server's JSON (hpwidgets/labserver/payloads.py holds the same types; a test compares them).
+/**
+ * @typedef {{ objective: string, value: string, run: string }} BestCell
+ * @typedef {{ id: string, short: string, operation: string, optimizer: string, flags: string, running: boolean, stoppable: boolean, where: string, stop_note: string, total: number, started: number | null, elapsed: number, done: number, running_trials: number, failed: number, best: BestCell | null }} BatchRow
+ * @typedef {{ batches: BatchRow[] }} Listing
+ * @typedef {{ batches: BatchRow[], at: number }} ListingEvent
+ * @typedef {{ columns: string[], rows: string[][], caption: string, details: string[] }} ViewTable
+ * @typedef {{ id: string, short: string, operation: string, running: boolean, plan: string, progress: string, note: string, png: string, table: ViewTable, csv_name: string }} BatchView
+ * @typedef {{ message: string }} Message
+ */
+
 /**
  * ``12s``, ``3m 04s``, ``2h 05m``: the elapsed time as the listing shows it.
  * @param {number} seconds
@@ -18,7 +29,7 @@ export function formatElapsed(seconds) {
 
 /**
  * The progress line of a listed batch: ``3/10 done · 1 running · best loss 0.12 (4f2a…)``.
- * @param {any} row
+ * @param {BatchRow} row
  * @returns {string}
  */
 export function progressLine(row) {
@@ -65,8 +76,8 @@ export function el(doc, tag, cls, text) {
  * One batch of the listing. ``actions.open(row)`` and ``actions.stop(row)`` are called on clicks.
  * A running batch that no Stop from here can reach says where it can be stopped instead.
  * @param {Document} doc
- * @param {any} row
- * @param {{open: (row: any) => void, stop: (row: any) => void}} actions
+ * @param {BatchRow} row
+ * @param {{open: (row: BatchRow) => void, stop: (row: BatchRow) => void}} actions
  * @returns {HTMLElement}
  */
 export function batchItem(doc, row, actions) {
@@ -103,7 +114,7 @@ export function batchItem(doc, row, actions) {
 /**
  * The table of a batch's view: columns, rows as text, a failed run's details under its status.
  * @param {Document} doc
- * @param {{columns: string[], rows: string[][], caption: string, details: string[]}} table
+ * @param {ViewTable} table
  * @returns {HTMLElement}
  */
 export function runsTable(doc, table) {

@@ -39,10 +39,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hpwidgets.core.errors import HpwError
+from hpwidgets.core.errors import OptionError
 from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.events import BatchFinished
 from hpwidgets.core.run.executors.local import trial_env
+from hpwidgets.core.run.executors.messages import NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
 from hpwidgets.core.run.executors.trial_files import FILES_MAX, collect, write_back
 from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
@@ -69,11 +70,12 @@ del _o, _s, _t, _tm, _hpw_guard
 """
 
 
-def _distributed() -> Any:
+def _distributed(cluster: Any = None) -> Any:
     try:
         import distributed
     except ImportError as exc:
-        raise HpwError(f"--dask needs dask and distributed: pip install 'hpwidgets[dask]' ({exc})") from None
+        raise OptionError("dask", cluster, "a Dask scheduler once dask and distributed are installed: "
+                          "pip install 'hpwidgets[dask]'", reason=f"dask is not installed ({exc})") from None
     return distributed
 
 
@@ -89,7 +91,7 @@ class DaskRunner(TrialRunner):
     """
 
     def __init__(self, info: ScriptInfo, cluster: Any, retries: int = 0, files_max: int = FILES_MAX) -> None:
-        distributed = _distributed()
+        distributed = _distributed(cluster)
         self.info, self.retries, self.files_max = info, retries, files_max
         self._owns = not isinstance(cluster, distributed.Client)
         if self._owns:
@@ -103,10 +105,8 @@ class DaskRunner(TrialRunner):
                         distributed.comm.get_address_host_port(cluster)
                 cluster = distributed.Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
-                raise HpwError(
-                    f"Invalid value for --dask: {cluster!r}: {exc} "
-                    "(accepted: the address of a running Dask scheduler, such as tcp://10.0.0.5:8786)"
-                ) from None
+                raise OptionError("dask", cluster, "the address of a running Dask scheduler, such as "
+                                  "tcp://10.0.0.5:8786", reason=str(exc)) from None
         self.client = cluster
         self._name = f"hpw-{uuid.uuid4().hex}"
         self._inboxes: dict[str, queue.Queue] = {}  # attempt mark -> its streamed lines
@@ -119,14 +119,14 @@ class DaskRunner(TrialRunner):
     def __call__(self, spec: TrialSpec, cancel: CancelToken, on_line: Callable[[str], None]) -> TrialOutcome:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
-            result = self._attempt(spec, cancel, attempt, on_line)
-            if "lost" not in result:
-                for line in result["lines"][result["delivered"]:]:  # what the stream did not bring
+            result, delivered = self._attempt(spec, cancel, attempt, on_line)
+            if isinstance(result, TaskEnded):
+                for line in result.lines[delivered:]:  # what the stream did not bring
                     on_line(line)
-                for line in write_back(spec.run_dir, result.get("files", []), result.get("left_out", [])):
+                for line in write_back(spec.run_dir, list(result.files), list(result.left_out)):
                     on_line(line)
-                return TrialOutcome(exit_code=result["exit_code"], killed=result["killed"])
-            reason = f"its Dask worker {result['lost']} was lost"
+                return TrialOutcome(exit_code=result.exit_code, killed=result.killed)
+            reason = f"its Dask worker {result.address} was lost"
             if cancel.is_set():
                 return TrialOutcome(exit_code=None, killed="cancel", reason=reason)
             if attempt < attempts:
@@ -134,7 +134,8 @@ class DaskRunner(TrialRunner):
         return TrialOutcome(exit_code=None, reason=reason)
 
     def _attempt(self, spec: TrialSpec, cancel: CancelToken, attempt: int,
-                 on_line: Callable[[str], None]) -> dict[str, Any]:
+                 on_line: Callable[[str], None]) -> tuple[TaskEnded | WorkerLost, int]:
+        """The task's answer, and how many of its lines the stream delivered."""
         distributed = _distributed()
         mark = f"{self._name}-{spec.run_id}-{attempt}"
         inbox = self._inboxes[mark] = queue.Queue()
@@ -157,14 +158,14 @@ class DaskRunner(TrialRunner):
                     pass
                 if future.done():  # lines still queued come from the result
                     try:
-                        return {**future.result(), "delivered": delivered}
+                        return future.result(), delivered
                     except distributed.KilledWorker as exc:
-                        return {"lost": getattr(getattr(exc, "last_worker", None), "address", "(unknown)")}
+                        return WorkerLost(getattr(getattr(exc, "last_worker", None), "address", "(unknown)")), 0
                 if cancel.is_set():
                     stopped_at = stopped_at or time.monotonic()
                     if time.monotonic() - stopped_at > CANCEL_WAIT:
                         self.client.cancel(future)
-                        return {"exit_code": None, "killed": "cancel", "lines": [], "delivered": 0}
+                        return TaskEnded(exit_code=None, killed="cancel", lines=()), 0
         finally:
             cancel.unregister(key)
             self._inboxes.pop(mark, None)
@@ -176,8 +177,8 @@ class DaskRunner(TrialRunner):
 
     def _on_lines(self, event: tuple[float, Any]) -> None:
         """On the client's event loop: queue a running trial's new lines for its runner thread."""
-        msg = event[1]
-        inbox = self._inboxes.get(msg.get("mark"))
+        msg: NewLines = event[1]
+        inbox = self._inboxes.get(msg["mark"])
         if inbox is not None:
             inbox.put((msg["start"], list(msg["lines"])))
 
@@ -210,18 +211,18 @@ def _set_later(kill: Any) -> None:
 def _trial_task(
     info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str, topic: str,
     files_max: int = FILES_MAX,
-) -> dict[str, Any]:
+) -> TaskEnded | WorkerLost:
     """Runs on a worker: one attempt at one trial."""
     distributed = _distributed()
     client, worker = distributed.get_client(), distributed.get_worker()
     here = worker.address
     lost_on = client.get_dataset(mark_name, default=None)
     if lost_on is not None:  # this attempt began on a worker that is gone: do not run it twice
-        return {"lost": lost_on}
+        return WorkerLost(lost_on)
     client.publish_dataset(**{mark_name: here})
     stop = distributed.Event(stop_name, client=client)
     if stop.is_set():
-        return {"exit_code": None, "killed": "cancel", "lines": []}
+        return TaskEnded(exit_code=None, killed="cancel", lines=())
     token, done = CancelToken(), threading.Event()
 
     lines: list[str] = []
@@ -241,7 +242,7 @@ def _trial_task(
         while not done.wait(STREAM_EVERY):
             count = len(lines)  # appends happen on the trial's thread: read the length once
             if count > sent:
-                worker.log_event(topic, {"mark": mark_name, "start": sent, "lines": lines[sent:count]})
+                worker.log_event(topic, NewLines(mark=mark_name, start=sent, lines=lines[sent:count]))
                 sent = count
 
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
@@ -260,4 +261,4 @@ def _trial_task(
             files, left = collect(cwd, files_max)
     finally:
         done.set()
-    return {"exit_code": code, "killed": killed, "lines": lines, "files": files, "left_out": left}
+    return TaskEnded(exit_code=code, killed=killed, lines=tuple(lines), files=tuple(files), left_out=tuple(left))

@@ -1,0 +1,37 @@
+"""What a Dask trial's task (on a worker) and its runner (here) tell each other.
+
+The task returns a ``TaskEnded``, or a ``WorkerLost`` when the attempt had begun on a worker that
+is gone; Dask pickles either on its way back. While the trial runs, the task streams
+``NewLines`` as worker events, which Dask sends as msgpack: a plain dict, typed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+
+@dataclass(frozen=True)
+class TaskEnded:
+    """The trial ran (or was stopped before it began: ``killed="cancel"``, no lines)."""
+
+    exit_code: int | None
+    killed: str | None  # "timeout", "cancel" or None (see subprocess_group.run_group)
+    lines: tuple[str, ...]  # every line it printed; the runner passes on those the stream did not
+    files: tuple[tuple[str, bytes], ...] = ()  # (path in the run directory, content), within files_max
+    left_out: tuple[tuple[str, str], ...] = ()  # (path, why it stayed on the worker)
+
+
+@dataclass(frozen=True)
+class WorkerLost:
+    """The attempt began on the worker at ``address``, which died: it is not run a second time."""
+
+    address: str
+
+
+class NewLines(TypedDict):
+    """A running trial's lines ``start``, ``start + 1``, ... of attempt ``mark`` (a worker event)."""
+
+    mark: str
+    start: int
+    lines: list[str]
