@@ -85,6 +85,7 @@ def compare_parser(prog: str = "hpw compare", notebook: bool = False) -> Parser:
     add_filter_args(p)
     if notebook:
         p.add_argument("--wait", action="store_true", help="first wait for the batches this kernel is running")
+        p.add_argument("--kernel", action="store_true", help="only the runs of the batches this kernel started")
     return p
 
 

@@ -168,7 +168,7 @@ def _compare(args: list[str]) -> int:
     from hpwidgets.core.results import compare
 
     ns = compare_parser().parse_args(args)
-    rows, columns = compare_command(ns, note=sys.stderr)
+    rows, columns, _ = compare_command(ns, note=sys.stderr)
     if ns.csv and not ns.table:
         return 0
     print(compare.table(rows, columns))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hpwidgets.core.records import Status
@@ -145,9 +146,10 @@ def _fmt(value: Any) -> str:
     return format_value(value)
 
 
-def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
-    """What `hpw compare` and `%hpcompare` share: select the rows, write --csv; returns the rows
-    and their columns for the caller to show."""
+def compare_command(ns: Any, note: TextIO, batches: Collection[str] | None = None) -> tuple[list, list[str], Any]:
+    """What `hpw compare` and `%hpcompare` share: select the rows (of ``batches`` only, when
+    given), write --csv; returns the rows, their columns and the comparison's ``Scope`` for the
+    caller to show. A sort column that several scripts print is named on ``note``."""
     import sys
 
     from hpwidgets.core.errors import OptionError
@@ -158,7 +160,13 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
 
     store = Store()
     store.reap_orphans()
-    rows = compare.select(selected_runs(store, ns), ns.top, ns.min, ns.max)
+    selected = selected_runs(store, ns)
+    if batches is not None:
+        selected = [r for r in selected if r.batch in batches]
+    scope = compare.Scope.of(selected, ns.min or ns.max)
+    if scope.mixed():
+        print(f"Note: {scope.mixed()}", file=note)
+    rows = compare.select(selected, ns.top, ns.min, ns.max)
     try:
         columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
     except OptionError as exc:
@@ -173,4 +181,4 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
         else:
             compare.write_csv(ns.csv, text)
             print(f"wrote {len(rows)} runs to {ns.csv}", file=note)
-    return rows, columns
+    return rows, columns, scope

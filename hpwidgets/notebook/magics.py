@@ -167,7 +167,7 @@ class HpMagics(Magics):
         from hpwidgets.core.results import compare
         from hpwidgets.core.results.formats import sort_value
         from hpwidgets.notebook.comparison import Comparison
-        from hpwidgets.notebook.running import running_note, wait_all
+        from hpwidgets.notebook.running import running_note, started_ids, wait_all
 
         ns = compare_parser("%hpcompare", notebook=True).parse_args(split(line))
         if ns.wait:
@@ -176,7 +176,8 @@ class HpMagics(Magics):
             note = running_note()
             if note:
                 print(note, file=sys.stderr)
-        rows, columns = compare_command(ns, note=sys.stdout)
+        mine = started_ids()
+        rows, columns, scope = compare_command(ns, note=sys.stdout, batches=set(mine) if ns.kernel else None)
         if ns.table:
             print(compare.table(rows, columns))
             return None
@@ -186,7 +187,7 @@ class HpMagics(Magics):
         rule = f"; {RANKING_RULE}" if sort and mixes_statuses(rows, lambda r: sort_value(r, sort)) else ""
         order = f", by {sort} ({'lowest' if ns.min else 'highest'} first{rule})" if sort else ""
         chosen = columns if ns.columns or ns.skip_core else None
-        return Comparison(rows, f"{len(rows)} runs{order}", sort, chosen)
+        return Comparison(rows, scope.text(len(rows)) + order + _scope_hint(ns, scope, mine), sort, chosen)
 
     @no_var_expand
     @line_magic
@@ -233,6 +234,15 @@ def _display_batch(batch: Any) -> None:
 
     if not is_shown(batch):
         display({"text/plain": repr(batch)}, raw=True)
+
+
+def _scope_hint(ns: Any, scope: Any, mine: list[str]) -> str:
+    """What the caption adds about scope: this kernel's batches only, or how to ask for them."""
+    if ns.kernel:
+        return " (this kernel's batches only)"
+    if mine and len(scope.scripts) > 1:
+        return " (every batch in the store: --kernel keeps this kernel's own)"
+    return ""
 
 
 def load_ipython_extension(ipython: Any) -> None:

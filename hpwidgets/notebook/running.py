@@ -10,10 +10,17 @@ from typing import Any
 from hpwidgets.core.results.progress import progress_text
 
 _batches: weakref.WeakSet = weakref.WeakSet()
+_started: dict[str, None] = {}  # every batch id this kernel started or followed, in order
 
 
 def track(batch: Any) -> None:
     _batches.add(batch)
+    _started[batch.id] = None
+
+
+def started_ids() -> list[str]:
+    """The batches this kernel started (or followed with %hpwatch), running or not."""
+    return list(_started)
 
 
 def running() -> list[Any]:

@@ -10,6 +10,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
+import hpwidgets as hp
 from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
@@ -143,7 +144,7 @@ def test_hpcompare_shows_one_table_and_keeps_the_frame(ip, shown, capsys):
     html = bundle["text/html"]
     head = html.split("<thead><tr>")[1].split("</tr></thead>")[0]
     assert head == "<th>run</th><th>status</th><th>loss</th><th>x</th><th>time</th>"  # the sort column first
-    assert '<div class="hpw-caption">2 runs, by loss (lowest first)</div>' in html
+    assert '<div class="hpw-caption">2 runs of sleepy.py, by loss (lowest first)</div>' in html
     assert 'class="hpw-scroll"' in html and 'download="hpw-compare.csv"' in html
     assert bundle["text/plain"].splitlines()[0].split()[:2] == ["run", "operation"]
     quiet = ip.run_cell("c = %hpcompare --min loss")
@@ -186,6 +187,23 @@ def test_hpcompare_says_when_this_kernels_batches_still_run(ip, shown, capsys):
     assert batch.done
     out, err = capsys.readouterr()
     assert err == "" and len(out.splitlines()) == 3
+
+
+def test_hpcompare_names_its_scope_and_keeps_this_kernels_batches_with_kernel(ip, shown, capsys, workdir, home):
+    other = workdir / "svc.py"
+    other.write_text("c = 1.0\nprint(f'loss: {c / 10}')\n")
+    hp.run(str(other), flags={"c": "[1.0,2.0,3.0]"}, store=str(home))  # another notebook's search
+    batch = ip.run_line_magic("hprun", "sleepy.py x=[0,1] --wait")
+    capsys.readouterr()
+    everything = ip.run_line_magic("hpcompare", "--top 3 --min loss")
+    assert everything.caption == ("3 of 5 runs of 2 scripts (svc.py 3, sleepy.py 2), by loss (lowest first) "
+                                  "(every batch in the store: --kernel keeps this kernel's own)")
+    assert capsys.readouterr().out == ("Note: loss comes from 2 scripts (sleepy.py, svc.py): their values may not "
+                                       "compare\n")
+    mine = ip.run_line_magic("hpcompare", "--kernel --min loss")
+    assert {r.batch for r in mine.records} == {batch.id} and len(mine) == 2
+    assert mine.caption == "2 runs of sleepy.py, by loss (lowest first) (this kernel's batches only)"
+    assert capsys.readouterr().out == ""
 
 
 def _umask() -> int:

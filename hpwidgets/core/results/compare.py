@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, listing
 from hpwidgets.core.records import RunRecord, rank
 from hpwidgets.core.results.formats import cell, columns_for, sort_value, text
 
-__all__ = ["cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
+__all__ = ["Scope", "cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,6 +36,41 @@ def select(records: Sequence[RunRecord], top: int | None = None, min: str | None
             raise OptionError("min" if min else "max", column, "a scalar or flag of the runs: " + listing(known))
         rows = rank(rows, lambda r: sort_value(r, column), descending=bool(max))
     return rows[:top] if top else rows
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a comparison looked at: how many runs of which scripts, before ``--top`` cut them."""
+
+    scripts: tuple[tuple[str, int], ...]  # (operation, runs), most runs first
+    column: str | None = None  # the --min/--max column
+    column_scripts: tuple[str, ...] = ()  # the scripts whose runs have that column
+
+    @classmethod
+    def of(cls, records: Sequence[RunRecord], column: str | None = None) -> Scope:
+        counts = Counter(r.operation for r in records)
+        scripts = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        having = sorted({r.operation for r in records if column and sort_value(r, column) is not None})
+        return cls(scripts, column, tuple(having))
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.scripts)
+
+    def text(self, shown: int) -> str:
+        """``5 of 40 runs of 2 scripts (train.py 30, svc.py 10)``."""
+        head = f"{shown} of {self.total} runs" if shown != self.total else f"{self.total} runs"
+        if len(self.scripts) == 1:
+            return f"{head} of {self.scripts[0][0]}"
+        names = ", ".join(f"{op} {n}" for op, n in self.scripts)
+        return f"{head} of {len(self.scripts)} scripts ({names})"
+
+    def mixed(self) -> str:
+        """A warning when the sort column comes from several scripts ("" when it does not)."""
+        if len(self.column_scripts) < 2:
+            return ""
+        return (f"{self.column} comes from {len(self.column_scripts)} scripts ({', '.join(self.column_scripts)}): "
+                "their values may not compare")
 
 
 def table(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
