@@ -174,10 +174,15 @@ def runs_parser(prog: str = "hpw runs", action: str = "list") -> Parser:
     return p
 
 
-def batch_parser(prog: str, what: str) -> Parser:
-    """`hpw watch BATCH` and `hpw stop BATCH`."""
+def batch_parser(prog: str, what: str, newest: bool = False) -> Parser:
+    """`hpw watch [BATCH]` and `hpw stop BATCH`; ``newest``: BATCH may be left out for the
+    newest running batch."""
     p = Parser(prog=prog, description=what)
-    p.add_argument("batch", metavar="BATCH", help="a batch id or its first characters")
+    if newest:
+        p.add_argument("batch", nargs="?", metavar="BATCH",
+                       help="a batch id or its first characters (default: the newest running batch)")
+    else:
+        p.add_argument("batch", metavar="BATCH", help="a batch id or its first characters")
     return p
 
 

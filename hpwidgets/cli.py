@@ -141,11 +141,11 @@ def stop_on_hangup() -> None:
 
 def _watch(args: list[str]) -> int:
     from hpwidgets.arguments import batch_parser
-    from hpwidgets.console import watch_command
+    from hpwidgets.console import batch_to_watch, watch_command
 
-    ns = batch_parser("hpw watch", "follow a batch's progress until it ends").parse_args(args)
+    ns = batch_parser("hpw watch", "follow a batch's progress until it ends", newest=True).parse_args(args)
     try:
-        return watch_command(ns.batch, sys.stdout)
+        return watch_command(batch_to_watch(ns.batch, "hpw watch"), sys.stdout)
     except KeyboardInterrupt:
         print("\nhpw watch: stopped watching; the batch keeps running (`hpw stop BATCH` stops it)",
               file=sys.stderr)

@@ -85,6 +85,21 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
     batch.events.subscribe(safe_echo)
 
 
+def batch_to_watch(ref: str | None, prog: str) -> str:
+    """The batch ``ref`` names, or the newest running one when ``ref`` is None."""
+    from hpwidgets.core.processes.locks import newest_running
+    from hpwidgets.core.results.refs import SelectionError
+    from hpwidgets.core.store.runstore import Store
+
+    if ref is not None:
+        return ref
+    found = newest_running(Store().batches_dir)
+    if found is None:
+        raise SelectionError(f"no batch is running now: {prog} BATCH follows a finished one "
+                             "(hpw batches lists them)")
+    return found
+
+
 def watch_command(ref: str, out: TextIO, refresh: float = 1.0) -> int:
     """`hpw watch BATCH`: the progress line at each new result (rewritten in place on a terminal,
     one line per change otherwise) until the batch ends; 1 when it failed or its supervisor died."""

@@ -136,6 +136,17 @@ def test_hpw_watch_prints_a_progress_line_at_each_result_until_the_end(script):
     assert done == sorted(done) and {2, 3} <= set(done)  # a line at each result, in order
 
 
+def test_hpw_watch_without_an_id_follows_the_newest_running_batch_or_says_none_runs(script, home):
+    idle = hpw("watch")
+    assert (idle.returncode, idle.stdout, idle.stderr) == (
+        2, "", "hpw watch: error: no batch is running now: hpw watch BATCH follows a finished one "
+               "(hpw batches lists them)\n")
+    batch_id = _detached(script, "x=[0,1]", "pause=0.5")
+    out = hpw("watch")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == f"Batch {batch_id[:8]}: sleepy.py as a batch (2 trials)"
+
+
 def test_watch_and_stop_of_unknown_or_ambiguous_batches_are_one_line(script, home):
     store = Store()
     for batch_id in ("abc" + "0" * 29, "abd" + "0" * 29):  # two manifests that share "ab"
@@ -152,7 +163,7 @@ def test_watch_and_stop_of_unknown_or_ambiguous_batches_are_one_line(script, hom
         assert out.stderr == (f"hpw {command}: error: Invalid value for BATCH: 'ab' (accepted: a batch id or its "
                               "first characters (ambiguous: 2 batches start so (abc000000000, abd000000000); give "
                               "more characters))\n")
-    assert hpw("watch").stderr == "hpw watch: error: the following arguments are required: BATCH\n"
+    assert hpw("stop").stderr == "hpw stop: error: the following arguments are required: BATCH\n"
 
 
 def test_a_function_cannot_be_detached(home):

@@ -167,7 +167,11 @@ class Dashboard:
         rows = snap.top(self.top)
         table = record.table_html(self.table.columns, self.table.rows, self.table.caption, self.table.details)
         csv = compare.to_csv(snap.ranked())
-        note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
+        from hpwidgets.core.processes.watch import WatchedBatch  # a batch another process runs
+
+        elsewhere = isinstance(self.batch, WatchedBatch)
+        note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id,
+                                                                elsewhere=elsewhere)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
                                   self.curves_text)

@@ -127,19 +127,21 @@ class HpMagics(Magics):
     @line_magic
     @_one_line_errors
     def hpwatch(self, line: str) -> Any:
-        """%hpwatch BATCH [--top N]: the live dashboard of a batch (its id or first characters),
-        running or finished, followed from its record in the store; Stop stops a detached batch."""
+        """%hpwatch [BATCH] [--top N]: the live dashboard of a batch (its id or first characters;
+        none: the newest running batch), running or finished, followed from its record in the
+        store; Stop stops a detached batch."""
         from hpwidgets.arguments import batch_parser
+        from hpwidgets.console import batch_to_watch
         from hpwidgets.core.processes.watch import WatchedBatch
         from hpwidgets.notebook.dashboard import show_dashboard
         from hpwidgets.notebook.running import track
 
-        parser = batch_parser("%hpwatch", "the live dashboard of a batch, from the store")
+        parser = batch_parser("%hpwatch", "the live dashboard of a batch, from the store", newest=True)
         parser.add_argument("--top", type=int, default=5, metavar="N", help="rows of the live table")
         ns = parser.parse_args(split(line))
         if ns.top < 1:
             raise OptionError("top", ns.top, "a positive integer")
-        watched = WatchedBatch(ns.batch)
+        watched = WatchedBatch(batch_to_watch(ns.batch, "%hpwatch"))
         show_dashboard(watched, top=ns.top)
         track(watched)
         return watched

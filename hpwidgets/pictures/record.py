@@ -100,11 +100,16 @@ def record_html(key: str, plan_text: str, progress: str, png: bytes, table: str,
             f'{img}<div class="hpw-table">{table}{csv_link(csv, csv_name)}</div></div>')
 
 
-def snapshot_note(finished: bool, batch_id: str, now: float | None = None) -> str:
-    """What a record written while the batch runs says, so that it never pretends to run."""
+def snapshot_note(finished: bool, batch_id: str, now: float | None = None, elsewhere: bool = False) -> str:
+    """What a record written while the batch runs says, so that it never pretends to run. A batch
+    that runs in a process of its own (``--detach``, or one this cell watches) outlives the
+    kernel: the note says how to follow it, never that it ended."""
     if finished:
         return ""
     stamp = time.strftime("%H:%M:%S", time.localtime(now))
+    if elsewhere:
+        return (f"Recorded at {stamp} while the batch ran in a process of its own, which a kernel restart "
+                f"does not stop: %hpwatch {batch_id[:8]} (or hpw watch {batch_id[:8]}) follows it.")
     return (f"Recorded at {stamp} while the batch ran. If its kernel is gone, the batch ended here: "
             f"%hprun --resume {batch_id[:8]} finishes it.")
 

@@ -42,10 +42,25 @@ def test_hpwatch_follows_a_detached_batch_and_its_stop_ends_it(ip, shown, home):
     assert {r.flags["x"]: r.status.value for r in watched.runs} == {0: "completed", 2: "terminated"}
 
 
+def test_hpwatch_without_an_id_follows_the_newest_running_batch_and_says_it_outlives_the_kernel(ip, shown, home):
+    older = ip.run_line_magic("hprun", "sleepy.py x=[2] --detach")  # x=2 sleeps 30 s
+    newer = ip.run_line_magic("hprun", "sleepy.py x=[2,0] --detach")
+    shown.clear()
+    try:
+        watched = ip.run_line_magic("hpwatch", "")
+        assert watched.id == newer.id != older.id
+        html = shown[0].dashboard.record_bundle()["text/html"]
+        assert (f"while the batch ran in a process of its own, which a kernel restart does not stop: "
+                f"%hpwatch {newer.id[:8]} (or hpw watch {newer.id[:8]}) follows it.") in html
+    finally:
+        for batch in (older, newer):
+            detach.stop(Store(str(home)), batch.id)
+
+
 @pytest.mark.parametrize("line, message", [
     ("zz", "%hpwatch: error: Invalid value for BATCH: 'zz' (accepted: a batch id or its first characters "
            "(no batch has that id))"),
-    ("", "%hpwatch: error: the following arguments are required: BATCH"),
+    ("", "%hpwatch: error: no batch is running now: %hpwatch BATCH follows a finished one (hpw batches lists them)"),
     ("ab --top 0", "%hpwatch: error: Invalid value for --top: 0 (accepted: a positive integer)"),
 ])
 def test_hpwatch_errors_are_one_line(ip, line, message):

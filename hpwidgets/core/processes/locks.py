@@ -18,11 +18,13 @@ def _path(folder: str, batch_id: str) -> str:
     return os.path.join(folder, f"{batch_id}.lock")
 
 
-def acquire(folder: str, batch_id: str, patience: float = 0.0) -> int | None:
+def acquire(folder: str, batch_id: str, patience: float = 0.0, start: bool = True) -> int | None:
     """The lock's file descriptor, held until ``release``; None when a live process holds it.
 
     ``folder`` is the store's batches directory. ``patience``: seconds to try again, for a start
-    that must not take ``is_running``'s brief look (a listing of batches) for a running owner."""
+    that must not take ``is_running``'s brief look (a listing of batches) for a running owner.
+    ``start``: the lock's time is set to now, so ``newest_running`` finds the batch started last
+    (a look by ``is_running`` leaves it)."""
     safety.private_dir(folder)
     fd = safety.open_private(_path(folder, batch_id), os.O_RDWR | os.O_CREAT)  # ours, or refused
     deadline = time.monotonic() + patience
@@ -30,6 +32,8 @@ def acquire(folder: str, batch_id: str, patience: float = 0.0) -> int | None:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if start:
+                    os.utime(fd)
                 return fd
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -54,6 +58,20 @@ def is_running(folder: str, batch_id: str) -> bool:
     for an instant, so a start at that instant waits up to ``LOOK`` (``acquire(patience=LOOK)``)."""
     if not os.path.exists(_path(folder, batch_id)):
         return False
-    fd = acquire(folder, batch_id)
+    fd = acquire(folder, batch_id, start=False)
     release(fd)
     return fd is None
+
+
+def newest_running(folder: str) -> str | None:
+    """The batch a live process runs that started (or resumed) last; None when none runs."""
+    if not os.path.isdir(folder):
+        return None
+    started = []
+    for name in os.listdir(folder):
+        if name.endswith(".lock") and safety.is_name(name[:-5]):
+            try:
+                started.append((os.stat(os.path.join(folder, name)).st_mtime, name[:-5]))
+            except FileNotFoundError:  # removed by a purge meanwhile
+                continue
+    return next((batch_id for _, batch_id in sorted(started, reverse=True) if is_running(folder, batch_id)), None)
