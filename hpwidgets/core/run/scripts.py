@@ -164,49 +164,6 @@ def _arg_type(node: ast.AST | None, default: Any, store_true: bool) -> type | No
     return type(default) if default is not None else None
 
 
-# Runs in the trial's fresh interpreter: set the flags, then execute the unmodified file as
-# __main__. Kept to the standard library's ast and json so that a trial costs little more
-# than a bare `python script.py`. The flag values come from a private file that it deletes:
-# a command line is readable by every user of the machine (`ps`).
-BOOTSTRAP = r"""
-import ast, json, os, sys
-path = sys.argv[1]
-with open(sys.argv[2], encoding="utf-8") as fh:
-    spec = json.load(fh)
-os.unlink(sys.argv[2])
-with open(spec["source"], encoding="utf-8") as fh:
-    tree = ast.parse(fh.read(), path)
-flags = spec.get("globals") or {}
-for node in tree.body:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target = node.targets[0]
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        target = node.target
-    else:
-        continue
-    if isinstance(target, ast.Name) and target.id in flags:
-        node.value = ast.copy_location(ast.Constant(flags[target.id]), node.value)
-sys.argv = [path] + spec.get("argv", [])
-sys.path[0] = os.path.dirname(path)
-def _main(code, path, names):
-    import __main__
-    main = __main__.__dict__
-    builtins = main["__builtins__"]
-    main.clear()  # the script's globals are __main__'s, as under `python script.py`
-    main.update(__name__="__main__", __file__=path, __builtins__=builtins)
-    if names:  # a notebook cell's inputs (core/run/cell_scripts.py), unpickled in the script's __main__
-        import importlib, pickle
-        with open(names, "rb") as fh:
-            names = pickle.load(fh)
-        for name, module in names["modules"].items():
-            main[name] = importlib.import_module(module)
-        for name, data in names["values"].items():
-            main[name] = pickle.loads(data)
-    exec(code, main)
-_main(compile(tree, path, "exec"), path, spec.get("names"))
-"""
-
-
 SPEC_FILE = "trial-spec.json"  # in the trial's directory while it starts; the bootstrap deletes it
 
 
@@ -228,7 +185,8 @@ def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
         json.dump(spec, fh)
-    return [sys.executable, "-c", BOOTSTRAP, info.path, spec_path]
+    # `ps` shows `python -m hpwidgets.core.run.bootstrap /path/train.py`: the script it runs
+    return [sys.executable, "-m", "hpwidgets.core.run.bootstrap", info.path, spec_path]
 
 
 def _argv(info: ScriptInfo, flags: dict[str, Any]) -> list[str]:
