@@ -1,8 +1,8 @@
-"""Runs in a trial's fresh interpreter: ``python -m hpwidgets.core.run.bootstrap SCRIPT SPEC``.
+"""Runs in a trial's fresh interpreter: ``python .../hpwidgets/core/run/bootstrap.py SCRIPT SPEC``.
 
-It sets the flags, then executes the unmodified script as ``__main__``. Kept to the standard
-library's ast and json, and importing nothing else of hpwidgets, so that a trial costs little
-more than a bare ``python script.py``, and ``ps`` shows the script it runs. The flag values come
+It sets the flags, then executes the unmodified script as ``__main__``. Run by its path and
+kept to the standard library's ast and json (it imports nothing of hpwidgets), so that a trial
+costs little more than a bare ``python script.py``, and ``ps`` shows the script it runs. The flag values come
 from a private file (SPEC) that it deletes: a command line is readable by every user of the
 machine.
 """

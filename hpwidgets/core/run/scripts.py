@@ -164,6 +164,7 @@ def _arg_type(node: ast.AST | None, default: Any, store_true: bool) -> type | No
     return type(default) if default is not None else None
 
 
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
 SPEC_FILE = "trial-spec.json"  # in the trial's directory while it starts; the bootstrap deletes it
 
 
@@ -185,8 +186,9 @@ def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
         json.dump(spec, fh)
-    # `ps` shows `python -m hpwidgets.core.run.bootstrap /path/train.py`: the script it runs
-    return [sys.executable, "-m", "hpwidgets.core.run.bootstrap", info.path, spec_path]
+    # `ps` shows `python .../hpwidgets/core/run/bootstrap.py /path/train.py SPEC`: the script it
+    # runs. By path, not `-m`: a trial then imports nothing of hpwidgets (nor its version lookup).
+    return [sys.executable, BOOTSTRAP, info.path, spec_path]
 
 
 def _argv(info: ScriptInfo, flags: dict[str, Any]) -> list[str]:
