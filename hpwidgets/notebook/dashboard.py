@@ -64,7 +64,7 @@ class Dashboard:
         # the learning curves: hidden until a trial reported its objective at two steps
         self.curves = CurvesPlot(batch.plan)
         self.curves_png, self.curves_text = b"", ""
-        self.curves_image = Image(format="png")
+        self.curves_image = Image(format="png", width=str(self.curves.css_width))  # drawn at 2x: sharp
         self.curves_caption = HTML().add_class("hpw-curves-caption")
         self.curves_box = VBox([self.curves_image, self.curves_caption], layout=Layout(display="none"))
         self.curves_box.add_class("hpw-curves")
@@ -174,7 +174,7 @@ class Dashboard:
                                                                 elsewhere=elsewhere)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
-                                  self.curves_text)
+                                  self.curves_text, self.curves.css_width)
         plain = f"{self.batch.describe().splitlines()[0]}\n{progress_text(snap)}\n" + compare.table(rows)
         return record.bundle(text, self.png, plain)
 

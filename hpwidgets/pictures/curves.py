@@ -38,14 +38,21 @@ def points(curve: Any) -> np.ndarray:
     return np.column_stack([np.asarray(steps, float), np.asarray([v for _s, v in curve], float)])
 
 
+PIXEL_RATIO = 2  # the device pixel ratio drawn for: a laptop's or a high-density monitor's
+
+
 class CurvesPlot:
     """``render(snapshot)`` draws the PNG; ``key(snapshot)`` tells whether it would change."""
 
-    def __init__(self, plan: Any, width: float = 4.6, height: float = 3.0, dpi: int = 80) -> None:
+    def __init__(self, plan: Any, width: float = 4.6, height: float = 3.0, dpi: int = 80,
+                 pixel_ratio: int = PIXEL_RATIO) -> None:
         self.plan = plan
         self._lock = threading.Lock()  # matplotlib is not thread-safe: one drawer at a time
         self._finished: dict[str, np.ndarray] = {}  # a finished run's points never change
-        self.figure = Figure(figsize=(width, height), dpi=dpi)
+        # Drawn at ``pixel_ratio`` pixels per CSS pixel and shown at ``css_width``: sharp on a
+        # high-density screen, never upscaled by its box.
+        self.css_width = round(width * dpi)
+        self.figure = Figure(figsize=(width, height), dpi=dpi * pixel_ratio)
         self.canvas = FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.9 / width, right=1 - 0.15 / width, bottom=0.5 / height,
                                     top=1 - 0.3 / height)

@@ -84,13 +84,15 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: s
 
 
 def record_html(key: str, plan_text: str, progress: str, png: bytes, table: str, csv: str, csv_name: str,
-                note: str = "", picture_classes: str = "hpw-plot", curves: bytes = b"", curves_note: str = "") -> str:
+                note: str = "", picture_classes: str = "hpw-plot", curves: bytes = b"", curves_note: str = "",
+                curves_width: int | None = None) -> str:
     picture = base64.b64encode(png).decode("ascii")
     img = (f'<img class="{picture_classes}" alt="hpwidgets plot" src="data:image/png;base64,{picture}">'
            if png else "")
     if curves:  # the learning curves, when trials reported steps
         data = base64.b64encode(curves).decode("ascii")
-        img += (f'<div class="hpw-curves"><img alt="learning curves" src="data:image/png;base64,{data}">'
+        width = f' width="{curves_width}"' if curves_width else ""  # drawn at twice this: sharp, not upscaled
+        img += (f'<div class="hpw-curves"><img alt="learning curves"{width} src="data:image/png;base64,{data}">'
                 f'<div class="hpw-curves-caption" style="font-size:12px">{html.escape(curves_note)}</div></div>')
     extra = f'<div class="hpw-note">{html.escape(note)}</div>' if note else ""
     return (f'<style>{CSS.format(key=key)}</style>'

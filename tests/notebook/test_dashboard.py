@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 
+import PIL.Image
 import pytest
 
 from hpwidgets.core.errors import OptionError
@@ -312,3 +314,7 @@ def test_curves_panel_streams_steps_and_marks_pruned_trials(home, sync_refresh):
     xs, ys = dash.plot._pruned_marks[0].get_data()
     assert (list(xs), list(ys)) == ([4.0], [4.0])  # at its flag, at its last value
     assert batch.events.errors == []  # no view failed quietly
+    # drawn at twice the size it is shown at: sharp on a screen of device pixel ratio 2, never upscaled
+    natural = PIL.Image.open(io.BytesIO(curves[-1])).size
+    assert (dash.curves_image.width, natural) == ("368", (736, 480))
+    assert '<img alt="learning curves" width="368" src="data:image/png' in dash.record_bundle()["text/html"]
