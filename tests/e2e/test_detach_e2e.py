@@ -51,12 +51,17 @@ def test_a_detached_batch_outlives_its_kernel_and_is_followed_live_from_another_
     first.wait_until(lambda: lab.api(f"kernels/{session['kernel']['id']}")["execution_state"] == "idle",
                      "the restarted kernel", timeout=60)
     assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
+    # the cell's record says the batch outlives the kernel and how to follow it, never that it ended
+    note = first.cell(1).locator(".hpw-record .hpw-note").text_content()
+    assert (f"while the batch ran in a process of its own, which a kernel restart does not stop: "
+            f"%hpwatch {batch_id[:8]} (or hpw watch {batch_id[:8]}) follows it.") in note, note
+    assert "ended here" not in note
     first.page.close()
     lab.end_sessions()  # the kernel shut down, as a culler or the next day does
     assert lab.api("sessions") == []
     assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
 
-    second = open_notebook("watches.ipynb", [LOAD, f"%hpwatch {batch_id[:8]}"])
+    second = open_notebook("watches.ipynb", [LOAD, "%hpwatch"])  # no id: the newest running batch
     second.run_cell(0)
     second.run_cell(1)
     live = second.cell(1).locator(".hpw-dashboard:visible")

@@ -254,4 +254,8 @@ def test_learning_curves_move_during_one_trial_and_mark_the_pruned_one(open_note
     # the pruned row's status opens on its reason and output (summary, then details, as text)
     assert [row[header.index("status")] for row in rows] == ["completed", "prunedpruned at step 1\nloss: 9.0 (step 1)"]
     assert [row[header.index("step")] for row in rows] == ["20", "1"]
+    # sharp: its natural size at least the shown size times the device pixel ratio (drawn for 2)
+    natural, shown, ratio = dash.locator(".hpw-curves img").evaluate(
+        "img => [img.naturalWidth, img.getBoundingClientRect().width, window.devicePixelRatio]")
+    assert natural >= shown * max(ratio, 2) and shown == 368, (natural, shown, ratio)
     nb.screenshot("6-curves", dash)
