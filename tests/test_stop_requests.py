@@ -82,7 +82,7 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
         assert stop_requests.listening(batch_id)
         out = hpw("stop", batch_id[:6])
         assert (out.returncode, out.stderr) == (0, "")
-        assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept\n"
+        assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 of 3 done · 1 terminated\n"
         assert runner.wait(30) == 0
         assert wait_for(lambda: not group_alive(group), 10)  # no process left
     finally:
