@@ -93,13 +93,13 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
     with urllib.request.urlopen(request, timeout=30) as stream:
         assert stream.headers["Content-Type"] == "text/event-stream; charset=utf-8"
         seen = []
-        while not seen or seen[-1]["done"] < 2:
+        while not seen or not seen[-1]["progress"].startswith("2 of 3 done"):
             line = stream.readline().decode()
             if line.startswith("data: "):
                 seen.append(json.loads(line[6:])["batches"][0])
     assert seen[-1]["id"] == batch_id and seen[-1]["running"] and seen[-1]["stoppable"]
     assert seen[-1]["flags"] == f"note={XSS} x=[0,1,3]"  # raw text: the browser places it as text
-    assert len({row["done"] for row in seen}) >= 2  # pushed as it changed
+    assert len({row["progress"] for row in seen}) >= 2  # pushed as it changed
 
     status, view = _json(f"{server}/batches/{batch_id[:8]}")
     assert status == 200 and view["id"] == batch_id and view["running"] is True

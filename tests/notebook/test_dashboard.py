@@ -100,7 +100,7 @@ def test_stop_button_keeps_finished_runs_and_terminates_the_running_one(workdir,
     assert {r.flags["x"]: r.status.value for r in batch.runs} == {0: "completed", 1: "completed", 2: "terminated"}
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 1: "completed", 2: "terminated"}
     assert batch.finished.status == "stopped"
-    assert dash.progress.value.startswith('<span style="font-family:monospace">Stopped: 3 of 5 done · 0 running · '
+    assert dash.progress.value.startswith('<span style="font-family:monospace">Stopped: 2 of 5 done · 0 running · '
                                           '0 failed · 1 terminated · best loss 0 (x=0)')
 
 
