@@ -22,23 +22,12 @@ from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results.read_model import BatchSnapshot, BatchState
 from hpwidgets.core.run.events import BatchFinished, BatchStarted, Dispatcher, TrialFinished, TrialStarted
 from hpwidgets.core.run.handle import BatchHandle
-from hpwidgets.core.run.scripts import inspect_script
 from hpwidgets.core.search.plan import BatchPlan
 from hpwidgets.core.store import manifests
 from hpwidgets.core.store.runstore import Store
 
 POLL = 0.1  # seconds between reads of the record when nothing new came
 ALIVE_EVERY = 0.5  # seconds between checks that the supervisor still holds the batch's lock
-
-
-def plan_of(manifest: dict[str, Any], option: str = "BATCH") -> BatchPlan:
-    """The batch's plan again, from its manifest and its script's flags now."""
-    script = manifest.get("script")
-    if not script:
-        raise OptionError(option, manifest["id"][:8], "a batch of a script (a function's batch keeps no record "
-                                                      "to watch: it runs in its kernel)")
-    info = inspect_script(script)
-    return manifests.plan_of(manifest, {n: (f.default, f.type) for n, f in info.flags.items()})
 
 
 class WatchedBatch(BatchHandle):
@@ -50,7 +39,7 @@ class WatchedBatch(BatchHandle):
         self.store = store or Store()
         manifest = manifests.load(self.store, ref, option=option)
         self.id: str = manifest["id"]
-        self.plan = plan or plan_of(manifest, option)
+        self.plan = plan or manifests.plan_of(manifest, option=option)
         self._pruner = manifests.run_options(manifest).pruner()
         self.events = Dispatcher()
         self._started_at: float | None = None

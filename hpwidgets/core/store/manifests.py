@@ -18,6 +18,7 @@ from typing import Any
 
 from hpwidgets.core.errors import OptionError, StoreError
 from hpwidgets.core.records import RunRecord
+from hpwidgets.core.run.scripts import inspect_script
 from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
 from hpwidgets.core.store import safety
 from hpwidgets.core.store.runstore import Store, write_private
@@ -98,7 +99,15 @@ def known_flags(runs: Iterable[RunRecord]) -> dict[str, tuple[Any, type | None]]
     return known
 
 
-def plan_of(manifest: dict[str, Any], known: dict[str, tuple[Any, type | None]]) -> BatchPlan:
+def plan_of(manifest: dict[str, Any], known: dict[str, tuple[Any, type | None]] | None = None,
+            option: str = "BATCH") -> BatchPlan:
     """The batch's plan again: same flags as given, same options, same seed. ``known`` are the
-    script's flags (``name -> (default, type)``), from the script now or from the runs."""
+    script's flags (``name -> (default, type)``): read from its script now when None (a watcher),
+    or taken from its runs (``known_flags``: a stored batch whose script may have changed)."""
+    if known is None:
+        script = manifest.get("script")
+        if not script:
+            raise OptionError(option, manifest["id"][:8], "a batch of a script (a function's batch keeps no "
+                                                          "record to watch: it runs in its kernel)")
+        known = {n: (f.default, f.type) for n, f in inspect_script(script).flags.items()}
     return build_plan(manifest["operation"], known, manifest["flags"], run_options(manifest))
