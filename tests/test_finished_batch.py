@@ -140,3 +140,12 @@ def test_finished_means_every_planned_trial_completed_or_pruned(statuses, total,
             for i, s in enumerate(statuses)]
     counts = BatchCounts.of(runs, total)
     assert (counts.done, counts.finished, counts.resumable, counts.text()) == (done, finished, resumable, text)
+
+
+def test_a_watched_batch_is_a_batch_to_plot_not_a_reference(finished):
+    from hpwidgets.core.processes.watch import WatchedBatch
+    from hpwidgets.pictures.batchplot import snapshot_of
+
+    store, batch_id, _ = finished
+    watched = WatchedBatch(batch_id, store)
+    assert snapshot_of(watched).finished is watched.finished
