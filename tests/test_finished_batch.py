@@ -1,40 +1,15 @@
 """A batch of one completed and one pruned trial is finished, and every view says so: one count
 (core/results/counts.py) behind `hpw batches`, `hpw batches info`, --resume, the Runs sidebar,
 the reprs, the progress line, the CLI echo and `hpw stop`. The batch is written through the
-store's own API (its manifest, its two run records): no trial runs."""
+store's own API (its manifest, its two run records: the `finished` fixture of conftest.py): no
+trial runs."""
 
 import io
-import uuid
 
 import pytest
 
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results.counts import BatchCounts
-from hpwidgets.core.store.runstore import Store
-
-SCRIPT = "x = 1\nprint(f'loss: {x}')\n"
-
-
-@pytest.fixture
-def finished(home, write_script):
-    """(store, batch id, the completed run) of a grid over x=[1,2]: x=1 completed, x=2 pruned."""
-    from hpwidgets.core.run.batch import prepare
-    from hpwidgets.core.search.plan import RunOptions
-
-    store = Store()
-    batch = prepare(write_script(SCRIPT, name="train.py"), {"x": [1, 2]}, RunOptions(), store)
-    batch.save_manifest()
-    runs = []
-    for trial, status in enumerate((Status.COMPLETED, Status.PRUNED)):
-        x = trial + 1
-        run = RunRecord(id=uuid.uuid4().hex, batch=batch.id, operation="train.py", flags={"x": x}, status=status,
-                        started=100.0 + trial, stopped=101.0 + trial, exit_code=0 if x == 1 else None,
-                        label=f"x={x}", scalars={"loss": float(x)}, step=1,
-                        reason=None if x == 1 else "pruned at step 1", source_hash=batch.engine.source_hash,
-                        searched=("x",), trial=trial)
-        store.create(run)
-        runs.append(run)
-    return store, batch.id, runs[0]
 
 
 def test_the_counts_call_it_finished_and_not_resumable(finished):

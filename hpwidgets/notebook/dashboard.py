@@ -167,7 +167,8 @@ class Dashboard:
         rows = snap.top(self.top)
         table = record.table_html(self.table.columns, self.table.rows, self.table.caption, self.table.details)
         csv = compare.to_csv(list(snap.runs))
-        note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id)
+        ended = snap.finished is not None or snap.counts().finished  # nothing left for --resume: no hint
+        note = snap.missing_objective() or record.snapshot_note(ended, self.batch.id)
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
                                   self.curves_text)

@@ -212,6 +212,15 @@ def test_a_record_written_while_running_says_so(home):
     assert f"If its kernel is gone, the batch ended here: %hprun --resume {batch.id[:8]} finishes it." in html
 
 
+def test_the_record_of_a_batch_whose_trials_are_all_done_offers_no_resume(finished):
+    from hpwidgets.core.run.batch import resume
+
+    store, batch_id, _ = finished  # one completed trial, one pruned
+    html = Dashboard(resume(batch_id, store)).record_bundle()["text/html"]  # not started: nothing left to run
+    assert "2 of 2 done · 0 running · 0 failed · 1 pruned · best loss 1 (x=1)" in html
+    assert "Recorded at" not in html
+
+
 def test_top_must_be_positive(home):
     with pytest.raises(OptionError) as info:
         Dashboard(grid_batch(home), top=0)
