@@ -9,6 +9,7 @@ from hpwidgets.core.processes.watch import WatchedBatch
 from hpwidgets.core.records import RunRecord
 from hpwidgets.core.results import compare as _compare
 from hpwidgets.core.run.batch import Batch, prepare
+from hpwidgets.core.run.handle import BatchHandle
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.search.run_options import RUN_OPTIONS
 from hpwidgets.core.store.runstore import Store
@@ -137,13 +138,13 @@ def runs(limit: int | None = None, store: Store | str | None = None) -> list[Run
     return store.runs(limit=limit)
 
 
-def plot(batch: Batch | str | None = None, kind: str = "objective", store: Store | str | None = None):
-    """A view of a batch (a Batch, a batch id or its first characters; None: the newest stored
-    batch) as a ``FlagPlot``: ``.figure`` is the matplotlib Figure, ``.save(path)`` writes a PNG,
+def plot(batch: BatchHandle | str | None = None, kind: str = "objective", store: Store | str | None = None):
+    """A view of a batch (a Batch or a watched one, a batch id or its first characters; None: the
+    newest stored batch) as a ``FlagPlot``: ``.figure`` is the matplotlib Figure, ``.save(path)`` writes a PNG,
     a notebook shows it. ``kind``: objective, parallel, importance or partial."""
     from hpwidgets.pictures.batchplot import plot as draw
 
-    return draw(batch, kind, None if isinstance(batch, Batch) else _store(store))
+    return draw(batch, kind, None if isinstance(batch, BatchHandle) else _store(store))
 
 
 def _store(store: Store | str | None) -> Store:

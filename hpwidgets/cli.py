@@ -111,8 +111,7 @@ def _run(args: list[str]) -> int:
         stop_on_hangup()
         batch.start()
     except KeyboardInterrupt as exc:
-        done = batch.finished
-        print(f"\nhpw run: stopped; {done.counts['completed'] if done else 0} finished runs kept, "
+        print(f"\nhpw run: stopped; {batch.snapshot().counts().done} finished runs kept, "
               "the running ones terminated", file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)
     done = batch.finished

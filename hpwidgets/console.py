@@ -64,13 +64,11 @@ def echo_to(batch: Batch, stream: TextIO) -> None:
             rec = event.record
             print(f"Trial {rec.short_id} {rec.status.value}: {rec.reason}", file=stream, flush=True)
         elif isinstance(event, BatchFinished) and show_trials:
-            c = event.counts
+            snap = batch.snapshot()
             best = event.best
             tail = f"; best {best.objective} {number(best.value)} ({best.label})" if best else ""
-            pruned = f"{c['pruned']} pruned, " if c["pruned"] else ""
-            print(f"Batch {event.batch_id[:8]} {event.status}: {c['completed']} completed, {pruned}"
-                  f"{c['failed']} failed, {c['terminated']} terminated{tail}", file=stream, flush=True)
-            missing = batch.snapshot().missing_objective()
+            print(f"Batch {event.batch_id[:8]} {event.status}: {snap.counts().text()}{tail}", file=stream, flush=True)
+            missing = snap.missing_objective()
             if missing:
                 print(missing, file=stream, flush=True)
 

@@ -58,8 +58,7 @@ def main(argv: list[str]) -> int:
     try:
         batch.start()
     except Signalled as exc:
-        done = batch.finished
-        print(f"hpw supervise: stopped; {done.counts['completed'] if done else 0} finished runs kept, "
+        print(f"hpw supervise: stopped; {batch.snapshot().counts().done} finished runs kept, "
               "the running ones terminated", file=sys.stderr)
         return 128 + exc.signum
     except HpwError as exc:

@@ -59,3 +59,32 @@ def other_user():
     entry = pwd.getpwnam(name)
     yield entry.pw_uid, entry.pw_gid
     subprocess.run(["userdel", name], capture_output=True)
+
+
+FINISHED_SCRIPT = "x = 1\nprint(f'loss: {x}')\n"
+
+
+@pytest.fixture
+def finished(home, write_script):
+    """(store, batch id, the completed run) of a grid over x=[1,2]: x=1 completed, x=2 pruned."""
+    import uuid
+
+    from hpwidgets.core.records import RunRecord, Status
+    from hpwidgets.core.run.batch import prepare
+    from hpwidgets.core.search.plan import RunOptions
+    from hpwidgets.core.store.runstore import Store
+
+    store = Store()
+    batch = prepare(write_script(FINISHED_SCRIPT, name="train.py"), {"x": [1, 2]}, RunOptions(), store)
+    batch.save_manifest()
+    runs = []
+    for trial, status in enumerate((Status.COMPLETED, Status.PRUNED)):
+        x = trial + 1
+        run = RunRecord(id=uuid.uuid4().hex, batch=batch.id, operation="train.py", flags={"x": x}, status=status,
+                        started=100.0 + trial, stopped=101.0 + trial, exit_code=0 if x == 1 else None,
+                        label=f"x={x}", scalars={"loss": float(x)}, step=1,
+                        reason=None if x == 1 else "pruned at step 1", source_hash=batch.engine.source_hash,
+                        searched=("x",), trial=trial)
+        store.create(run)
+        runs.append(run)
+    return store, batch.id, runs[0]

@@ -35,9 +35,9 @@ def test_list_and_inspect_batches(env, home, train_py, write_script):
     assert hpw("run", train_py, "x=0.5", "-y", env=env).returncode == 0  # one run: not a batch
     lines = hpw("batches", env=env).stdout.splitlines()
     assert len(lines) == 2
-    assert re.fullmatch(r"\[1\] [0-9a-f]{8}  \S+ \S+  flaky\.py  grid  2/3 completed, 1 failed  best loss -3 "
+    assert re.fullmatch(r"\[1\] [0-9a-f]{8}  \S+ \S+  flaky\.py  grid  2 of 3 done · 1 failed  best loss -3 "
                         r"\([0-9a-f]{8}\)", lines[0])
-    assert re.fullmatch(r"\[2\] [0-9a-f]{8}  \S+ \S+  train\.py  grid  3/3 completed  best loss \S+ \([0-9a-f]{8}\)",
+    assert re.fullmatch(r"\[2\] [0-9a-f]{8}  \S+ \S+  train\.py  grid  3 of 3 done  best loss \S+ \([0-9a-f]{8}\)",
                         lines[1])
     flaky_batch = next(r.batch for r in Store().runs() if r.operation == "flaky.py")
     best = next(r for r in Store().runs() if r.operation == "flaky.py" and r.flags["x"] == 3)
@@ -45,8 +45,8 @@ def test_list_and_inspect_batches(env, home, train_py, write_script):
     assert info.returncode == 0, info.stderr
     assert info.stdout.splitlines() == [
         f"batch: {flaky_batch}", "operation: flaky.py", f"script: {flaky}", "optimizer: grid",
-        info.stdout.splitlines()[4], "flags:", "  x: [1,2,3]", "trials: 3 of 3 (2 completed, 1 failed)",
-        f"best: {best.short_id} loss -3.0 (x=3)"]
+        info.stdout.splitlines()[4], "flags:", "  x: [1,2,3]", "trials: 2 of 3 done · 1 failed",
+        f"best: {best.short_id} loss -3.0 (x=3)", f"resume: hpw run --resume {flaky_batch[:8]}"]  # the failed one
     assert info.stdout.splitlines()[4].startswith("random_seed: ")
     assert hpw("batches", "info", "2", env=env).stdout.splitlines()[1] == "operation: train.py"
     assert hpw("batches", "-o", "flaky", env=env).stdout.count("\n") == 1
@@ -64,7 +64,7 @@ def test_an_unfinished_batch_says_how_to_resume(env, home, write_script):
     store.delete([last.id])  # a batch with a trial never run
     b = batches(store)[0]
     lines = info_lines(b)
-    assert lines[-3] == "trials: 2 of 3 (2 completed)"
+    assert lines[-3] == "trials: 2 of 3 done"
     assert lines[-2].startswith("best: ") and lines[-1] == f"resume: hpw run --resume {b.short_id}"
 
 

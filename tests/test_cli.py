@@ -25,9 +25,9 @@ def test_tutorial_grid_random_compare_csv(env, home, train_py, tmp_path):
     grid = hpw("run", train_py, "x=[-2,0,2]", "-y", env=env)
     assert grid.returncode == 0, grid.stderr
     assert grid.stdout.count("loss: ") == 3
-    assert grid.stdout.splitlines()[-1].startswith("Batch ") and "3 completed, 0 failed" in grid.stdout
+    assert grid.stdout.splitlines()[-1].startswith("Batch ") and ": 3 of 3 done; best loss " in grid.stdout
     rand = hpw("run", train_py, "x=[-2.0:2.0]", "--max-trials", "5", "--random-seed", "1", "-y", env=env)
-    assert rand.returncode == 0 and "5 completed" in rand.stdout
+    assert rand.returncode == 0 and ": 5 of 5 done; best loss " in rand.stdout
     table = hpw("compare", "--top", "5", "--min", "loss", "--table", env=env)
     lines = table.stdout.splitlines()
     assert lines[0].split() == ["run", "operation", "started", "time", "status", "label", "noise", "x", "step", "loss"]

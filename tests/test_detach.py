@@ -93,7 +93,7 @@ def test_hpw_stop_ends_a_detached_batch_and_keeps_its_runs(script):
         trial_group = int(fh.read().split(":")[0])
     out = hpw("stop", batch_id[:5])
     assert (out.returncode, out.stderr) == (0, "")
-    assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept\n"
+    assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 of 3 done · 1 terminated\n"
     assert not pid_alive(supervisor) or wait_for(lambda: not pid_alive(supervisor), 10)
     assert wait_for(lambda: not group_alive(trial_group), 10)  # no process left
     runs = store.runs(batch=batch_id)
@@ -102,8 +102,8 @@ def test_hpw_stop_ends_a_detached_batch_and_keeps_its_runs(script):
     assert (last["type"], last["status"]) == ("finished", "stopped")
     again = hpw("stop", batch_id[:8])  # a finished batch: one line, nothing changed
     assert (again.returncode, again.stdout) == (1, "")
-    assert again.stderr == (f"hpw stop: error: batch {batch_id[:8]} is not running (it ended: 1 completed, "
-                            "1 terminated runs kept); nothing changed\n")
+    assert again.stderr == (f"hpw stop: error: batch {batch_id[:8]} is not running (it ended: 1 of 3 done "
+                            "· 1 terminated); nothing changed\n")
     assert sorted((r.id, r.status) for r in store.runs(batch=batch_id)) == sorted((r.id, r.status) for r in runs)
 
 
@@ -226,7 +226,7 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
     assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 10)
     out = hpw("watch", batch_id[:8])
     assert out.returncode == 1
-    assert out.stdout.splitlines()[-1].startswith("Stopped: 2 of 2 done · 0 running · 0 failed · 1 terminated · ")
+    assert out.stdout.splitlines()[-1].startswith("Stopped: 1 of 2 done · 0 running · 0 failed · 1 terminated · ")
     assert out.stderr == (f"hpw watch: batch {batch_id[:8]} ended without recording its end (its supervisor was "
                           f"killed); `hpw run --resume {batch_id[:8]}` finishes it\n")
     again = hpw("run", "--resume", batch_id[:8], "-y", "--detach")
@@ -234,4 +234,4 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
     assert locks.is_running(store.batches_dir, batch_id)
     assert _supervisor(store, batch_id) != supervisor
     stopped = hpw("stop", batch_id[:8])
-    assert stopped.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 2 terminated runs kept\n"
+    assert stopped.stdout == f"Stopped batch {batch_id[:8]}: 1 of 2 done · 2 terminated\n"

@@ -93,13 +93,13 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
     with urllib.request.urlopen(request, timeout=30) as stream:
         assert stream.headers["Content-Type"] == "text/event-stream; charset=utf-8"
         seen = []
-        while not seen or seen[-1]["done"] < 2:
+        while not seen or not seen[-1]["progress"].startswith("2 of 3 done"):
             line = stream.readline().decode()
             if line.startswith("data: "):
                 seen.append(json.loads(line[6:])["batches"][0])
     assert seen[-1]["id"] == batch_id and seen[-1]["running"] and seen[-1]["stoppable"]
     assert seen[-1]["flags"] == f"note={XSS} x=[0,1,3]"  # raw text: the browser places it as text
-    assert len({row["done"] for row in seen}) >= 2  # pushed as it changed
+    assert len({row["progress"] for row in seen}) >= 2  # pushed as it changed
 
     status, view = _json(f"{server}/batches/{batch_id[:8]}")
     assert status == 200 and view["id"] == batch_id and view["running"] is True
@@ -129,14 +129,15 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
 
     assert wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)))
     status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
-    assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 2 completed, 1 terminated runs kept"})
+    assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 2 of 3 done · 1 terminated"})
     assert sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id)) == [
         (0, Status.COMPLETED), (1, Status.COMPLETED), (3, Status.TERMINATED)]
     status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
-    assert (status, answer) == (409, {"message": f"batch {batch_id[:8]} is not running (it ended: 2 completed, "
-                                                 "1 terminated runs kept); nothing changed"})
+    assert (status, answer) == (409, {"message": f"batch {batch_id[:8]} is not running (it ended: 2 of 3 done "
+                                                 "· 1 terminated); nothing changed"})
     status, listing = _json(f"{server}/batches")
-    assert [(b["id"], b["running"], b["done"], b["total"]) for b in listing["batches"]] == [(batch_id, False, 3, 3)]
+    assert [(b["id"], b["running"], b["state"], b["progress"].split(" · best ")[0]) for b in listing["batches"]] == [
+        (batch_id, False, "unfinished", "2 of 3 done · 1 terminated")]  # --resume runs the terminated one
 
 
 def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_stop_request(server, write_script):
@@ -149,12 +150,13 @@ def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_s
         batch_id = store.runs()[0].batch
         status, listing = _json(f"{server}/batches")
         row = listing["batches"][0]
-        assert (row["running"], row["stoppable"], row["where"], row["stop_note"], row["done"]) == (
-            True, True, "kernel", "", 1)
+        assert (row["running"], row["stoppable"], row["where"], row["stop_note"], row["state"]) == (
+            True, True, "kernel", "", "running")
+        assert row["progress"].startswith("1 of 2 done · 1 running · best loss 0 (")
         status, view = _json(f"{server}/batches/{batch_id}")  # its stored runs so far
         assert status == 200 and view["running"] and [r[1] for r in view["table"]["rows"]] == ["completed", "running"]
         status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
-        assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept"})
+        assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 1 of 2 done · 1 terminated"})
         assert run.wait(30) == 0  # `hpw run` ended: a stopped batch is not an error
         assert sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id)) == [
             (0, Status.COMPLETED), (3, Status.TERMINATED)]

@@ -14,7 +14,7 @@ from hpwidgets.labserver.view import batch_view
 from tests.helpers import as_js_typedef, js_typedefs
 
 RUNS_JS = Path(__file__).parent.parent / "js" / "labextension" / "src" / "runs.js"
-TYPES = ("BestCell", "BatchRow", "Listing", "ListingEvent", "ViewTable", "BatchView", "Message")
+TYPES = ("BatchRow", "Listing", "ListingEvent", "ViewTable", "BatchView", "Message")
 
 
 def test_the_front_end_declares_every_payload_as_the_server_types_it():
@@ -29,9 +29,9 @@ def test_a_listed_batch_and_its_view_have_every_key_and_keep_it_through_json(hom
     store = Store()
     (row,) = overview(store)
     assert list(row) == list(payloads.BatchRow.__annotations__)
-    assert list(row["best"]) == list(payloads.BestCell.__annotations__)
     assert json.loads(json.dumps(row)) == row
-    assert (row["id"], row["done"], row["total"], row["best"]["value"]) == (batch.id, 2, 2, "1")
+    assert (row["id"], row["state"], row["total"]) == (batch.id, "finished", 2)
+    assert row["progress"].startswith("2 of 2 done")
     view = batch_view(store, batch.id)
     assert list(view) == list(payloads.BatchView.__annotations__)
     assert list(view["table"]) == list(payloads.ViewTable.__annotations__)

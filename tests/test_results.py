@@ -67,12 +67,12 @@ def test_progress_text_counts_best_and_eta():
     state.apply(TrialFinished(failed))
     state.apply(TrialStarted(rec(2, None, Status.RUNNING, x=3.0)))
     now[0] = 110.0
-    assert progress_text(state.snapshot()) == ("2 of 4 done · 1 running · 1 failed (last: exit code 1: ValueError: no) · "
+    assert progress_text(state.snapshot()) == ("1 of 4 done · 1 running · 1 failed (last: exit code 1: ValueError: no) · "
                                                "best loss 0.5 (x=1) · 10.0s elapsed · ETA 3.0s")  # 2 left, 3 s each, 2 at once
     state.apply(TrialFinished(rec(2, 0.25, x=3.0)))
     state.apply(BatchFinished("b", "stopped", {}, None, 72.0))
     snap = state.snapshot()
-    assert progress_text(snap) == ("Stopped: 3 of 4 done · 0 running · 1 failed (last: exit code 1: ValueError: no) · "
+    assert progress_text(snap) == ("Stopped: 2 of 4 done · 0 running · 1 failed (last: exit code 1: ValueError: no) · "
                                    "best loss 0.25 (x=3) · 0:01:12 elapsed")
     assert snap.details(failed) == "exit code 1: ValueError: no"
     assert snap.details(snap.runs[0]) == ""

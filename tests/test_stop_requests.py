@@ -82,13 +82,13 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
         assert stop_requests.listening(batch_id)
         out = hpw("stop", batch_id[:6])
         assert (out.returncode, out.stderr) == (0, "")
-        assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept\n"
+        assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 of 3 done · 1 terminated\n"
         assert runner.wait(30) == 0
         assert wait_for(lambda: not group_alive(group), 10)  # no process left
     finally:
         if runner.poll() is None:
             runner.kill()
-    assert runner.stdout.read().splitlines()[-1].startswith(f"Batch {batch_id[:8]} stopped: 1 completed")
+    assert runner.stdout.read().splitlines()[-1].startswith(f"Batch {batch_id[:8]} stopped: 1 of 3 done · 1 terminated; ")
     runs = store.runs(batch=batch_id)
     assert sorted((r.flags["x"], r.status) for r in runs) == [(0, Status.COMPLETED), (3, Status.TERMINATED)]
     assert not stop_requests.listening(batch_id)  # the listener went with the batch

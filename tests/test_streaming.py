@@ -71,7 +71,7 @@ def test_a_pruned_trial_is_killed_with_its_group_and_kept_as_pruned(home, write_
     assert run.returncode == 0, run.stderr
     out = run.stdout.splitlines()
     assert any(line.startswith("Trial ") and line.endswith(" pruned: pruned at step 1") for line in out)
-    assert out[-1].endswith(": 1 completed, 1 pruned, 0 failed, 0 terminated; best loss 1 (pidfile="
+    assert out[-1].endswith(": 2 of 2 done · 1 pruned; best loss 1 (pidfile="
                             f"{pidfile} x=1)")
     child = int(pidfile.read_text())
     assert wait_for(lambda: not pid_alive(child), 10), "the trial's grandchild outlived the prune"
@@ -137,24 +137,32 @@ def test_the_optimizer_learns_from_pruned_trials_by_their_last_value(home):
     assert batch.engine.optimizer._n_obs == 8  # every trial, pruned ones by their last value
 
 
-# x=2 fails, and --fail-fast ends the batch before x=9; every trial reports its x at steps 1 and 2.
+# x=2 fails while the file `broken` names exists, and --fail-fast ends the batch before x=9;
+# every trial reports its x at steps 1 and 2.
 FAILS_AT_2 = """
+import os
 x = 1
-if x == 2:
+broken = ""
+if x == 2 and os.path.exists(broken):
     raise SystemExit("no")
 for step in (1, 2):
     print(f"loss: {x} (step {step})")
 """
 
 
-def test_resume_tells_the_pruner_what_the_earlier_trials_reported(home, write_script):
+def test_resume_tells_the_pruner_what_the_earlier_trials_reported(home, write_script, tmp_path):
     path = write_script(FAILS_AT_2)
-    first = hpw("run", path, "x=[1,2,9]", "--prune", "median", "-Fp", "min-trials=1", "--fail-fast", "-y")
+    broken = tmp_path / "broken"
+    broken.write_text("")
+    first = hpw("run", path, "x=[1,2,9]", f"broken={broken}", "--prune", "median", "-Fp", "min-trials=2",
+                "--fail-fast", "-y")
     assert first.returncode != 0
     store = Store()
     assert sorted((r.flags["x"], r.status.value) for r in store.runs()) == [(1, "completed"), (2, "failed")]
+    broken.unlink()  # fixed outside the script, which a resume runs unchanged
     again = resume(store.runs()[0].batch, store)
     again.start()
-    # x=1 completed before the resume, so x=9 is judged against it from its first step
+    # --resume runs the failed x=2 again; x=9 meets min-trials=2 only with x=1, which completed
+    # before the resume: it is judged against both (median 1.5) from its first step
     trials = sorted((r.flags["x"], r.status.value, r.reason) for r in again.runs)
-    assert trials == [(1, "completed", None), (2, "failed", "exit code 1"), (9, "pruned", "pruned at step 1")]
+    assert trials == [(1, "completed", None), (2, "completed", None), (9, "pruned", "pruned at step 1")]

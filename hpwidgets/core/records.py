@@ -17,6 +17,8 @@ class Status(str, enum.Enum):
     PRUNED = "pruned"  # stopped early by a pruner; its series and last values are kept
 
     def is_finished(self) -> bool:
+        """The run's process ended, whatever the outcome. Whether its batch still needs it (a
+        failed run is run again by --resume) is core/results/counts.py's ``is_done``."""
         return self in (Status.COMPLETED, Status.FAILED, Status.TERMINATED, Status.PRUNED)
 
 

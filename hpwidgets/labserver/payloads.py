@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from hpwidgets.core.results.batch_info import BatchRow, BestCell
+from hpwidgets.core.results.batch_info import BatchRow
 
-__all__ = ["BatchRow", "BatchView", "BestCell", "Listing", "ListingEvent", "Message", "ViewTable"]
+__all__ = ["BatchRow", "BatchView", "Listing", "ListingEvent", "Message", "ViewTable"]
 
 
 class Listing(TypedDict):

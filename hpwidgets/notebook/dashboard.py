@@ -169,9 +169,9 @@ class Dashboard:
         csv = compare.to_csv(snap.ranked())
         from hpwidgets.core.processes.watch import WatchedBatch  # a batch another process runs
 
-        elsewhere = isinstance(self.batch, WatchedBatch)
-        note = snap.missing_objective() or record.snapshot_note(snap.finished is not None, self.batch.id,
-                                                                elsewhere=elsewhere)
+        ended = snap.finished is not None or snap.counts().finished  # nothing left for --resume: no hint
+        note = snap.missing_objective() or record.snapshot_note(ended, self.batch.id,
+                                                                elsewhere=isinstance(self.batch, WatchedBatch))
         text = record.record_html(self.key, self.batch.describe(), progress_text(snap), self.png, table, csv,
                                   self.csv_name, note, " ".join(self.image._dom_classes), self.curves_png,
                                   self.curves_text, self.curves.css_width)

@@ -116,8 +116,7 @@ class HpMagics(Magics):
                     print("%hprun: stopped waiting; the detached batch keeps running (%hpwatch or hpw stop it)",
                           file=sys.stderr)
                     return batch
-                done = batch.finished
-                kept = done.counts["completed"] if done else 0
+                kept = batch.snapshot().counts().done
                 print(f"%hprun: stopped; {kept} finished runs kept, the running ones terminated",
                       file=sys.stderr)
             dashboard.wait_drawn(10)  # the cell ends with the last frame in it

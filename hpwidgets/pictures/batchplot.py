@@ -29,12 +29,13 @@ class FlagPlot:
 
 
 def snapshot_of(batch: Any, store: Any = None) -> BatchSnapshot:
-    """A Batch's snapshot now, or a stored batch's (an id, its first characters, or None: the newest)."""
+    """A held or watched batch's snapshot now, or a stored batch's (an id, its first characters,
+    or None: the newest)."""
     from hpwidgets.core.results.stored_batch import stored_snapshot
-    from hpwidgets.core.run.batch import Batch
+    from hpwidgets.core.run.handle import BatchHandle
     from hpwidgets.core.store.runstore import Store
 
-    if isinstance(batch, Batch):
+    if isinstance(batch, BatchHandle):
         return batch.snapshot()
     return stored_snapshot(store if store is not None else Store(), batch)
 

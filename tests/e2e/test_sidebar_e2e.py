@@ -70,7 +70,7 @@ def test_the_runs_sidebar_follows_opens_and_stops_a_detached_batch(lab, open_not
     seen = [nb.text(counts)]
     nb.wait_until(lambda: (now := nb.text(counts)) != seen[-1] and seen.append(now) is None,
                   "the progress to change", timeout=30)
-    assert [re.match(r"\d+/4 done", s) is not None for s in seen] == [True, True]
+    assert [re.match(r"\d+ of 4 done", s) is not None for s in seen] == [True, True]
     assert int(seen[1][0]) > int(seen[0][0])
     assert nb.text(item.locator(".hpw-runs-state")) == "running"
 
@@ -94,7 +94,7 @@ def test_the_runs_sidebar_follows_opens_and_stops_a_detached_batch(lab, open_not
     item.locator(".hpw-runs-stop").click()
     message = page.locator(".hpw-runs-message")
     nb.wait_until(lambda: nb.text(message).startswith("Stopped"), "the Stop to answer", timeout=60)
-    assert nb.text(message) == f"Stopped batch {batch_id[:8]}: 3 completed, 1 terminated runs kept"
+    assert nb.text(message) == f"Stopped batch {batch_id[:8]}: 3 of 4 done · 1 terminated"
     assert _processes_running(script) == []  # no trial left
     statuses = sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id))
     assert statuses == [(0, Status.COMPLETED), (1, Status.COMPLETED), (2, Status.COMPLETED), (3, Status.TERMINATED)]
@@ -102,7 +102,7 @@ def test_the_runs_sidebar_follows_opens_and_stops_a_detached_batch(lab, open_not
                              env={**os.environ, "HPWIDGETS_HOME": str(lab.home)}, timeout=60).stdout
     for r in store.runs(batch=batch_id):
         assert re.search(rf"{r.short_id}\s.*\s{r.status.value}\s", listing)
-    nb.wait_until(lambda: nb.text(item.locator(".hpw-runs-state")) == "ended", "the listing to show the end", 15)
+    nb.wait_until(lambda: nb.text(item.locator(".hpw-runs-state")) == "unfinished", "the listing to show the end", 15)
     assert item.locator(".hpw-runs-stop").count() == 0
     nb.wait_until(lambda: view.get_attribute("data-running") == "false", "the view to show the end", 15)
     nb.screenshot("sidebar-stopped", view)
@@ -119,6 +119,7 @@ def test_notebook_7_shows_the_runs_panel_as_a_tab_and_stops_a_batch_of_another_p
                          env={**os.environ, "HPWIDGETS_HOME": str(lab.home)})
     assert out.returncode == 0, out.stderr
     batch_id = Store(str(lab.home)).resolve_batch(out.stdout.split("Batch ")[-1].split()[0])
+    best = next(r for r in Store(str(lab.home)).runs(batch=batch_id) if r.flags["x"] == 0)
     context = chromium.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
@@ -130,7 +131,7 @@ def test_notebook_7_shows_the_runs_panel_as_a_tab_and_stops_a_batch_of_another_p
         item = page.locator(f".hpw-runs-item[data-batch='{batch_id}']")
         item.wait_for(timeout=30_000)
         assert (item.locator(".hpw-runs-state").text_content(), item.locator(".hpw-runs-counts").text_content()) == (
-            "ended", "2/2 done · best loss 0")
+            "finished", f"2 of 2 done · best loss 0 ({best.short_id})")
         # a batch in another process (a kernel, a plain `hpw run`): its Stop sends a stop request
         other = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", str(script), "x=[0,3]", "-y"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=lab.root,
@@ -149,7 +150,7 @@ def test_notebook_7_shows_the_runs_panel_as_a_tab_and_stops_a_batch_of_another_p
             running.locator(".hpw-runs-stop").click()
             message = page.locator(".hpw-runs-message")
             message.filter(has_text="Stopped").wait_for(timeout=60_000)
-            assert message.text_content() == f"Stopped batch {other_id[:8]}: 1 completed, 1 terminated runs kept"
+            assert message.text_content() == f"Stopped batch {other_id[:8]}: 1 of 2 done · 1 terminated"
             assert other.wait(30) == 0 and _processes_running(script) == []
         finally:
             if other.poll() is None:

@@ -102,7 +102,7 @@ def test_stop_button_keeps_finished_runs_and_terminates_the_running_one(workdir,
     assert {r.flags["x"]: r.status.value for r in batch.runs} == {0: "completed", 1: "completed", 2: "terminated"}
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 1: "completed", 2: "terminated"}
     assert batch.finished.status == "stopped"
-    assert dash.progress.value.startswith('<span style="font-family:monospace">Stopped: 3 of 5 done · 0 running · '
+    assert dash.progress.value.startswith('<span style="font-family:monospace">Stopped: 2 of 5 done · 0 running · '
                                           '0 failed · 1 terminated · best loss 0 (x=0)')
 
 
@@ -212,6 +212,15 @@ def test_a_record_written_while_running_says_so(home):
     html = dash.record_bundle()["text/html"]
     assert "0 of 2 done" in html
     assert f"If its kernel is gone, the batch ended here: %hprun --resume {batch.id[:8]} finishes it." in html
+
+
+def test_the_record_of_a_batch_whose_trials_are_all_done_offers_no_resume(finished):
+    from hpwidgets.core.run.batch import resume
+
+    store, batch_id, _ = finished  # one completed trial, one pruned
+    html = Dashboard(resume(batch_id, store)).record_bundle()["text/html"]  # not started: nothing left to run
+    assert "2 of 2 done · 0 running · 0 failed · 1 pruned · best loss 1 (x=1)" in html
+    assert "Recorded at" not in html
 
 
 def test_top_must_be_positive(home):

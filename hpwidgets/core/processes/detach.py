@@ -21,8 +21,8 @@ import time
 
 from hpwidgets.core.errors import HpwError, OptionError, StoreError
 from hpwidgets.core.processes import locks, owners, stop_requests
-from hpwidgets.core.records import Status
-from hpwidgets.core.store import safety
+from hpwidgets.core.results.counts import BatchCounts
+from hpwidgets.core.store import manifests, safety
 from hpwidgets.core.store.runstore import Store
 
 READY_TIMEOUT = 120.0  # seconds for the supervisor to import, check and start the batch (a busy machine)
@@ -153,8 +153,10 @@ def stop(store: Store, ref: str) -> str:
 
 
 def _counts(store: Store, batch_id: str) -> str:
+    """``1 of 4 done · 3 terminated``: its runs against the total its manifest planned."""
     runs = store.runs(batch=batch_id)
-    counts = {s: sum(r.status is s for r in runs) for s in Status}
-    parts = [f"{counts[s]} {s.value}" for s in (Status.COMPLETED, Status.PRUNED, Status.FAILED, Status.TERMINATED)
-             if counts[s] or s is Status.COMPLETED]
-    return ", ".join(parts) + " runs kept"
+    try:
+        manifest = manifests.load(store, batch_id, option="BATCH")
+    except (OptionError, StoreError):  # no manifest (a function's batch in an old store): its runs
+        manifest = {}
+    return BatchCounts.of(runs, manifests.planned_total(manifest, runs)).text()

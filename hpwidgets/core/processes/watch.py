@@ -1,7 +1,7 @@
 """Follow a batch from any process: its record of events folded into the one read model.
 
-``WatchedBatch`` looks like a ``Batch`` to the dashboard and the CLI (``.plan``, ``.events``,
-``.snapshot()``, ``.describe()``, ``.id``, ``.priors``, ``.stop()``): a thread tails
+``WatchedBatch`` is a ``BatchHandle`` as a ``Batch`` is (core/run/handle.py: ``.plan``,
+``.events``, ``.snapshot()``, ``.describe()``, ``.id``, ``.priors``, ``.stop()``): a thread tails
 ``batches/<id>.events`` (core/event_log.py), re-emits each event and folds it into a
 ``BatchState``, so every view works unchanged. It ends with the batch's end, or when the
 supervisor is gone without one (killed): then the store's runs, reaped, give the final state.
@@ -19,43 +19,34 @@ from typing import Any
 from hpwidgets.core.errors import OptionError, StoreError
 from hpwidgets.core.processes import detach, event_log, locks
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.results.read_model import BatchSnapshot, BatchState, SnapshotViews
-from hpwidgets.core.run.batch import load_manifest
+from hpwidgets.core.results.read_model import BatchSnapshot, BatchState
 from hpwidgets.core.run.events import BatchFinished, BatchStarted, Dispatcher, TrialFinished, TrialStarted
-from hpwidgets.core.run.scripts import inspect_script
-from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
+from hpwidgets.core.run.handle import BatchHandle
+from hpwidgets.core.search.plan import BatchPlan
+from hpwidgets.core.store import manifests
 from hpwidgets.core.store.runstore import Store
 
 POLL = 0.1  # seconds between reads of the record when nothing new came
 ALIVE_EVERY = 0.5  # seconds between checks that the supervisor still holds the batch's lock
 
 
-def plan_of(manifest: dict[str, Any], option: str = "BATCH") -> BatchPlan:
-    """The batch's plan again, from its manifest and its script (same options, same seed)."""
-    script = manifest.get("script")
-    if not script:
-        raise OptionError(option, manifest["id"][:8], "a batch of a script (a function's batch keeps no record "
-                                                      "to watch: it runs in its kernel)")
-    info = inspect_script(script)
-    known = {n: (f.default, f.type) for n, f in info.flags.items()}
-    return build_plan(info.name, known, manifest["flags"], RunOptions(**manifest["options"]))
+class WatchedBatch(BatchHandle):
+    running_note = " (detached)"
 
-
-class WatchedBatch(SnapshotViews):
     def __init__(self, ref: str, store: Store | None = None, *, plan: BatchPlan | None = None,
                  option: str = "BATCH", follow: bool = True) -> None:
+        super().__init__()
         self.store = store or Store()
-        manifest = load_manifest(self.store, ref, option=option)
+        manifest = manifests.load(self.store, ref, option=option)
         self.id: str = manifest["id"]
-        self.plan = plan or plan_of(manifest, option)
-        self._pruner = RunOptions(**manifest["options"]).pruner()
+        self.plan = plan or manifests.plan_of(manifest, option=option)
+        self._pruner = manifests.run_options(manifest).pruner()
         self.events = Dispatcher()
         self._started_at: float | None = None
         self.state = BatchState(self.plan, clock=self._clock)
         self.events.subscribe(self.state.apply, critical=True)
         self.lost: str | None = None  # why the batch ended without its end recorded
         self._priors: tuple[RunRecord, ...] = ()
-        self._done = threading.Event()
         self._reader = event_log.Reader(event_log.path_of(self.store.batches_dir, self.id), self.plan)
         running = locks.is_running(self.store.batches_dir, self.id)
         if not os.path.exists(self._reader.path):
@@ -138,7 +129,7 @@ class WatchedBatch(SnapshotViews):
         if status is None:
             return
         snap = self.state.snapshot()
-        if status == "completed" and snap.done < snap.total:
+        if status == "completed" and snap.counts().ended < snap.total:
             status = "stopped"
         elapsed = snap.elapsed
         if not started and starts:  # from the first run's start to the last one's end
@@ -151,30 +142,16 @@ class WatchedBatch(SnapshotViews):
     def priors(self) -> list[RunRecord]:
         return list(self._priors)
 
-    def describe(self) -> str:
-        text = self.plan.text(lead=f"Batch {self.id[:8]}:")  # it runs already, or ran
-        if self._priors:
-            count = len(self._priors)
-            text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
-                     f"(prev-trials={self.plan.opt_flags.get('prev-trials')})")
-        if self._pruner is not None:
-            text += f"\nPruning: {self._pruner.describe()}"
-        return text
+    @property
+    def pruner(self) -> Any:
+        return self._pruner
+
+    @property
+    def lead(self) -> str:
+        return f"Batch {self.id[:8]}:"  # it runs already, or ran
 
     def snapshot(self) -> BatchSnapshot:
         return self.state.snapshot()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    @property
-    def finished(self) -> BatchFinished | None:
-        return self.state.snapshot().finished
-
-    def wait(self, timeout: float | None = None) -> WatchedBatch:
-        self._done.wait(timeout)
-        return self
 
     def stop(self, wait: bool = False) -> str | None:
         """Signal the batch's supervisor (core/processes/detach.py); ``wait`` returns its one line."""
@@ -189,12 +166,3 @@ class WatchedBatch(SnapshotViews):
 
         threading.Thread(target=stop_quietly, name=f"hpw-stop-{self.id[:8]}", daemon=True).start()
         return None
-
-    def __repr__(self) -> str:
-        head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
-        done = self.finished
-        if done is None:
-            return head + " (detached)>"
-        c = done.counts
-        return (f"{head}: {done.status}, {c.get(Status.COMPLETED.value, 0)} completed, "
-                f"{c.get(Status.FAILED.value, 0)} failed, {c.get(Status.TERMINATED.value, 0)} terminated>")

@@ -1,21 +1,21 @@
 """Batches as things a user lists and inspects: ``hpw batches`` and ``hpw runs info BATCH``.
 
-A batch is read from its manifest (``<store>/batches/<id>.json``, written when it starts: what
-``--resume`` needs) and from its runs in the store.
+A batch is read from its manifest (core/store/manifests.py: what ``--resume`` needs) and from
+its runs in the store; whether it is finished, and its counts, from core/results/counts.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import RunRecord
+from hpwidgets.core.results.counts import BatchCounts
+from hpwidgets.core.results.formats import number
 from hpwidgets.core.search.objective import Objective
+from hpwidgets.core.store import manifests
 from hpwidgets.core.store.runstore import Store
 
 
@@ -35,7 +35,7 @@ class BatchSummary:
 
     @property
     def total(self) -> int:
-        return int(self.manifest.get("total") or len(self.runs))
+        return manifests.planned_total(self.manifest, self.runs)
 
     @property
     def started(self) -> float | None:
@@ -43,55 +43,46 @@ class BatchSummary:
         return self.manifest.get("created") or (min(times) if times else None)
 
     @property
-    def counts(self) -> Counter:
-        return Counter(r.status.value for r in self.runs)
+    def counts(self) -> BatchCounts:
+        return BatchCounts.of(self.runs, self.total)
 
     @property
     def best(self) -> RunRecord | None:
         return Objective.of(self.runs[0]).best(reversed(self.runs)) if self.runs else None  # the earliest wins a tie
 
 
-def _manifests(store: Store) -> dict[str, dict[str, Any]]:
-    folder = os.path.join(store.root, "batches")
-    out = {}
-    for name in os.listdir(folder) if os.path.isdir(folder) else []:
-        if name.endswith(".json"):
-            try:
-                with open(os.path.join(folder, name), encoding="utf-8") as fh:
-                    out[name[:-5]] = json.load(fh)
-            except (OSError, ValueError):
-                continue
-    return out
-
-
 def batches(store: Store, records: Sequence[RunRecord] | None = None) -> list[BatchSummary]:
     """The batches of more than one trial that have runs among ``records``, newest first."""
     records = store.runs() if records is None else records
-    manifests = _manifests(store)
+    found_manifests = manifests.load_all(store)
     grouped: dict[str, list[RunRecord]] = {}
     for r in records:
         grouped.setdefault(r.batch, []).append(r)
-    found = [BatchSummary(i, manifests.get(i, {}), tuple(runs)) for i, runs in grouped.items()]
+    found = [BatchSummary(i, found_manifests.get(i, {}), tuple(runs)) for i, runs in grouped.items()]
     found = [b for b in found if b.total > 1 or len(b.runs) > 1]
     found.sort(key=lambda b: b.id)
     found.sort(key=lambda b: -(b.started or 0.0))
     return found
 
 
-def listing_line(index: int, b: BatchSummary) -> str:
-    c = b.counts
+def best_text(b: BatchSummary) -> str:
+    """``best loss -3 (4f2a9c1b)``, or "" before any run has a value."""
     best = b.best
-    tail = f"  best {best.objective} {best.value:.6g} ({best.short_id})" if best else ""
+    return f"best {best.objective} {number(best.value)} ({best.short_id})" if best else ""
+
+
+def listing_line(index: int, b: BatchSummary) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(b.started)) if b.started else ""
     optimizer = b.manifest.get("optimizer", "")
-    return (f"[{index}] {b.short_id}  {when}  {b.operation}  {optimizer}  {c['completed']}/{b.total} completed"
-            f"{f', {c[Status.FAILED.value]} failed' if c[Status.FAILED.value] else ''}{tail}")
+    best = best_text(b)
+    return (f"[{index}] {b.short_id}  {when}  {b.operation}  {optimizer}  {b.counts.text()}"
+            + (f"  {best}" if best else ""))
 
 
 def info_lines(b: BatchSummary) -> list[str]:
     m = b.manifest
     options = m.get("options", {})
-    c = b.counts
+    counts = b.counts
     lines = [f"batch: {b.id}", f"operation: {b.operation}"]
     if m.get("script"):
         lines.append(f"script: {m['script']}")
@@ -108,26 +99,18 @@ def info_lines(b: BatchSummary) -> list[str]:
         lines.append(f"random_seed: {options['random_seed']}")
     lines.append("flags:")
     lines += [f"  {k}: {v}" for k, v in sorted(m.get("flags", {}).items())]
-    parts = ", ".join(f"{c[s.value]} {s.value}" for s in Status if c[s.value])
-    lines.append(f"trials: {len(b.runs)} of {b.total}" + (f" ({parts})" if parts else ""))
+    lines.append(f"trials: {counts.text()}")
     best = b.best
     if best:
         searched = " ".join(f"{k}={best.flags[k]!r}" for k in best.searched if k in best.flags)
         lines.append(f"best: {best.short_id} {best.objective} {best.value!r}" + (f" ({searched})" if searched else ""))
     else:
         lines.append("best: none yet")
-    unfinished = c[Status.COMPLETED.value] + c[Status.FAILED.value] < b.total
-    if unfinished and m.get("script"):
+    if counts.finished:
+        lines.append("finished: nothing left for --resume to run")
+    elif counts.resumable and m.get("script"):
         lines.append(f"resume: hpw run --resume {b.short_id}")
     return lines
-
-
-class BestCell(TypedDict):
-    """A listed batch's best run: its objective's name, the value as text, the run's short id."""
-
-    objective: str
-    value: str
-    run: str
 
 
 class BatchRow(TypedDict):
@@ -145,10 +128,8 @@ class BatchRow(TypedDict):
     total: int
     started: float | None
     elapsed: float
-    done: int
-    running_trials: int
-    failed: int
-    best: BestCell | None
+    state: str  # "running", "finished" (nothing left for --resume) or "unfinished"
+    progress: str  # the counts line and the best run, as the sidebar shows it
 
 
 def overview(store: Store, now: float | None = None) -> list[BatchRow]:
@@ -157,9 +138,10 @@ def overview(store: Store, now: float | None = None) -> list[BatchRow]:
     ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
     supervisor, or a kernel's or an `hpw run`'s batch that listens for stop requests
     (core/processes/stop_requests.py); else ``stop_note`` says where it can be stopped.
+    ``state`` and ``progress`` are the words the sidebar shows as they are.
     """
     from hpwidgets.core.processes import detach, locks, stop_requests
-    from hpwidgets.core.results.formats import flags_label, number
+    from hpwidgets.core.results.formats import flags_label
 
     now = time.time() if now is None else now
     rows: list[BatchRow] = []
@@ -176,8 +158,7 @@ def overview(store: Store, now: float | None = None) -> list[BatchRow]:
                                  "stop it there")
             except detach.DetachError as exc:  # supervised on another host
                 where, stop_note = "elsewhere", str(exc)
-        c = b.counts
-        best = b.best
+        counts = b.counts
         ends = [r.stopped for r in b.runs if r.stopped is not None]
         started = b.started
         elapsed = (now if running else max(ends, default=started or now)) - (started or now)
@@ -185,10 +166,8 @@ def overview(store: Store, now: float | None = None) -> list[BatchRow]:
             "id": b.id, "short": b.short_id, "operation": b.operation, "optimizer": b.manifest.get("optimizer", ""),
             "flags": flags_label(b.manifest.get("flags", {})), "running": running, "stoppable": stoppable,
             "where": where, "stop_note": stop_note, "total": b.total, "started": started, "elapsed": max(elapsed, 0.0),
-            "done": sum(c[s.value] for s in Status if s.is_finished()), "running_trials": c[Status.RUNNING.value],
-            "failed": c[Status.FAILED.value],
-            "best": None if best is None else {"objective": best.objective, "value": number(best.value) if best.value is not None else "",
-                                               "run": best.short_id},
+            "state": "running" if running else ("finished" if counts.finished else "unfinished"),
+            "progress": " · ".join(filter(None, [counts.text(), best_text(b)])),
         })
     rows.sort(key=lambda r: not r["running"])  # stable: newest first within each group
     return rows

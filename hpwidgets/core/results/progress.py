@@ -17,13 +17,13 @@ def point(snap: BatchSnapshot, record: RunRecord) -> str:
     return " ".join(f"{n}={text(record.flags.get(n))}" for n in names)
 
 
-def _failed(snap: BatchSnapshot, count: int) -> str:
-    """``2 failed (last: exit code 1: ValueError: ...)``: why, at a glance."""
+def _last_failure(snap: BatchSnapshot) -> str:
+    """``last: exit code 1: ValueError: ...``: why the failures failed, at a glance."""
     last = snap.last_failed
     if last is None or not last.reason:
-        return f"{count} failed"
+        return ""
     reason = last.reason if len(last.reason) <= REASON_CHARS else last.reason[: REASON_CHARS - 1] + "…"
-    return f"{count} failed (last: {reason})"
+    return f"last: {reason}"
 
 
 RUNNING_SHOWN = 4  # running trials the line names with their latest step and value
@@ -37,16 +37,11 @@ def latest(snap: BatchSnapshot, record: RunRecord) -> str:
 
 def progress_text(snap: BatchSnapshot) -> str:
     """``3 of 10 done · 1 running (#4 step 12 loss 0.31) · 0 failed · 2 pruned · best loss -0.91
-    (x=-0.3) · 4.0s elapsed · ETA 9.0s``"""
-    counts = snap.counts()
+    (x=-0.3) · 4.0s elapsed · ETA 9.0s``: the counts as core/results/counts.py words them."""
     running = [r for r in snap.running() if snap.objective.name in r.scalars]  # those that printed it
     live = ", ".join(latest(snap, r) for r in running[:RUNNING_SHOWN]) + (", …" if len(running) > RUNNING_SHOWN else "")
-    parts: list[Any] = [f"{snap.done} of {snap.total} done",
-                        f"{counts[Status.RUNNING]} running" + (f" ({live})" if running else ""),
-                        _failed(snap, counts[Status.FAILED])]
-    for status in (Status.PRUNED, Status.TERMINATED):
-        if counts[status]:
-            parts.append(f"{counts[status]} {status.value}")
+    notes = {Status.RUNNING: live, Status.FAILED: _last_failure(snap)}
+    parts: list[Any] = [snap.counts().text(shown=(Status.RUNNING, Status.FAILED), notes=notes)]
     best = snap.best
     if best is not None:
         parts.append(f"best {snap.objective.name} {number(snap.objective.value(best))} ({point(snap, best)})")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.results.counts import BatchCounts
 from hpwidgets.core.run.events import (
     BatchFinished,
     BatchStarted,
@@ -63,12 +64,10 @@ class BatchSnapshot:
     def _summary(self) -> dict[str, Any]:
         """One pass over the runs for what the progress line, the ETA and the captions need."""
         def summarize() -> dict[str, Any]:
-            counts = {s: 0 for s in Status}
             running, durations = [], []
             last_failed, printed_objective, ran = None, False, False
             name = self.objective.name
             for r in self.runs:
-                counts[r.status] += 1
                 if r.status is Status.RUNNING:
                     running.append(r)
                 elif r.status.is_finished():
@@ -79,13 +78,14 @@ class BatchSnapshot:
                     if r.status is Status.FAILED and later:
                         last_failed = r
                 printed_objective = printed_objective or name in r.scalars
-            return {"counts": counts, "running": running, "durations": durations, "last_failed": last_failed,
-                    "printed_objective": printed_objective, "ran": ran}
+            return {"counts": BatchCounts.of(self.runs, self.total), "running": running, "durations": durations,
+                    "last_failed": last_failed, "printed_objective": printed_objective, "ran": ran}
 
         return self._once("summary", summarize)
 
-    def counts(self) -> dict[Status, int]:
-        return dict(self._summary()["counts"])
+    def counts(self) -> BatchCounts:
+        """Done, running, failed, ...: the one count of a batch (core/results/counts.py)."""
+        return self._summary()["counts"]
 
     @property
     def last_failed(self) -> RunRecord | None:
@@ -94,7 +94,7 @@ class BatchSnapshot:
 
     @property
     def done(self) -> int:
-        return sum(n for s, n in self._summary()["counts"].items() if s.is_finished())
+        return self.counts().done
 
     @property
     def best(self) -> RunRecord | None:
@@ -177,6 +177,7 @@ class BatchSnapshot:
         return self.series.get(run_id, {}).get(self.objective.name, ())
 
     def finished_counts(self) -> dict[str, int]:
+        """The ended trials by status, as ``BatchFinished`` carries them."""
         counts = self.counts()
         return {s.value: counts[s] for s in Status if s.is_finished()}
 

@@ -4,42 +4,39 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
-import os
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from hpwidgets.core.errors import OptionError, StoreError, UnknownFlagError
+from hpwidgets.core.errors import OptionError, UnknownFlagError
 from hpwidgets.core.processes import locks
 from hpwidgets.core.processes.stop_requests import StopListener
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.results.read_model import BatchSnapshot, SnapshotViews
+from hpwidgets.core.results.counts import is_done
+from hpwidgets.core.results.read_model import BatchSnapshot
 from hpwidgets.core.run.cell_scripts import cell_names
 from hpwidgets.core.run.engine import Engine
-from hpwidgets.core.run.events import BatchFinished
 from hpwidgets.core.run.executors.inprocess import FunctionRunner
 from hpwidgets.core.run.executors.local import ScriptRunner
+from hpwidgets.core.run.handle import BatchHandle
 from hpwidgets.core.run.recorder import StoreRecorder
 from hpwidgets.core.run.scripts import ScriptInfo, inspect_script
 from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
 from hpwidgets.core.search.priors import find_priors
-from hpwidgets.core.search.run_options import from_manifest, manifest_options
-from hpwidgets.core.store import safety
-from hpwidgets.core.store.runstore import Store, write_private
+from hpwidgets.core.search.run_options import manifest_options
+from hpwidgets.core.store import manifests
+from hpwidgets.core.store.runstore import Store
 
 
-class Batch(SnapshotViews):
+class Batch(BatchHandle):
     """A prepared search. ``start()`` runs it (here or on a thread); the rest reads its results."""
 
     def __init__(self, plan: BatchPlan, engine: Engine, store: Store, info: ScriptInfo | None,
                  request: dict[str, Any] | None = None) -> None:
+        super().__init__()
         self.plan, self.engine, self.store, self.info = plan, engine, store, info
         self.request = request or {"flags": {}, "options": {}}  # what --resume needs to prepare it again
         self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self._done = threading.Event()
 
     @property
     def id(self) -> str:
@@ -51,20 +48,11 @@ class Batch(SnapshotViews):
 
     @property
     def priors(self) -> list[RunRecord]:
-        """Earlier runs the optimizer takes as observations (``-Fo prev-trials``)."""
         return list(self.engine.priors)
 
-    def describe(self) -> str:
-        """The plan as Guild prints it, and the priors the batch will use."""
-        text = self.plan.text()
-        if self.engine.priors:
-            mode = self.plan.opt_flags.get("prev-trials")
-            count = len(self.engine.priors)
-            text += (f"\nPriors: {count} earlier run{'s' if count != 1 else ''} of {self.plan.operation} "
-                     f"(prev-trials={mode})")
-        if self.engine.pruning is not None:
-            text += f"\nPruning: {self.engine.pruning.pruner.describe()}"
-        return text
+    @property
+    def pruner(self) -> Any:
+        return self.engine.pruning.pruner if self.engine.pruning is not None else None
 
     def snapshot(self) -> BatchSnapshot:
         """A frozen view of the batch's results now (see core/results/read_model.py)."""
@@ -102,58 +90,19 @@ class Batch(SnapshotViews):
         locks.release(lock)
         self._done.set()
 
-    def wait(self, timeout: float | None = None) -> Batch:
-        """Block until the batch ends; Ctrl-C (a kernel interrupt) stops it and re-raises."""
-        try:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not self._done.wait(0.1):
-                if deadline is not None and time.monotonic() > deadline:
-                    break
-        except KeyboardInterrupt:
-            self.stop()
-            self._done.wait()
-            raise
-        if self._error is not None:
-            raise self._error
-        return self
+    def _interrupted(self) -> None:
+        """Ctrl-C (a kernel interrupt) while waiting stops the batch: it runs in this process."""
+        self.stop()
+        self._done.wait()
 
     def stop(self) -> None:
         self.engine.stop()
 
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    @property
-    def finished(self) -> BatchFinished | None:
-        return self.engine.finished
-
-
     def save_manifest(self) -> None:
-        """What --resume needs to run the rest of the batch again later."""
-        folder = self.store.batches_dir
-        try:
-            safety.private_dir(folder)
-        except OSError as exc:
-            raise StoreError.writing(exc, folder) from None
-        request = self.request
-        options = {**request["options"], "random_seed": self.plan.seed}  # resume draws the same points
-        data = {"id": self.id, "operation": self.plan.operation, "total": self.plan.total,
-                "optimizer": self.plan.optimizer, "script": self.info.path if self.info else None,
-                "source_hash": self.engine.source_hash,
-                "flags": request["flags"], "options": options, "created": time.time()}
-        write_private(os.path.join(folder, f"{self.id}.json"), json.dumps(data).encode())
-
-    def __repr__(self) -> str:
-        # Shown under a live dashboard right after %hprun returns: say nothing that goes stale.
-        head = f"<Batch {self.id[:8]}: {self.plan.operation}, {self.plan.optimizer}, {self.plan.total} trials"
-        done = self.finished if self.done else None
-        if done is None:
-            return head + ">"
-        c = done.counts
-        pruned = f", {c['pruned']} pruned" if c["pruned"] else ""
-        return (f"{head}: {done.status}, {c['completed']} completed{pruned}, {c['failed']} failed, "
-                f"{c['terminated']} terminated>")
+        """What --resume needs to run the rest of the batch again later (core/store/manifests.py)."""
+        manifests.write(self.store, self.plan, self.id, script=self.info.path if self.info else None,
+                        source_hash=self.engine.source_hash, flags=self.request["flags"],
+                        options=self.request["options"])
 
 
 def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
@@ -259,24 +208,25 @@ def _jsonable(value: Any) -> Any:
 
 
 def resume(ref: str, store: Store | None = None, runner: Any = None, want_model: bool = False) -> Batch:
-    """Prepare the rest of an interrupted batch: finished trials count and serve as priors."""
+    """Prepare the rest of an interrupted batch: its done trials (completed or pruned:
+    core/results/counts.py) count and serve as priors; failed, terminated and never started ones
+    run (again)."""
     store = store or Store()
     store.reap_orphans()  # trials a dead process left running are run again
-    manifest = load_manifest(store, ref)
+    manifest = manifests.load(store, ref)
     if not manifest.get("script"):
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
     if locks.is_running(store.batches_dir, manifest["id"]):
         raise _still_running(manifest["id"], ref)
     runs = store.runs(batch=manifest["id"])
-    finished = [r for r in runs if r.status in (Status.COMPLETED, Status.FAILED, Status.PRUNED)]  # not run again
+    done = [r for r in runs if is_done(r)]  # not run again
     # the script must be the one the batch ran: never whatever a path names today
     expect = manifest.get("source_hash") or next((r.source_hash for r in runs if r.source_hash), None)
     if not expect:
         raise OptionError("resume", ref, "a batch whose script's hash was recorded (none found: start a new batch)")
-    options = from_manifest(manifest["options"])
     try:
-        return prepare(manifest["script"], manifest["flags"], options, store, runner=runner,
-                       batch_id=manifest["id"], resumed=finished, want_model=want_model, expect_source=expect)
+        return prepare(manifest["script"], manifest["flags"], manifests.run_options(manifest), store, runner=runner,
+                       batch_id=manifest["id"], resumed=done, want_model=want_model, expect_source=expect)
     except _SourceChanged as exc:
         raise OptionError("resume", ref, "a batch whose script is unchanged; "
                           f"{exc.args[0]} changed since the batch started: start a new batch") from None
@@ -289,18 +239,3 @@ class _SourceChanged(Exception):
 def _still_running(batch_id: str, ref: str | None = None) -> OptionError:
     return OptionError("resume", ref or batch_id[:8],
                        f"a batch that no process is running; batch {batch_id[:8]} is still running: stop it first")
-
-
-def load_manifest(store: Store, ref: str, option: str = "resume") -> dict[str, Any]:
-    """The manifest of the batch ``ref`` names; ``option`` names what gave it in errors."""
-    batch_id = store.resolve_batch(ref, option=option)
-    path = os.path.join(store.batches_dir, f"{batch_id}.json")
-    if not os.path.lexists(path):
-        raise OptionError(option, ref, "a batch that hpwidgets started and recorded (this one has no manifest)")
-    try:
-        data = json.loads(safety.read_private(path))  # ours and private, or refused
-    except ValueError as exc:
-        raise StoreError(f"Cannot {option} from {path}: not JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("id") != batch_id or not isinstance(data.get("options"), dict):
-        raise StoreError(f"Cannot {option} from {path}: not a batch manifest of batch {batch_id}")
-    return data

@@ -70,7 +70,7 @@ class Engine:
         self.want_model = want_model
         self.pruning = Pruning(pruner) if pruner is not None else None
         self.optimizer = make_optimizer(plan)
-        # --resume: the batch's finished trials count toward its total and are not run again
+        # --resume: the batch's done trials (completed, pruned) count toward its total and are not run again
         self.resumed = list(resumed)
         self._skip = [self._params(r.flags) for r in self.resumed]
         self.priors = [p for p in priors if plan.objective.told(p) is not None]  # earlier runs

@@ -1,12 +1,12 @@
-// What the Runs sidebar shows, as pure functions over plain data and a document: the listing's
-// lines, the elapsed time, the stream's parser and the DOM of a list item and of a batch view.
+// What the Runs sidebar shows, as pure functions over plain data and a document: the elapsed
+// time, the stream's parser and the DOM of a list item and of a batch view. A batch's state and
+// counts are words the server formats (core/results/counts.py); they are shown, never re-derived.
 // Every value from the server (flag values, labels, operation names) is placed with textContent,
 // never parsed as markup.
 
 // The server's JSON (hpwidgets/labserver/payloads.py holds the same types; a test compares them).
 /**
- * @typedef {{ objective: string, value: string, run: string }} BestCell
- * @typedef {{ id: string, short: string, operation: string, optimizer: string, flags: string, running: boolean, stoppable: boolean, where: string, stop_note: string, total: number, started: number | null, elapsed: number, done: number, running_trials: number, failed: number, best: BestCell | null }} BatchRow
+ * @typedef {{ id: string, short: string, operation: string, optimizer: string, flags: string, running: boolean, stoppable: boolean, where: string, stop_note: string, total: number, started: number | null, elapsed: number, state: string, progress: string }} BatchRow
  * @typedef {{ batches: BatchRow[] }} Listing
  * @typedef {{ batches: BatchRow[], at: number }} ListingEvent
  * @typedef {{ columns: string[], rows: string[][], caption: string, details: string[] }} ViewTable
@@ -25,19 +25,6 @@ export function formatElapsed(seconds) {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
-}
-
-/**
- * The progress line of a listed batch: ``3/10 done · 1 running · best loss 0.12 (4f2a…)``.
- * @param {BatchRow} row
- * @returns {string}
- */
-export function progressLine(row) {
-  const parts = [`${row.done}/${row.total} done`];
-  if (row.running_trials) parts.push(`${row.running_trials} running`);
-  if (row.failed) parts.push(`${row.failed} failed`);
-  if (row.best) parts.push(`best ${row.best.objective} ${row.best.value}`);
-  return parts.join(" · ");
 }
 
 /**
@@ -87,13 +74,13 @@ export function batchItem(doc, row, actions) {
   const open = el(doc, "button", "hpw-runs-open", `${row.operation} ${row.short}`);
   open.title = "Open its plot and table";
   open.addEventListener("click", () => actions.open(row));
-  head.append(open, el(doc, "span", "hpw-runs-state", row.running ? "running" : "ended"));
+  head.append(open, el(doc, "span", "hpw-runs-state", row.state));
   item.append(head);
   if (row.flags || row.optimizer) {
     item.append(el(doc, "div", "hpw-runs-flags", [row.optimizer, row.flags].filter(Boolean).join(" · ")));
   }
   const line = el(doc, "div", "hpw-runs-progress");
-  line.append(el(doc, "span", "hpw-runs-counts", progressLine(row)), el(doc, "span", "hpw-runs-sep", " · "),
+  line.append(el(doc, "span", "hpw-runs-counts", row.progress), el(doc, "span", "hpw-runs-sep", " · "),
               el(doc, "span", "hpw-runs-elapsed", formatElapsed(row.elapsed)));
   item.append(line);
   if (row.running && row.stoppable) {

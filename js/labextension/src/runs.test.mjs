@@ -1,8 +1,9 @@
-// The Runs sidebar's pure parts in node: elapsed times, the progress line, the stream's parser.
+// The Runs sidebar's pure parts in node: elapsed times, a listed batch (on a tiny fake DOM), the
+// stream's parser.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatElapsed, progressLine, splitEvents } from "./runs.js";
+import { batchItem, formatElapsed, splitEvents } from "./runs.js";
 
 test("elapsed times read as seconds, minutes or hours", () => {
   assert.deepEqual([0, 9.7, 59, 60, 184, 3599, 3600, 7500].map(formatElapsed),
@@ -10,11 +11,32 @@ test("elapsed times read as seconds, minutes or hours", () => {
   assert.equal(formatElapsed(-3), "0s");
 });
 
-test("the progress line names what is running, failed and the best", () => {
-  assert.equal(progressLine({ done: 0, total: 4, running_trials: 0, failed: 0, best: null }), "0/4 done");
-  assert.equal(progressLine({ done: 3, total: 9, running_trials: 2, failed: 1,
-                              best: { objective: "loss", value: "-0.91" } }),
-               "3/9 done · 2 running · 1 failed · best loss -0.91");
+/** The few DOM calls batchItem makes. */
+function fakeDocument() {
+  const make = (tag) => ({
+    tagName: tag.toUpperCase(), className: "", textContent: "", title: "", dataset: {}, children: [],
+    append(...kids) { this.children.push(...kids); },
+    addEventListener() {},
+  });
+  return { createElement: make };
+}
+
+/** The text of every element of a class under ``node``. */
+function textsOf(node, cls) {
+  const found = node.className.split(" ").includes(cls) ? [node.textContent] : [];
+  return found.concat(...node.children.map((c) => textsOf(c, cls)));
+}
+
+test("a listed batch shows the state and counts the server wrote, as they are", () => {
+  // A batch of one completed and one pruned trial, as core/results/batch_info.overview sends it.
+  const row = { id: "4f2a9c1b00", short: "4f2a9c1b", operation: "train.py", optimizer: "grid", flags: "x=[1,2]",
+                running: false, stoppable: false, state: "finished", elapsed: 2,
+                progress: "2 of 2 done · 1 pruned · best loss 1 (77aa01bc)" };
+  const item = batchItem(fakeDocument(), row, { open() {}, stop() {} });
+  assert.deepEqual(textsOf(item, "hpw-runs-state"), ["finished"]);
+  assert.deepEqual(textsOf(item, "hpw-runs-counts"), ["2 of 2 done · 1 pruned · best loss 1 (77aa01bc)"]);
+  assert.deepEqual(textsOf(item, "hpw-runs-elapsed"), ["2s"]);
+  assert.equal(item.className, "hpw-runs-item hpw-ended");
 });
 
 test("the stream splits into complete events; comments carry nothing; a partial one waits", () => {
