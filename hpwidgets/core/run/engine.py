@@ -24,6 +24,8 @@ from hpwidgets.core.run.events import (
     TrialProgress,
     TrialStarted,
 )
+from hpwidgets.core.run.output.patterns import Patterns
+from hpwidgets.core.run.output.reader import OutputReader
 from hpwidgets.core.run.scalars import ScalarLog
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 from hpwidgets.core.search import priors
@@ -53,6 +55,7 @@ class Engine:
         resumed: list[RunRecord] | tuple = (),
         want_model: bool = False,
         pruner: Pruner | None = None,
+        patterns: Patterns | None = None,
     ) -> None:
         self.plan = plan
         self.runner = runner
@@ -69,6 +72,7 @@ class Engine:
         self.cancel = CancelToken()
         self.want_model = want_model
         self.pruning = Pruning(pruner) if pruner is not None else None
+        self.patterns = patterns or Patterns()  # how printed lines become scalars
         self.optimizer = make_optimizer(plan)
         # --resume: the batch's finished trials count toward its total and are not run again
         self.resumed = list(resumed)
@@ -174,13 +178,15 @@ class Engine:
         return future
 
     def _execute(self, record: RunRecord) -> tuple[TrialOutcome, ScalarLog]:
-        log = ScalarLog(ignore=frozenset(record.flags))
+        log = ScalarLog(ignore=frozenset(record.flags), patterns=self.patterns)
         run_id, objective = record.id, self.plan.objective
         trial = CancelToken()  # Stop cancels every trial; a pruner cancels just this one
+        reader = OutputReader(log)  # the store keeps what a terminal shows; the log reads every redraw
 
-        def on_line(line: str) -> None:
-            scalars = log.feed(line)
-            self.events.emit(TrialOutput(run_id, line))
+        def on_line(segment: str) -> None:
+            line, scalars = reader.feed(segment)
+            if line is not None:
+                self.events.emit(TrialOutput(run_id, line))
             for name, step, value in scalars:
                 self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
                 if (name == objective.name and self.pruning
@@ -195,6 +201,9 @@ class Engine:
             return self.runner(spec, trial, on_line), log
         finally:
             self.cancel.unregister(key)
+            last = reader.flush()  # a bar left drawn without a newline
+            if last is not None:
+                self.events.emit(TrialOutput(run_id, last))
 
     def _finish(self, record: RunRecord, params: dict[str, Any], future: Future) -> None:
         try:

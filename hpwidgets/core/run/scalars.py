@@ -1,56 +1,72 @@
-"""Output scalars from printed lines, with Guild's pattern: ``key: value`` and optional steps.
+"""A trial's output scalars: each frame read in the formats of ``output/formats.py`` (and the
+user's patterns), folded into series by step.
 
-Beyond Guild: a line made only of several ``key: value`` pairs (``epoch: 3  loss: 0.31
-val_loss: 0.42``, pairs apart by spaces, ``,``, ``;``, ``|`` or `` - ``) records every pair, a
-``step`` pair among them first. Guild reads nothing from such a line; a training loop prints it.
+Rules, so that a redrawn progress bar gives the series its library records:
+- one point per key and step, the last printed: a bar redrawn within an epoch moves its values
+  live, and the epoch keeps the value of its last redraw;
+- a frame of a redrawn line that shows a key with the value the previous frame showed records
+  nothing for it (a bar carries the last epoch's validation values into the next epoch's redraws);
+- a line whose step goes back and whose values are all recorded at that step already records
+  nothing (LightGBM repeats its best round after early stopping).
+Keys equal to flag names are flag echoes, not results.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-_KEY = r"([A-Za-z_][\w./-]*)"
-_VALUE = r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan|[+-]?inf(?:inity)?)"
-_LINE = re.compile(rf"^\s*{_KEY}:\s+{_VALUE}(?:\s+\(step\s+(\d+)\))?\s*$", re.IGNORECASE)
-_PAIR = rf"{_KEY}:\s+{_VALUE}"
-_APART = r"(?:\s*[,;|]\s*|\s+-\s+|\s+)"
-_PAIRS = re.compile(rf"^\s*{_PAIR}(?:{_APART}{_PAIR})+\s*[,;]?\s*$", re.IGNORECASE)
-_EACH = re.compile(_PAIR, re.IGNORECASE)
+from hpwidgets.core.run.output import formats
+from hpwidgets.core.run.output.patterns import Patterns
+
+Point = tuple[str, "int | None", float]
 
 
 @dataclass
 class ScalarLog:
-    """Collects the scalars a trial prints; keys equal to flag names are flag echoes, not results."""
+    """Collects the scalars a trial prints."""
 
     ignore: frozenset[str] = frozenset()
+    patterns: Patterns = field(default_factory=Patterns)
     step: int | None = None
     last: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
-    last_line: str = ""  # the last line with text: a crash's exception, for its reason
+    last_line: str = ""  # the last output line with text: a crash's exception, for its reason
+    shown: dict[str, str] = field(default_factory=dict)  # the pairs of the last frame that had any
 
-    def feed(self, line: str) -> list[tuple[str, int | None, float]]:
-        """Take one printed line; return the scalars it recorded as (key, step, value)."""
-        if line.strip():
-            self.last_line = line.strip()[:300]
-        match = _LINE.match(line)
-        if match:
-            key, text, step = match.groups()
-            pairs = [(key, text)]
-            if step is not None and key != "step":
-                pairs.insert(0, ("step", step))
-        elif ": " in line and _PAIRS.match(line):
-            pairs = sorted(_EACH.findall(line), key=lambda pair: pair[0] != "step")  # the step first
-        else:
+    def feed(self, line: str, redraw: bool = False) -> list[Point]:
+        """Take one printed line, or one frame of a redrawn line (``redraw``); return the scalars
+        it recorded as (key, step, value)."""
+        reading = self.patterns.read(line)
+        if reading is None:
             return []
+        step, pairs = reading
+        if step is not None and self.step is not None and step < self.step and self._repeats(step, pairs):
+            return []
+        if step is not None:
+            self.step = step
+        shown, self.shown = self.shown, dict(pairs)
         recorded = []
         for key, text in pairs:
+            if key in self.ignore:
+                continue
+            if redraw and shown.get(key) == text:
+                continue
             value = float(text)  # full precision: Guild rounds to 32 bits, we do not
-            if key == "step":
-                if value.is_integer():
-                    self.step = int(value)
-            elif key not in self.ignore:
-                self.last[key] = value
-                self.series.setdefault(key, []).append((self.step, value))
-                recorded.append((key, self.step, value))
+            self.last[key] = value
+            points = self.series.setdefault(key, [])
+            if points and self.step is not None and points[-1][0] == self.step:
+                points[-1] = (self.step, value)
+            else:
+                points.append((self.step, value))
+            recorded.append((key, self.step, value))
         return recorded
+
+    def _repeats(self, step: int, pairs: list[tuple[str, str]]) -> bool:
+        return all(_same(dict(self.series.get(key, ())).get(step), float(text)) for key, text in pairs)
+
+
+def _same(a: float | None, b: float) -> bool:
+    return a is not None and (a == b or (a != a and b != b))  # nan shows nan again
+
+
+__all__ = ["ScalarLog", "formats"]

@@ -3,14 +3,16 @@
 No trial can hang its batch: when the trial's main process exits, the rest of its group is
 killed at once, and its output is read for at most ``DRAIN_SECONDS`` more (a double-forked
 daemon may hold the pipe forever). A kill is SIGTERM, then SIGKILL after ``GRACE_SECONDS``.
-Output is read in chunks; a line longer than ``MAX_LINE`` characters is passed on in pieces
-of that length, so a giant line is never held whole.
+Output is read in chunks and passed on in segments (lines, and redraws ending in ``\r``); a
+segment longer than ``MAX_LINE`` characters is passed on in pieces of that length, so a giant
+line is never held whole.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -25,6 +27,9 @@ DRAIN_SECONDS = 0.5  # output read after the trial's main process exits
 MAX_LINE = 1 << 20  # characters: longer lines are passed on in pieces
 _CHUNK = 1 << 16
 _TICK = 0.1  # how often the reader looks at the clock while the trial is silent
+_ENDS = re.compile("[\r\n]")
+_CRLF = re.compile("\r+\n")
+_REDRAWS = re.compile("\r{2,}")
 
 
 def kill_group(pgid: int, grace: float = GRACE_SECONDS, proc: subprocess.Popen | None = None) -> None:
@@ -48,8 +53,10 @@ def _sigkill(pgid: int) -> None:
         pass
 
 
-class _Lines:
-    """Bytes in, lines out: complete lines, and pieces of ``MAX_LINE`` characters of longer ones."""
+class Segments:
+    """Bytes in, segments out: each line, and each part of one that ends in ``\r`` with its
+    ``\r`` kept (a redraw: see ``output/terminal.py``); a segment longer than ``MAX_LINE``
+    characters is passed on in pieces of that length."""
 
     def __init__(self, on_line: Callable[[str], None]) -> None:
         self.on_line = on_line
@@ -60,22 +67,25 @@ class _Lines:
         text = self._pending + self._decode(data, final)
         carry = ""
         if text.endswith("\r") and not final:  # maybe half of a \r\n: decide with the next chunk
-            text, carry = text[:-1], "\r"
-        text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode had
+            stripped = text.rstrip("\r")
+            text, carry = stripped, text[len(stripped):]
+        if "\r" in text:
+            text = _REDRAWS.sub("\r", _CRLF.sub("\n", text))  # \r\n ends a line; \r\r draws once
         start = 0
         while True:
-            end = text.find("\n", start, start + MAX_LINE + 1)
-            if end >= 0:
-                self.on_line(text[start:end])
+            found = _ENDS.search(text, start, start + MAX_LINE + 1)
+            if found:
+                end = found.start()
+                self.on_line(text[start:end] + ("\r" if found.group() == "\r" else ""))
                 start = end + 1
-            elif len(text) - start > MAX_LINE:  # no newline in reach: pass a piece on
+            elif len(text) - start > MAX_LINE:  # no end in reach: pass a piece on
                 self.on_line(text[start:start + MAX_LINE])
                 start += MAX_LINE
             else:
                 break
         self._pending = text[start:] + carry
         if final and self._pending:
-            self.on_line(self._pending)
+            self.on_line(_REDRAWS.sub("\r", self._pending))
             self._pending = ""
 
 
@@ -116,7 +126,7 @@ def run_group(
             pass
 
     deadline = None if timeout is None else time.monotonic() + timeout
-    lines = _Lines(on_line)
+    lines = Segments(on_line)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     os.set_blocking(fd, False)
