@@ -218,11 +218,16 @@ class Engine:
         value = self.plan.objective.told(final)  # a pruned trial: its last value
         self.optimizer.tell(params, None if value is None else self.plan.objective.minimized(value))
         self.events.emit(TrialFinished(final, {k: list(v) for k, v in log.series.items()}))
-        if status is Status.FAILED and self.fail_fast:
+        if status is Status.FAILED and (self.fail_fast or self._never_printed(final)):
             self._failed_fast = True
             self.stop()
         if self.want_model:
             self._emit_model()
+
+    def _never_printed(self, final: RunRecord) -> bool:
+        """A trial ran to its end and printed scalars, none of them the objective: every trial would
+        fail the same way, so the batch stops now (the read model's ``missing_objective`` says why)."""
+        return final.exit_code == 0 and bool(final.scalars) and self.plan.objective.name not in final.scalars
 
     def _judge(self, record: RunRecord, outcome: TrialOutcome, log: ScalarLog) -> tuple[Status, str | None, dict]:
         scalars = {**log.last, **outcome.scalars}
