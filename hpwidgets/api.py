@@ -33,6 +33,8 @@ def run(
     dask_files_max: int = 100 * 1024 * 1024,
     prune: str | None = None,
     prune_flags: dict[str, Any] | None = None,
+    output_scalars: tuple[str, ...] | list[str] = (),
+    builtin_scalars: bool = True,
     store: Store | str | None = None,
     show: bool = False,
     background: bool = False,
@@ -51,6 +53,9 @@ def run(
     function's trials run in this process, which cannot kill them, so it is refused there.
     ``prune`` ("median" or "asha") stops unpromising trials early, with ``prune_flags``
     as its settings (``{"reduction": 3}``).
+    ``output_scalars`` are patterns for scalars in a script's output, in Guild's syntax
+    (``r"(\\key)=(\\value)"``), read before the built-in formats; ``builtin_scalars=False``
+    reads none of those.
     ``detach=True`` runs a script's batch in a process of its own that outlives this one (a
     kernel restart or shutdown) and returns a ``WatchedBatch`` that follows it from the store;
     ``hp.watch(BATCH)`` follows it from anywhere, ``hp.stop(BATCH)`` stops it.
@@ -61,6 +66,7 @@ def run(
         tags=tuple(tags), timeout=timeout, fail_fast=fail_fast, workers=workers, dask=dask, retries=retries,
         dask_files_max=dask_files_max,
         prune=prune, prune_flags={k: str(v) for k, v in (prune_flags or {}).items()},
+        output_scalars=tuple(output_scalars), builtin_scalars=builtin_scalars,
     )
     batch = prepare(target, flags, options, _store(store), want_model=show)
     if detach:

@@ -43,6 +43,11 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("--prune", metavar="PRUNER", help="stop unpromising trials early: median or asha")
     p.add_argument("-Fp", "--prune-flag", action="append", default=[], metavar="NAME=VAL",
                    help="pruner setting: median: warmup-steps, min-trials; asha: min-step, reduction")
+    p.add_argument("--output-scalars", action="append", default=[], metavar="PATTERN",
+                   help=r"read scalars with this pattern too, in Guild's syntax: '(\key)=(\value)', "
+                        r"'val=(?P<val_loss>\value)' (repeatable)")
+    p.add_argument("--no-output-scalars", dest="builtin_scalars", action="store_false",
+                   help="read none of the built-in output formats (only --output-scalars patterns)")
     p.add_argument("-l", "--label", help="label for the runs (default: their flags)")
     p.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
                    help="a tag for the runs (repeatable)")
@@ -256,6 +261,8 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         dask_files_max=int(ns.dask_files_max * 1024 * 1024),
         prune=ns.prune,
         prune_flags=parse_opt_flags(ns.prune_flag, "prune_flags", "-Fp warmup-steps=5"),
+        output_scalars=tuple(ns.output_scalars),
+        builtin_scalars=ns.builtin_scalars,
     )
 
 

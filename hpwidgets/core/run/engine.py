@@ -79,6 +79,7 @@ class Engine:
         self._skip = [self._params(r.flags) for r in self.resumed]
         self.priors = [p for p in priors if plan.objective.told(p) is not None]  # earlier runs
         self._failed_fast = False
+        self._objective_seen = any(plan.objective.name in r.scalars for r in self.resumed)  # by any trial
         self._owner = owners.current_token()
         self._inline = workers == 1 and runner.in_process
         self.finished: BatchFinished | None = None
@@ -189,6 +190,7 @@ class Engine:
                 self.events.emit(TrialOutput(run_id, line))
             for name, step, value in scalars:
                 self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
+                self._objective_seen = self._objective_seen or name == objective.name
                 if (name == objective.name and self.pruning
                         and self.pruning.report(run_id, step, objective.minimized(value))):
                     trial.cancel()  # the runner kills the trial's process group (or closes its generator)
@@ -225,9 +227,11 @@ class Engine:
             self._emit_model()
 
     def _never_printed(self, final: RunRecord) -> bool:
-        """A trial ran to its end and printed scalars, none of them the objective: every trial would
-        fail the same way, so the batch stops now (the read model's ``missing_objective`` says why)."""
-        return final.exit_code == 0 and bool(final.scalars) and self.plan.objective.name not in final.scalars
+        """A trial ran to its end and printed scalars, none of them the objective, which no trial has
+        printed yet: every trial would fail the same way, so the batch stops now (the read model's
+        ``missing_objective`` says why)."""
+        return (final.exit_code == 0 and bool(final.scalars) and not self._objective_seen
+                and self.plan.objective.name not in final.scalars)
 
     def _judge(self, record: RunRecord, outcome: TrialOutcome, log: ScalarLog) -> tuple[Status, str | None, dict]:
         scalars = {**log.last, **outcome.scalars}

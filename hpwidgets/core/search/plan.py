@@ -55,6 +55,8 @@ class RunOptions:
     dask_files_max: int = 100 * 1024 * 1024  # bytes of a Dask trial's files brought back into its run
     prune: str | None = None  # "median" or "asha": stop unpromising trials early
     prune_flags: dict[str, str] = field(default_factory=dict)  # the pruner's NAME=VALUE settings
+    output_scalars: tuple[str, ...] = ()  # the user's patterns for scalars in the output (Guild's syntax)
+    builtin_scalars: bool = True  # False: read none of the built-in output formats
 
     def __post_init__(self) -> None:
         for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later

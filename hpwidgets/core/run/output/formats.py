@@ -109,7 +109,10 @@ def _with_step(step: int | None, pairs: list[tuple[str, str]]) -> Reading | None
 def _tail_pairs(text: str) -> list[tuple[str, str]]:
     """The ``key: value`` pairs that end the line, apart by separators, after a prefix that ends in one."""
     matches = list(_COLON.finditer(text))
-    if not matches or text[matches[-1].end():].strip(" \t,;|"):
+    if not matches:
+        return []
+    rest = text[matches[-1].end():]
+    if rest.strip(" \t,;|") and _EQUALS.sub("", rest).strip(" \t,;|-"):  # only `key=value` pairs may follow
         return []
     first = len(matches) - 1
     while first and _GAP.fullmatch(text, matches[first - 1].end(), matches[first].start()):

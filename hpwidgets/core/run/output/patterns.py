@@ -31,7 +31,7 @@ def compile_pattern(text: str) -> re.Pattern:
     try:
         pattern = re.compile(source)
     except re.error as exc:
-        raise OptionError("output_scalars", text, f"{ACCEPTED} ({exc})") from None
+        raise OptionError("output_scalars", text, f"{ACCEPTED} ({exc.msg})") from None
     names = set(pattern.groupindex)
     if not names - {"step"} and pattern.groups - len(names) < 2:
         raise OptionError("output_scalars", text, f"{ACCEPTED}: it captures no value")
@@ -56,7 +56,8 @@ class Patterns:
         builtin = formats.read(line) if self.builtin else None
         if builtin is not None:
             step = builtin.step if step is None else step
-            pairs += builtin.pairs
+            taken = {key for key, _ in pairs}  # a pattern's reading wins
+            pairs += [(key, text) for key, text in builtin.pairs if key not in taken]
         return formats.Reading(step, pairs) if step is not None or pairs else None
 
 
