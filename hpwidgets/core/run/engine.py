@@ -245,8 +245,9 @@ class Engine:
         if outcome.exit_code != 0:
             code = outcome.exit_code
             why = outcome.reason or (f"killed by signal {-code}" if code and code < 0 else f"exit code {code}")
-            if not outcome.reason and _EXCEPTION.match(log.last_line):
-                why += f": {log.last_line}"  # the traceback's last line says what went wrong
+            last = log.last_line.strip()[:300]
+            if not outcome.reason and _EXCEPTION.match(last):
+                why += f": {last}"  # the traceback's last line says what went wrong
             return Status.FAILED, why, scalars
         value = scalars.get(record.objective)
         if value is None:

@@ -30,8 +30,9 @@ class ScalarLog:
     step: int | None = None
     last: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
-    last_line: str = ""  # the last output line with text: a crash's exception, for its reason
+    last_line: str = ""  # the last output line with text, as printed: a crash's exception, for its reason
     shown: dict[str, str] = field(default_factory=dict)  # the pairs of the last frame that had any
+    at_step: dict[tuple[str, int], float] = field(default_factory=dict)  # (key, step) -> its value
 
     def feed(self, line: str, redraw: bool = False) -> list[Point]:
         """Take one printed line, or one frame of a redrawn line (``redraw``); return the scalars
@@ -58,11 +59,13 @@ class ScalarLog:
                 points[-1] = (self.step, value)
             else:
                 points.append((self.step, value))
+            if self.step is not None:
+                self.at_step[key, self.step] = value
             recorded.append((key, self.step, value))
         return recorded
 
     def _repeats(self, step: int, pairs: list[tuple[str, str]]) -> bool:
-        return all(_same(dict(self.series.get(key, ())).get(step), float(text)) for key, text in pairs)
+        return all(_same(self.at_step.get((key, step)), float(text)) for key, text in pairs)
 
 
 def _same(a: float | None, b: float) -> bool:

@@ -25,22 +25,24 @@ import re
 from typing import NamedTuple
 
 KEY = r"[A-Za-z_][\w./-]*"
-VALUE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan|[+-]?inf(?:inity)?"
+VALUE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?[nN][aA][nN]|[+-]?[iI][nN][fF](?:[iI][nN][iI][tT][yY])?"
 STEP_KEYS = ("step", "epoch")
 SKIPPED = frozenset({"v_num"})  # Lightning's version number in its progress bar: not a metric
 DIAGNOSTICS = ("[LightGBM]",)  # a library's own log records (``pavg=0.44 -> initscore=-0.23``)
 
-_I = re.IGNORECASE
 _UNWRAP = re.compile(r"\b(?:tensor|np\.float\d+|numpy\.float\d+)\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _GUILD_STEP = re.compile(r"\s+\(step\s+(\d+)\)\s*$")
-_EPOCH = re.compile(r"\s*epoch\s+(\d+)(?:\s*/\s*\d+)?(?:$|[\s:|,-]+)", _I)
+_EPOCH = re.compile(r"\s*(?:[Ee]poch|EPOCH)\s+(\d+)(?:\s*/\s*\d+)?(?:$|[\s:|,-]+)")
 _ROUND = re.compile(r"\s*\[(\d+)\]\t")
-_BOOSTER = re.compile(rf"({KEY})(?::|'s\s+({KEY}):)\s*({VALUE})\s*$", _I)
-_COLON = re.compile(rf"(?<![\w'.-])({KEY}):[ \t]*({VALUE})(?=$|[\s,;|\]}})])", _I)
+_CANDIDATE = re.compile(r"[:=][ \t]*(?:['\"]|[-+.\dnNiIt])")  # a value (or tensor) after `:` or `=`
+_BOOSTER = re.compile(rf"({KEY})(?::|'s\s+({KEY}):)\s*({VALUE})\s*$")
+_COLON = re.compile(rf"(?<![\w'.-])({KEY}):[ \t]*({VALUE})(?=$|[\s,;|\]}})])")
 _GAP = re.compile(r"\s*[,;|]\s*|\s+-\s+|\s+")
-_EQUALS = re.compile(rf"(?:^|(?<=[\s,;|\[]))({KEY})=({VALUE})(?=$|[\s,;|\])])", _I)
-_QUOTED = re.compile(rf"['\"]({KEY})['\"]:\s*['\"]?({VALUE})['\"]?(?=\s*[,}}])", _I)
+_EQUALS = re.compile(rf"(?:^|(?<=[\s,;|\[]))({KEY})=({VALUE})(?=$|[\s,;|\])])")
+_QUOTED = re.compile(rf"['\"]({KEY})['\"]:\s*['\"]?({VALUE})['\"]?(?=\s*[,}}])")
 _PREFIX_ENDS = "-|,;])\t"
+_GAPS = frozenset({" - ", " ", "  ", ", ", " | ", "\t", ",", "; ", " , "})  # the usual separators, looked up
+_NOT_METRICS = SKIPPED | {v for k in STEP_KEYS for v in (k, k.capitalize(), k.upper())}
 
 
 class Reading(NamedTuple):
@@ -63,9 +65,9 @@ def step_of(key: str, text: str) -> int | None:
 
 def read(line: str) -> Reading | None:
     """The step and pairs of one line (one frame of a redrawn one); None when it has neither."""
-    if ":" not in line and "=" not in line:  # the common case: no pair, maybe Keras's `Epoch 3/15`
+    if (":" not in line and "=" not in line) or not _CANDIDATE.search(line):  # the common case: no value
         head = _EPOCH.match(line) if "poch" in line[:12] else None
-        return Reading(int(head[1]), []) if head and head.end() == len(line) else None
+        return Reading(int(head[1]), []) if head and not line[head.end():].strip(" \t:|-") else None
     if line.startswith(DIAGNOSTICS):
         return None
     if "(" in line and ("tensor(" in line or "float" in line):
@@ -89,18 +91,13 @@ def read(line: str) -> Reading | None:
 
 
 def _with_step(step: int | None, pairs: list[tuple[str, str]]) -> Reading | None:
-    found: dict[str, int | None] = {}
-    kept = []
-    for key, text in pairs:
-        name = key.lower()
-        if name in STEP_KEYS:
-            found[name] = step_of(name, text)
-        elif key not in SKIPPED:
-            kept.append((key, text))
-    for name in STEP_KEYS:  # a step pair wins over an epoch pair, which wins over a prefix
-        if found.get(name) is not None:
-            step = found[name]
-            break
+    kept = [(key, text) for key, text in pairs if key not in _NOT_METRICS]
+    if len(kept) < len(pairs):
+        found = {key.lower(): step_of(key.lower(), text) for key, text in pairs if key.lower() in STEP_KEYS}
+        for name in STEP_KEYS:  # a step pair wins over an epoch pair, which wins over a prefix
+            if found.get(name) is not None:
+                step = found[name]
+                break
     if step is None and not kept:
         return None
     return Reading(step, kept)
@@ -112,10 +109,13 @@ def _tail_pairs(text: str) -> list[tuple[str, str]]:
     if not matches:
         return []
     rest = text[matches[-1].end():]
-    if rest.strip(" \t,;|") and _EQUALS.sub("", rest).strip(" \t,;|-"):  # only `key=value` pairs may follow
+    if rest and rest.strip(" \t,;|") and _EQUALS.sub("", rest).strip(" \t,;|-"):  # only `key=value` pairs may follow
         return []
     first = len(matches) - 1
-    while first and _GAP.fullmatch(text, matches[first - 1].end(), matches[first].start()):
+    while first:
+        gap = text[matches[first - 1].end():matches[first].start()]
+        if gap not in _GAPS and not _GAP.fullmatch(gap):
+            break
         first -= 1
     prefix = text[:matches[first].start()].rstrip(" ")
     if prefix and prefix[-1] not in _PREFIX_ENDS:

@@ -11,7 +11,7 @@ after them, unless they are turned off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hpwidgets.core.errors import OptionError
 from hpwidgets.core.run.output import formats
@@ -44,8 +44,11 @@ class Patterns:
     def __init__(self, patterns: Iterable[str] = (), builtin: bool = True) -> None:
         self.patterns = [compile_pattern(p) for p in patterns]
         self.builtin = builtin
+        # the reader of a line, chosen once: most trials read the built-in formats alone
+        self.read: Callable[[str], formats.Reading | None] = (
+            self._read if self.patterns else formats.read if builtin else _nothing)
 
-    def read(self, line: str) -> formats.Reading | None:
+    def _read(self, line: str) -> formats.Reading | None:
         step, pairs = None, []
         for pattern in self.patterns:
             for match in pattern.finditer(line):
@@ -59,6 +62,10 @@ class Patterns:
             taken = {key for key, _ in pairs}  # a pattern's reading wins
             pairs += [(key, text) for key, text in builtin.pairs if key not in taken]
         return formats.Reading(step, pairs) if step is not None or pairs else None
+
+
+def _nothing(line: str) -> None:
+    return None
 
 
 def _captured(pattern: re.Pattern, match: re.Match) -> formats.Reading | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hpwidgets.core.run.output.terminal import REDRAW, TerminalLine, frame
+from hpwidgets.core.run.output.terminal import DRAWN_MAX, REDRAW, TerminalLine, frame
 from hpwidgets.core.run.scalars import Point, ScalarLog
 
 
@@ -15,16 +15,21 @@ class OutputReader:
 
     def feed(self, segment: str) -> tuple[str | None, list[Point]]:
         """One segment: the finished line it ends (None while a line is redrawn), and its scalars."""
+        if len(segment) > DRAWN_MAX:  # no metric line is that long: kept, not read
+            return self._kept(self.screen.feed(segment)), []
+        if not self.screen.redrawn and segment[-1:] != REDRAW and "\x1b" not in segment and "\x08" not in segment:
+            if segment and not segment.isspace():  # the common case: a plain line, read as it is
+                self.log.last_line = segment
+            return segment, self.log.feed(segment)
         redraw = self.screen.redrawn or segment.endswith(REDRAW)
         line = self.screen.feed(segment)
-        scalars = self.log.feed(frame(segment), redraw) if segment.strip() else []
-        return self._kept(line), scalars
+        return self._kept(line), self.log.feed(frame(segment), redraw)
 
     def flush(self) -> str | None:
         """The line left drawn when the output ended without a newline, if any."""
         return self._kept(self.screen.flush())
 
     def _kept(self, line: str | None) -> str | None:
-        if line is not None and line.strip():
-            self.log.last_line = line.strip()[:300]
+        if line and not line.isspace():
+            self.log.last_line = line
         return line

@@ -4,6 +4,8 @@ and backspaces move the cursor back as they do on a screen.
 The reader of scalars sees every redraw (each is a *frame*), so values move live while a progress
 bar draws; the stored output, ``hpw cat`` and a failure's detail see the lines a terminal would
 show. A segment is the text up to a ``\\r`` (kept at its end: a redraw follows) or a newline.
+No metric line is 64 KiB long: a longer segment (a dump, binary output) is kept as printed,
+control characters and all, so that nothing is lost and its cost stays linear.
 """
 
 from __future__ import annotations
@@ -11,22 +13,27 @@ from __future__ import annotations
 import re
 
 REDRAW = "\r"  # ends a segment that the next one draws over
-_BACKSPACES = re.compile(r"(\x08+)")
+DRAWN_MAX = 1 << 16  # characters: a longer segment is kept as printed and not read for scalars
+_BACKSPACES = re.compile("\x08+")
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours and cursor moves (tqdm, Keras)
 
 
 def overwrite(line: str, text: str) -> str:
-    """``text`` written over ``line`` from its first column, as a terminal would."""
+    """``text`` written over ``line`` from its first column, as a terminal would (in linear time)."""
     if "\x08" not in text:
         return text + line[len(text):]
-    col = 0
-    for piece in _BACKSPACES.split(text):
-        if piece.startswith("\x08"):
-            col = max(0, col - len(piece))
-        elif piece:
-            line = line[:col].ljust(col) + piece + line[col + len(piece):]
-            col += len(piece)
-    return line
+    stripped = text.rstrip("\x08")
+    if "\x08" not in stripped:  # Keras: the text, then the cursor sent back over it
+        return stripped + line[len(stripped):]
+    cells, col, start = list(line), 0, 0
+    for run in _BACKSPACES.finditer(text):
+        piece = text[start:run.start()]
+        cells[col:col + len(piece)] = piece
+        col = max(0, col + len(piece) - len(run.group()))
+        start = run.end()
+    piece = text[start:]
+    cells[col:col + len(piece)] = piece
+    return "".join(cells)
 
 
 def frame(segment: str) -> str:
@@ -46,6 +53,9 @@ class TerminalLine:
 
     def feed(self, segment: str) -> str | None:
         """Take one segment; return the finished line when it ends one, else None."""
+        if len(segment) > DRAWN_MAX:  # a piece of a giant line: as printed, after what was drawn
+            line, self._line, self.redrawn = self._line + segment, "", False
+            return line
         if segment.endswith(REDRAW):
             self._line = overwrite(self._line, segment[:-1])
             self.redrawn = True
