@@ -54,26 +54,17 @@ GUILD_LINE = re.compile(r"^\s*([A-Za-z_][\w./-]*):\s+([+-]?(?:\d+(?:\.\d*)?|\.\d
                         r"(?:\s+\(step\s+(\d+)\))?\s*$")
 
 
-def yardstick(lines: list[str], repeat: int, rounds: int = 2000) -> float:
+def per_line(lines: list[str], repeat: int, make_feed=lambda: OutputReader(ScalarLog()).feed,
+             rounds: int = 2000) -> float:
+    """Median seconds per line, each fed as the engine feeds it (one segment), to a fresh reader
+    per repeat."""
     times = []
     for _ in range(repeat):
+        feed = make_feed()
         start = time.perf_counter()
         for _ in range(rounds):
             for line in lines:
-                GUILD_LINE.match(line)
-        times.append((time.perf_counter() - start) / (rounds * len(lines)))
-    return statistics.median(times)
-
-
-def per_line(lines: list[str], repeat: int, rounds: int = 2000) -> float:
-    """Median seconds per line, fed as the engine feeds them (one segment each)."""
-    times = []
-    for _ in range(repeat):
-        reader = OutputReader(ScalarLog())
-        start = time.perf_counter()
-        for _ in range(rounds):
-            for line in lines:
-                reader.feed(line)
+                feed(line)
         times.append((time.perf_counter() - start) / (rounds * len(lines)))
     return statistics.median(times)
 
@@ -110,7 +101,7 @@ def main() -> None:
         with open(os.path.join(STACKS, f"{stack}.out"), "rb") as fh:
             data = fh.read()
         rows.append((f"{stack}.out, {len(data)} bytes", whole(data, repeat), None))
-    guild = yardstick(NON_MATCHING + MATCHING, repeat)
+    guild = per_line(NON_MATCHING + MATCHING, repeat, lambda: GUILD_LINE.match)
     print(f"yardstick: Guild's one-line regex takes {guild * 1e6:.2f} µs a line now")
     print(f"{'what':32} {'median':>12} {'limit':>10} {'ratio':>7}")
     for what, seconds, limit in rows:
