@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from typing import Any
 
 from hpwidgets.core.processes import owners
@@ -24,6 +26,7 @@ from hpwidgets.core.run.events import (
     TrialProgress,
     TrialStarted,
 )
+from hpwidgets.core.run.output.event_watch import EventWatch
 from hpwidgets.core.run.output.patterns import Patterns
 from hpwidgets.core.run.output.reader import OutputReader
 from hpwidgets.core.run.scalars import ScalarLog
@@ -183,11 +186,9 @@ class Engine:
         run_id, objective = record.id, self.plan.objective
         trial = CancelToken()  # Stop cancels every trial; a pruner cancels just this one
         reader = OutputReader(log)  # the store keeps what a terminal shows; the log reads every redraw
+        lock = threading.Lock()  # the output and the event files feed the log from two threads
 
-        def on_line(segment: str) -> None:
-            line, scalars = reader.feed(segment)
-            if line is not None:
-                self.events.emit(TrialOutput(run_id, line))
+        def report(scalars: list) -> None:
             for name, step, value in scalars:
                 self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
                 self._objective_seen = self._objective_seen or name == objective.name
@@ -195,12 +196,26 @@ class Engine:
                         and self.pruning.report(run_id, step, objective.minimized(value))):
                     trial.cancel()  # the runner kills the trial's process group (or closes its generator)
 
+        def on_line(segment: str) -> None:
+            with lock:
+                line, scalars = reader.feed(segment)
+            if line is not None:
+                self.events.emit(TrialOutput(run_id, line))
+            report(scalars)
+
+        def on_event_scalars(found: list) -> None:
+            with lock:
+                scalars = [log.add(tag, step, value) for tag, step, value in found if tag not in log.ignore]
+            report(scalars)
+
         spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
         if self.cancel.is_set():
             return TrialOutcome(exit_code=None, killed="cancel"), log
         key = self.cancel.register(trial.cancel)
         try:
-            return self.runner(spec, trial, on_line), log
+            # in-process trials write no event files worth a thread each
+            with nullcontext() if self.runner.in_process else EventWatch(spec.run_dir, on_event_scalars):
+                return self.runner(spec, trial, on_line), log
         finally:
             self.cancel.unregister(key)
             last = reader.flush()  # a bar left drawn without a newline

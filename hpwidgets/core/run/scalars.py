@@ -48,21 +48,26 @@ class ScalarLog:
         shown, self.shown = self.shown, dict(pairs)
         recorded = []
         for key, text in pairs:
-            if key in self.ignore:
+            if key in self.ignore or redraw and shown.get(key) == text:
                 continue
-            if redraw and shown.get(key) == text:
-                continue
-            value = float(text)  # full precision: Guild rounds to 32 bits, we do not
-            self.last[key] = value
-            points = self.series.setdefault(key, [])
-            if points and self.step is not None and points[-1][0] == self.step:
-                points[-1] = (self.step, value)
-            else:
-                points.append((self.step, value))
-            if self.step is not None:
-                self.at_step[key, self.step] = value
-            recorded.append((key, self.step, value))
+            recorded.append(self._record(key, float(text)))  # full precision: Guild rounds to 32 bits
         return recorded
+
+    def add(self, key: str, step: int, value: float) -> Point:
+        """A scalar from elsewhere than a printed line (an event file), at its own step."""
+        self.step = step
+        return self._record(key, value)
+
+    def _record(self, key: str, value: float) -> Point:
+        self.last[key] = value
+        points = self.series.setdefault(key, [])
+        if points and self.step is not None and points[-1][0] == self.step:
+            points[-1] = (self.step, value)
+        else:
+            points.append((self.step, value))
+        if self.step is not None:
+            self.at_step[key, self.step] = value
+        return key, self.step, value
 
     def _repeats(self, step: int, pairs: list[tuple[str, str]]) -> bool:
         return all(_same(self.at_step.get((key, step)), float(text)) for key, text in pairs)

@@ -128,6 +128,36 @@ series = {f"{data}-{metric}": [[i + 1, float(v)] for i, v in enumerate(values)]
           for data, metrics in record.items() for metric, values in metrics.items()}
 json.dump({"version": f"lightgbm {lgb.__version__}", "series": series}, open(sys.argv[1], "w"))
 """,
+    # Event files: PyTorch's SummaryWriter (simple values) in the root, tensorboard's own writer
+    # (one-element tensors, as tf.summary.scalar writes) in a folder, as Keras writes validation/.
+    "tensorboard": """
+import json, os, shutil, sys
+import tensorboard, torch
+from torch.utils.tensorboard import SummaryWriter
+from tensorboard.summary import Writer
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
+root = os.path.join(os.path.dirname(sys.argv[1]), "tensorboard")
+shutil.rmtree(root, ignore_errors=True)
+with SummaryWriter(log_dir=root, filename_suffix=".torch") as writer:
+    for epoch in range(1, 4):
+        writer.add_scalar("loss", 1 / epoch, epoch)
+        writer.add_scalar("val/loss", 1.5 / epoch, epoch)
+writer = Writer(os.path.join(root, "validation"))
+for epoch in range(0, 3):
+    writer.add_scalar("epoch_loss", 0.5 / (epoch + 1), step=epoch)
+writer.close()
+series = {}
+for folder, prefix in ((root, ""), (os.path.join(root, "validation"), "validation/")):
+    acc = EventAccumulator(folder, size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    for tag in acc.Tags()["scalars"]:
+        series[prefix + tag] = [[e.step, e.value] for e in acc.Scalars(tag)]
+    for tag in acc.Tags()["tensors"]:
+        series[prefix + tag] = [[e.step, float(tensor_util.make_ndarray(e.tensor_proto))] for e in acc.Tensors(tag)]
+json.dump({"version": f"tensorboard {tensorboard.__version__} (its EventAccumulator), torch {torch.__version__}",
+           "series": series}, open(sys.argv[1], "w"))
+""",
 }
 SCRIPTS["keras_v2"] = SCRIPTS["keras_v1"].replace("VERBOSE", "2")
 SCRIPTS["keras_v1"] = SCRIPTS["keras_v1"].replace("VERBOSE", "1")
