@@ -215,6 +215,16 @@ def batches_parser(prog: str = "hpw batches", action: str = "list") -> Parser:
     return p
 
 
+def tensorboard_parser(prog: str = "hpw tensorboard") -> Parser:
+    p = Parser(prog=prog, description="Show runs in TensorBoard: their series as scalars, their flags and final "
+                                      "scalars as HParams (the runs `hpw runs` lists, filtered alike).")
+    p.add_argument("--logdir", metavar="DIR", help="write the runs here (default: tensorboard/ in the store)")
+    p.add_argument("--port", type=int, default=6006, metavar="N", help="TensorBoard's port (default 6006)")
+    p.add_argument("--no-start", action="store_true", help="write the log directory; start nothing")
+    add_filter_args(p)
+    return p
+
+
 def cat_parser(prog: str = "hpw cat") -> Parser:
     p = Parser(prog=prog, description="Print a run's output (default: the newest run's).")
     p.add_argument("refs", nargs="?", metavar="RUN", help="a list index (1) or the first characters of a run id")

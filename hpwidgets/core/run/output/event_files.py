@@ -102,6 +102,8 @@ def event_scalars(record: bytes) -> list[tuple[str, int, float]]:
 def _value(buf: bytes) -> tuple[str, float] | None:
     tag, number_found = None, None
     for number, wire, value in _fields(buf):
+        if number == 9 and wire == 2 and _plugin(value) not in ("", "scalars"):
+            return None  # another plugin's tensor (HParams, text, ...): not a scalar
         if number == 1 and wire == 2:
             tag = value.decode("utf-8", "replace")
         elif number == 2 and wire == 5:
@@ -109,6 +111,16 @@ def _value(buf: bytes) -> tuple[str, float] | None:
         elif number == 8 and wire == 2:
             number_found = _tensor(value)
     return None if tag is None or number_found is None else (tag, number_found)
+
+
+def _plugin(metadata: bytes) -> str:
+    """The plugin name in a ``SummaryMetadata``; "" when none is named."""
+    for number, wire, value in _fields(metadata):
+        if number == 1 and wire == 2:
+            for inner, inner_wire, name in _fields(value):
+                if inner == 1 and inner_wire == 2:
+                    return name.decode("utf-8", "replace")
+    return ""
 
 
 def _tensor(buf: bytes) -> float | None:
