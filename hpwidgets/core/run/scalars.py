@@ -31,8 +31,7 @@ class ScalarLog:
     last: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
     last_line: str = ""  # the last output line with text, as printed: a crash's exception, for its reason
-    shown: dict[str, str] = field(default_factory=dict)  # the pairs of the last frame that had any
-    at_step: dict[tuple[str, int], float] = field(default_factory=dict)  # (key, step) -> its value
+    shown: dict[str, str] = field(default_factory=dict)  # the pairs of the last redrawn frame that had any
 
     def feed(self, line: str, redraw: bool = False) -> list[Point]:
         """Take one printed line, or one frame of a redrawn line (``redraw``); return the scalars
@@ -45,13 +44,13 @@ class ScalarLog:
             return []
         if step is not None:
             self.step = step
-        shown, self.shown = self.shown, dict(pairs)
-        recorded = []
-        for key, text in pairs:
-            if key in self.ignore or redraw and shown.get(key) == text:
-                continue
-            recorded.append(self._record(key, float(text)))  # full precision: Guild rounds to 32 bits
-        return recorded
+        if redraw:
+            shown, self.shown = self.shown, dict(pairs)
+            pairs = [(key, text) for key, text in pairs if shown.get(key) != text]
+        elif self.shown:
+            self.shown = {}
+        ignore, record = self.ignore, self._record
+        return [record(key, float(text)) for key, text in pairs if key not in ignore]  # full precision
 
     def add(self, key: str, step: int, value: float) -> Point:
         """A scalar from elsewhere than a printed line (an event file), at its own step."""
@@ -61,16 +60,20 @@ class ScalarLog:
     def _record(self, key: str, value: float) -> Point:
         self.last[key] = value
         points = self.series.setdefault(key, [])
-        if points and self.step is not None and points[-1][0] == self.step:
-            points[-1] = (self.step, value)
+        step = self.step
+        if points and step is not None and points[-1][0] == step:
+            points[-1] = (step, value)
         else:
-            points.append((self.step, value))
-        if self.step is not None:
-            self.at_step[key, self.step] = value
-        return key, self.step, value
+            points.append((step, value))
+        return key, step, value
 
     def _repeats(self, step: int, pairs: list[tuple[str, str]]) -> bool:
-        return all(_same(self.at_step.get((key, step)), float(text)) for key, text in pairs)
+        """Every pair is already recorded at ``step`` with its value (a rare look: steps go back)."""
+        for key, text in pairs:
+            at = next((v for s, v in reversed(self.series.get(key, ())) if s == step), None)
+            if not _same(at, float(text)):
+                return False
+        return True
 
 
 def _same(a: float | None, b: float) -> bool:
