@@ -22,8 +22,9 @@ PRINTED = {"keras_v1": 1e-3, "keras_v2": 1e-3, "lightning": 5e-3, "transformers"
            "lightgbm": 1e-4}
 
 
-def read(stack: str, chunk: int = 4096) -> tuple[ScalarLog, list[str]]:
-    """The recorded bytes through the same path a trial's output takes, in pipe-sized chunks."""
+def read(stack: str, chunk: int = 4096, settled: list | None = None) -> tuple[ScalarLog, list[str]]:
+    """The recorded bytes through the same path a trial's output takes, in pipe-sized chunks;
+    ``settled`` collects the values a pruner would be told, as they become final."""
     log, lines = ScalarLog(), []
     reader = OutputReader(log)
 
@@ -31,6 +32,8 @@ def read(stack: str, chunk: int = 4096) -> tuple[ScalarLog, list[str]]:
         line, _ = reader.feed(segment)
         if line is not None:
             lines.append(line)
+        if settled is not None:
+            settled.extend(log.take_settled())
 
     segments = Segments(on_segment)
     data = open(os.path.join(STACKS, f"{stack}.out"), "rb").read()
@@ -55,6 +58,17 @@ def test_a_stacks_output_gives_the_series_the_library_recorded(stack):
         got = log.series[name]
         assert [s for s, _ in got] == [s for s, _ in points], name
         assert [v for _, v in got] == pytest.approx([v for _, v in points], rel=PRINTED[stack], abs=1e-4), name
+
+
+@pytest.mark.parametrize(("stack", "name"), [("keras_v1", "loss"), ("keras_v1", "val_loss"),
+                                            ("lightning", "train_loss"), ("lightning", "val_loss")])
+def test_a_pruner_is_told_each_epochs_final_value_once_never_a_bar_in_mid_epoch(stack, name):
+    settled: list = []
+    read(stack, settled=settled)
+    told = [(step, value) for key, step, value in settled if key == name]
+    want = recorded(stack)[name]
+    assert [s for s, _ in told] == [s for s, _ in want]
+    assert [v for _, v in told] == pytest.approx([v for _, v in want], rel=PRINTED[stack], abs=1e-4)
 
 
 def test_the_step_is_the_counter_each_library_prints():

@@ -188,10 +188,11 @@ class Engine:
         reader = OutputReader(log)  # the store keeps what a terminal shows; the log reads every redraw
         lock = threading.Lock()  # the output and the event files feed the log from two threads
 
-        def report(scalars: list) -> None:
+        def report(scalars: list, settled: list) -> None:
             for name, step, value in scalars:
                 self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
                 self._objective_seen = self._objective_seen or name == objective.name
+            for name, step, value in settled:  # final for their step: what the pruner judges
                 if (name == objective.name and self.pruning
                         and self.pruning.report(run_id, step, objective.minimized(value))):
                     trial.cancel()  # the runner kills the trial's process group (or closes its generator)
@@ -199,14 +200,16 @@ class Engine:
         def on_line(segment: str) -> None:
             with lock:
                 line, scalars = reader.feed(segment)
+                settled = log.take_settled()
             if line is not None:
                 self.events.emit(TrialOutput(run_id, line))
-            report(scalars)
+            report(scalars, settled)
 
         def on_event_scalars(found: list) -> None:
             with lock:
                 scalars = [log.add(tag, step, value) for tag, step, value in found if tag not in log.ignore]
-            report(scalars)
+                settled = log.take_settled()
+            report(scalars, settled)
 
         spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
         if self.cancel.is_set():

@@ -7,7 +7,10 @@ Rules, so that a redrawn progress bar gives the series its library records:
 - a frame of a redrawn line that shows a key with the value the previous frame showed records
   nothing for it (a bar carries the last epoch's validation values into the next epoch's redraws);
 - a line whose step goes back and whose values are all recorded at that step already records
-  nothing (LightGBM repeats its best round after early stopping).
+  nothing (LightGBM repeats its best round after early stopping);
+- a value is *settled* (final for its step: what a pruner may judge) when it is printed on a
+  line of its own, or, in a redrawn line, when that line ends or the step moves on: a bar's
+  running average in the middle of an epoch is shown live but never judged.
 Keys equal to flag names are flag echoes, not results.
 """
 
@@ -32,6 +35,8 @@ class ScalarLog:
     series: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
     last_line: str = ""  # the last output line with text, as printed: a crash's exception, for its reason
     shown: dict[str, str] = field(default_factory=dict)  # the pairs of the last redrawn frame that had any
+    unsettled: dict[str, Point] = field(default_factory=dict)  # redrawn values whose step may still move them
+    settled: list[Point] = field(default_factory=list)  # final values not yet taken (``take_settled``)
 
     def feed(self, line: str, redraw: bool = False) -> list[Point]:
         """Take one printed line, or one frame of a redrawn line (``redraw``); return the scalars
@@ -43,6 +48,8 @@ class ScalarLog:
         if step is not None and self.step is not None and step < self.step and self._repeats(step, pairs):
             return []
         if step is not None:
+            if step != self.step and self.unsettled:
+                self.end_of_line()  # the step moved on: the last step's redrawn values are final
             self.step = step
         if redraw:
             shown, self.shown = self.shown, dict(pairs)
@@ -50,12 +57,29 @@ class ScalarLog:
         elif self.shown:
             self.shown = {}
         ignore, record = self.ignore, self._record
-        return [record(key, float(text)) for key, text in pairs if key not in ignore]  # full precision
+        points = [record(key, float(text)) for key, text in pairs if key not in ignore]  # full precision
+        if redraw:
+            self.unsettled.update((point[0], point) for point in points)
+        else:
+            self.settled += points
+        return points
+
+    def end_of_line(self) -> None:
+        """A redrawn line ended: its last values are final."""
+        self.settled += self.unsettled.values()
+        self.unsettled.clear()
+
+    def take_settled(self) -> list[Point]:
+        """The values that became final since the last call."""
+        taken, self.settled = self.settled, []
+        return taken
 
     def add(self, key: str, step: int, value: float) -> Point:
-        """A scalar from elsewhere than a printed line (an event file), at its own step."""
+        """A scalar from elsewhere than a printed line (an event file), at its own step: final."""
         self.step = step
-        return self._record(key, value)
+        point = self._record(key, value)
+        self.settled.append(point)
+        return point
 
     def _record(self, key: str, value: float) -> Point:
         self.last[key] = value

@@ -23,10 +23,14 @@ class OutputReader:
             return segment, self.log.feed(segment)
         redraw = self.screen.redrawn or segment.endswith(REDRAW)
         line = self.screen.feed(segment)
-        return self._kept(line), self.log.feed(frame(segment), redraw)
+        points = self.log.feed(frame(segment), redraw)
+        if line is not None:
+            self.log.end_of_line()
+        return self._kept(line), points
 
     def flush(self) -> str | None:
         """The line left drawn when the output ended without a newline, if any."""
+        self.log.end_of_line()
         return self._kept(self.screen.flush())
 
     def _kept(self, line: str | None) -> str | None:
