@@ -63,3 +63,10 @@ def test_a_script_read_with_a_pattern_only(home, write_script):
                     builtin_scalars=False)
     run, = batch.runs
     assert (run.status.value, run.scalars, run.step) == ("completed", {"cost": 0.25}, 3)
+
+
+def test_a_function_takes_no_output_patterns(home):
+    with pytest.raises(OptionError) as caught:
+        api.run(lambda x=1.0: x, {"x": 1.0}, output_scalars=[r"(\key)=(\value)"])
+    assert str(caught.value) == ("Invalid value for output_scalars: ('(\\\\key)=(\\\\value)',) (accepted: left as it "
+                                 "is for a function: its results are read as it returns or yields them)")

@@ -205,6 +205,10 @@ def prepare(
         if options.timeout is not None:
             raise OptionError("timeout", options.timeout, "None for a function: it runs in this process, which "
                                                           "cannot kill it; run a script to time its trials out")
+        for name in ("output_scalars", "builtin_scalars"):  # a function's results are not printed lines
+            if getattr(options, name) != getattr(RunOptions(), name):
+                raise OptionError(name, getattr(options, name), "left as it is for a function: its results are "
+                                                                "read as it returns or yields them")
         runner = runner or FunctionRunner(target, options.objective.name)
         source_hash, script_name, source = _function_hash(target), None, None
     else:
