@@ -13,7 +13,7 @@ import time
 lr = 0.1
 for epoch in range(1, 4):
     print(f"Epoch {epoch}/3 - loss: {lr / epoch:.4f} - val_loss: {lr * 2 / epoch:.4f} - val_acc: 0.91")
-time.sleep(0.3 if lr > 0.5 else 0)
+time.sleep(5 if lr > 0.15 else 0)  # the first trial ends first
 """
 
 
