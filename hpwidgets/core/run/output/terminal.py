@@ -25,15 +25,19 @@ def overwrite(line: str, text: str) -> str:
     stripped = text.rstrip("\x08")
     if "\x08" not in stripped:  # Keras: the text, then the cursor sent back over it
         return stripped + line[len(stripped):]
-    cells, col, start = list(line), 0, 0
-    for run in _BACKSPACES.finditer(text):
-        piece = text[start:run.start()]
-        cells[col:col + len(piece)] = piece
-        col = max(0, col + len(piece) - len(run.group()))
-        start = run.end()
-    piece = text[start:]
-    cells[col:col + len(piece)] = piece
-    return "".join(cells)
+    runs = list(_BACKSPACES.finditer(text))
+    few = len(runs) < 64  # a few moves: string slices; many: one list of cells, in linear time
+    cells: str | list[str] = line if few else list(line)
+    col = start = 0
+    for run in [*runs, None]:
+        piece = text[start:run.start()] if run else text[start:]
+        if few:
+            cells = cells[:col] + piece + cells[col + len(piece):]
+        else:
+            cells[col:col + len(piece)] = piece
+        col = max(0, col + len(piece) - (len(run.group()) if run else 0))
+        start = run.end() if run else start
+    return cells if few else "".join(cells)
 
 
 def frame(segment: str) -> str:
