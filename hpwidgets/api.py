@@ -35,6 +35,8 @@ def run(
     dask_files_max: int = 100 * 1024 * 1024,
     prune: str | None = None,
     prune_flags: dict[str, Any] | None = None,
+    output_scalars: tuple[str, ...] | list[str] = (),
+    builtin_scalars: bool = True,
     store: Store | str | None = None,
     show: bool = False,
     background: bool = False,
@@ -60,6 +62,9 @@ def run(
     function's trials run in this process, which cannot kill them, so it is refused there.
     ``prune`` ("median" or "asha") stops unpromising trials early, with ``prune_flags``
     as its settings (``{"reduction": 3}``).
+    ``output_scalars`` are patterns for scalars in a script's output, in Guild's syntax
+    (``r"(\\key)=(\\value)"``), read before the built-in formats; ``builtin_scalars`` False
+    reads none of those.
     ``detach=True`` runs a script's batch in a process of its own that outlives this one (a
     kernel restart or shutdown) and returns a ``WatchedBatch`` that follows it from the store;
     ``hp.watch(BATCH)`` follows it from anywhere, ``hp.stop(BATCH)`` stops it.

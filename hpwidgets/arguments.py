@@ -44,6 +44,11 @@ def run_parser(prog: str = "hpw run", notebook: bool = False) -> Parser:
     p.add_argument("--prune", metavar="PRUNER", help="stop unpromising trials early: median or asha")
     p.add_argument("-Fp", "--prune-flag", action="append", default=[], metavar="NAME=VAL",
                    help="pruner setting: median: warmup-steps, min-trials; asha: min-step, reduction")
+    p.add_argument("--output-scalars", action="append", default=[], metavar="PATTERN",
+                   help=r"read scalars with this pattern too, in Guild's syntax: '(\key)=(\value)', "
+                        r"'val=(?P<val_loss>\value)' (repeatable)")
+    p.add_argument("--no-output-scalars", dest="builtin_scalars", action="store_false",
+                   help="read none of the built-in output formats (only --output-scalars patterns)")
     p.add_argument("-l", "--label", help="label for the runs (default: their flags)")
     p.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
                    help="a tag for the runs (repeatable)")
@@ -218,6 +223,16 @@ def batches_parser(prog: str = "hpw batches", action: str = "list") -> Parser:
     return p
 
 
+def tensorboard_parser(prog: str = "hpw tensorboard") -> Parser:
+    p = Parser(prog=prog, description="Show runs in TensorBoard: their series as scalars, their flags and final "
+                                      "scalars as HParams (the runs `hpw runs` lists, filtered alike).")
+    p.add_argument("--logdir", metavar="DIR", help="write the runs here (default: tensorboard/ in the store)")
+    p.add_argument("--port", type=int, default=6006, metavar="N", help="TensorBoard's port (default 6006)")
+    p.add_argument("--no-start", action="store_true", help="write the log directory; start nothing")
+    add_filter_args(p)
+    return p
+
+
 def cat_parser(prog: str = "hpw cat") -> Parser:
     p = Parser(prog=prog, description="Print a run's output (default: the newest run's).")
     p.add_argument("refs", nargs="?", metavar="RUN", help="a list index (1) or the first characters of a run id")
@@ -264,6 +279,8 @@ def run_options(ns: argparse.Namespace) -> RunOptions:
         dask_files_max=int(ns.dask_files_max * 1024 * 1024),
         prune=ns.prune,
         prune_flags=parse_opt_flags(ns.prune_flag, "prune_flags", "-Fp warmup-steps=5"),
+        output_scalars=tuple(ns.output_scalars),
+        builtin_scalars=ns.builtin_scalars,
     )
 
 

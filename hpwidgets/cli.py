@@ -26,6 +26,7 @@ commands:
   compare                       compare runs (--top N --min COL --table --csv PATH)
   plot [BATCH] --kind KIND -o FILE.png
                                 a view of a batch: objective, parallel, importance, partial
+  tensorboard [FILTERS]         the runs in TensorBoard: series, flags and final scalars (HParams)
 
 RUN is a list index of `hpw runs` (1, 2:5) or the first characters of a run id.
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     handlers = {"run": _run, "runs": _runs, "batches": _batches, "compare": _compare, "cat": _cat, "label": _label,
-                "tag": _tag, "plot": _plot, "watch": _watch, "stop": _stop}
+                "tag": _tag, "plot": _plot, "watch": _watch, "stop": _stop, "tensorboard": _tensorboard}
     if command not in handlers:
         print(f"hpw: error: unknown command {command!r} (accepted: {', '.join(handlers)})", file=sys.stderr)
         return 2
@@ -65,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+
+
+def _tensorboard(args: list[str]) -> int:
+    from hpwidgets.runcmds import tensorboard
+
+    return tensorboard(args, "hpw tensorboard", sys.stdout)
 
 
 def _plot(args: list[str]) -> int:

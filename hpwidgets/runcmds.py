@@ -182,6 +182,31 @@ def cat(args: list[str], prog: str, out: TextIO) -> int:
     return 0
 
 
+def tensorboard(args: list[str], prog: str, out: TextIO) -> int:
+    """`hpw tensorboard`: the selected runs as a log directory, then TensorBoard on it, if installed."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    from hpwidgets.arguments import tensorboard_parser
+    from hpwidgets.core.results.tensorboard_logdir import export
+
+    ns = intermixed(tensorboard_parser(prog), args)
+    store = _store()
+    records = selected_runs(store, ns)
+    logdir = ns.logdir or os.path.join(store.root, "tensorboard")
+    export(records, store.series, logdir)
+    print(f"Wrote {len(records)} run{'s' if len(records) != 1 else ''} to {logdir}", file=out, flush=True)
+    if ns.no_start:
+        return 0
+    if importlib.util.find_spec("tensorboard") is None:
+        print(f"TensorBoard is not installed: `pip install tensorboard`, then `tensorboard --logdir {logdir}`",
+              file=out, flush=True)
+        return 1
+    return subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--port", str(ns.port)])
+
+
 def label(store: Store, ns: Any, out: TextIO) -> int:
     names, text = (ns.refs, "") if ns.clear else (ns.refs[:-1], ns.refs[-1])
     if not names:

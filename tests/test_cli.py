@@ -95,7 +95,7 @@ def test_usage_errors_exit_2(env, home, train_py):
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("argument -m/--max-trials: invalid int value: 'many'")
     assert hpw("frobnicate", env=env).stderr == ("hpw: error: unknown command 'frobnicate' (accepted: run, runs, "
-                                                 "batches, compare, cat, label, tag, plot, watch, stop)\n")
+                                                 "batches, compare, cat, label, tag, plot, watch, stop, tensorboard)\n")
 
 
 def test_csv_into_missing_folder(env, home, train_py, tmp_path):

@@ -192,6 +192,42 @@ def test_files_come_back_within_the_limit(dask_cluster, write_script):
                          "hpw: file run.json was left on the worker (a name the run store uses)"]
 
 
+EVENTS = """
+import os, time
+x = 1
+src = ""
+gate = ""
+cut = 0
+data = open(src, "rb").read()
+os.makedirs("logs")
+with open("logs/events.out.tfevents.1.dask", "wb") as fh:
+    fh.write(data[:cut])
+    fh.flush()
+    while not os.path.exists(gate):
+        time.sleep(0.02)
+    fh.write(data[cut:])
+"""
+
+
+def test_event_files_reach_the_curves_while_the_trial_runs_on_a_worker(dask_cluster, write_script, tmp_path):
+    src = next(p for p in (Path(__file__).parent / "data" / "stacks" / "tensorboard").iterdir() if p.is_file())
+    data, ends, pos = src.read_bytes(), [], 0
+    while pos < len(data):
+        pos += 16 + int.from_bytes(data[pos:pos + 8], "little")
+        ends.append(pos)
+    gate = tmp_path / "gate"
+    batch = hp.run(write_script(EVENTS), {"src": str(src), "gate": str(gate), "cut": ends[1]},
+                   minimize="logs/loss", dask=dask_cluster.address, background=True)  # fmt: skip
+    try:
+        _wait(lambda: [list(batch.snapshot().curve(r.id)) for r in batch.snapshot().runs] == [[(1, 1.0)]])
+    finally:
+        gate.touch()
+        batch.wait(60)
+    run, = batch.runs
+    assert (run.status, run.step, [s for s, _ in batch.snapshot().curve(run.id)]) == (Status.COMPLETED, 3, [1, 2, 3])
+    assert (Path(Store().run_dir(run.id)) / "logs" / "events.out.tfevents.1.dask").read_bytes() == data
+
+
 SLEEPER = """
 import os, time
 x = 0

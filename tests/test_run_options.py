@@ -37,7 +37,10 @@ SAMPLES: dict[str, tuple[dict, list[str]]] = {
     "dask_files_max": ({"dask_files_max": 2 * 1024 * 1024}, ["--dask-files-max", "2"]),
     "prune": ({"prune": "asha"}, ["--prune", "asha"]),
     "prune_flags": ({"prune": "median", "prune_flags": {"warmup-steps": "5"}}, ["--prune", "median", "-Fp", "warmup-steps=5"]),
+    "output_scalars": ({"output_scalars": (r"acc=(\value)",)}, ["--output-scalars", r"acc=(\value)"]),
+    "builtin_scalars": ({"builtin_scalars": False}, ["--no-output-scalars"]),
 }
+
 PANEL_SAMPLES = {"optimizer": ("gp", "gp"), "max_trials": ("7", 7), "random_seed": ("3", 3)}  # text -> value
 
 

@@ -51,9 +51,8 @@ def shown_runs(snap: Any, top: int) -> tuple[list[Any], str]:
     step and value) and its caption: the dashboard's and the Runs sidebar's."""
     best = snap.top(top)
     running = [r for r in snap.running() if r not in best]
-    missing = snap.missing_objective()
-    if missing:
-        return best + running, f"{missing}. Runs in trial order."
+    if snap.missing_objective():  # the note above the table says why, once
+        return best + running, f"Runs in trial order: none printed {snap.objective.name}."
     tail = f", then {len(running)} running" if running else ""
     objective = snap.objective
     rule = f"; {RANKING_RULE}" if mixes_statuses(best, objective.last) else ""

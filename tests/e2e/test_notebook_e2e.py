@@ -259,3 +259,45 @@ def test_learning_curves_move_during_one_trial_and_mark_the_pruned_one(open_note
         "img => [img.naturalWidth, img.getBoundingClientRect().width, window.devicePixelRatio]")
     assert natural >= shown * max(ratio, 2) and shown == 368, (natural, shown, ratio)
     nb.screenshot("6-curves", dash)
+
+
+# A script printing as Keras's fit(verbose=1) does: `Epoch N/M`, then a bar redrawn with \b and \r
+# whose last redraw of the epoch carries val_loss. Six epochs of 0.6 s each; lr sets how good it is.
+KERAS_LIKE = (
+    'open("keras_like.py", "w").write("import sys, time\\nlr = 0.1\\nfor epoch in range(1, 7):\\n'
+    '    print(f\\"Epoch {epoch}/6\\", flush=True)\\n    for batch in range(1, 5):\\n'
+    '        bar = f\\"{batch}/4 \\u2501\\u2501\\u2501 0s 2ms/step - loss: {lr * 5 / (epoch + batch / 4):.4f}\\"\\n'
+    '        if batch == 4:\\n            bar += f\\" - val_loss: {lr * 6 / epoch:.4f}\\"\\n'
+    '        sys.stdout.write(\\"\\\\r\\" + bar + (\\"\\\\n\\" if batch == 4 else \\"\\\\b\\" * len(bar)))\\n'
+    '        sys.stdout.flush()\\n        time.sleep(0.15)\\n")'
+)
+
+
+def test_a_keras_format_search_moves_its_curves_prunes_and_ranks_by_the_objective(open_notebook, lab):
+    nb = open_notebook("keras.ipynb", [
+        f"{LOAD}\n{KERAS_LIKE}",
+        "%hprun keras_like.py lr=[0.2,0.9,0.1,0.8] --prune asha -Fp reduction=2 --minimize val_loss",
+        SETTLE,
+    ])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    dash = view(nb, 1)
+    nb.wait_until(lambda: progress(nb, dash).startswith("Completed: 4 of 4 done"), "the batch to end", 90)
+    settle(nb, 2, dash, "completed")
+    frames = nb.frames("curves")
+    during = [f for f in frames if done_count(f["progress"]) == 0]  # while the first trial ran
+    summary = [(f["progress"][:60], f["hash"]) for f in frames]
+    print(f"{len(frames)} curves frames, {len(during)} during the first trial:", summary)
+    assert len({f["hash"] for f in during}) >= 3, summary  # the curve grew epoch by epoch
+    assert any("1 running (#1 step " in f["progress"] for f in during), summary
+    line = progress(nb, dash)
+    assert line.startswith("Completed: 4 of 4 done · 0 running · 0 failed · 2 pruned · best val_loss 0.1 "), line
+    header, rows = table_rows(dash)
+    assert [row[header.index("lr")] for row in rows][:2] == ["0.1", "0.2"]  # best first by val_loss
+    assert [row[header.index("status")][:6] for row in rows] == ["comple", "comple", "pruned", "pruned"]
+    assert [row[header.index("step")] for row in rows][:2] == ["6", "6"]
+    store = Store(lab.home)
+    best = min((r for r in store.runs() if r.status is Status.COMPLETED), key=lambda r: r.scalars["val_loss"])
+    output = store.output(best.id)
+    assert output.count("\n") == 12 and "\x08" not in output and "\r" not in output  # one line per epoch
+    nb.screenshot("7-keras", dash)

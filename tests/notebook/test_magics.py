@@ -274,3 +274,15 @@ def test_hprun_help_flags(ip, shown, capsys, home):
     assert capsys.readouterr().out == ("Flags of train.py (module-level assignments):\n"
                                        "  noise  float  (default is 0.1)\n  x      float  (default is 0.1)\n")
     assert shown == [] and Store(str(home)).runs() == []
+
+
+def test_a_mistyped_objective_stops_after_one_trial_and_the_cell_says_so_once(ip, shown, capsys):
+    result = ip.run_cell("b = %hprun train.py x=[-2,0,2] --minimize los --wait")
+    assert result.error_in_exec is None
+    batch = ip.user_ns["b"]
+    assert (batch.finished.status, len(batch.runs)) == ("failed", 1)
+    record, _ = shown
+    html = record._repr_mimebundle_()["text/html"]
+    assert html.count("did you mean loss?") == 1
+    out = capsys.readouterr()
+    assert "did you mean" not in out.out + out.err

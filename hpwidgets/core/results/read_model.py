@@ -160,14 +160,10 @@ class BatchSnapshot:
 
     def missing_objective(self) -> str | None:
         """One line when finished trials ran but none printed the objective, else None."""
-        name = self.objective.name
         summary = self._summary()
         if not summary["ran"] or summary["printed_objective"]:
             return None
-        printed = sorted({s for r in self.runs for s in r.scalars})
-        said = ", ".join(printed) if printed else "no scalars at all"
-        return (f"No trial printed {name}, the column this batch would {self.objective.verb}; "
-                f"the trials printed: {said}")
+        return self.objective.missing(s for r in self.runs for s in r.scalars)
 
     def running(self) -> list[RunRecord]:
         return list(self._summary()["running"])

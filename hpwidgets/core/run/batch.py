@@ -19,6 +19,7 @@ from hpwidgets.core.run.engine import Engine
 from hpwidgets.core.run.executors.inprocess import FunctionRunner
 from hpwidgets.core.run.executors.local import ScriptRunner
 from hpwidgets.core.run.handle import BatchHandle
+from hpwidgets.core.run.output.patterns import Patterns
 from hpwidgets.core.run.recorder import StoreRecorder
 from hpwidgets.core.run.scripts import ScriptInfo, inspect_script
 from hpwidgets.core.search.plan import BatchPlan, RunOptions, build_plan
@@ -154,6 +155,10 @@ def prepare(
         if options.timeout is not None:
             raise OptionError("timeout", options.timeout, "None for a function: it runs in this process, which "
                                                           "cannot kill it; run a script to time its trials out")
+        for name in ("output_scalars", "builtin_scalars"):  # a function's results are not printed lines
+            if getattr(options, name) != getattr(RunOptions(), name):
+                raise OptionError(name, getattr(options, name), "left as it is for a function: its results are "
+                                                                "read as it returns or yields them")
         runner = runner or FunctionRunner(target, options.objective.name)
         source_hash, script_name, source = _function_hash(target), None, None
     else:
@@ -171,6 +176,7 @@ def prepare(
         if expect_source is not None and source_hash != expect_source:  # what runs is what was checked
             raise _SourceChanged(info.path)
     plan = build_plan(operation, known, given, options)
+    patterns = Patterns(options.output_scalars, options.builtin_scalars)  # checked before any trial
     store.reap_orphans()  # runs a dead process left running must not count as running
     priors = find_priors(store, plan, source_hash)
     if options.retries and options.dask is None:
@@ -185,7 +191,7 @@ def prepare(
     engine = Engine(plan, runner, store.run_dir, timeout=options.timeout, fail_fast=options.fail_fast,
                     workers=workers, label=options.label, tags=options.tags, source_hash=source_hash,
                     priors=priors, resumed=resumed, batch_id=batch_id, want_model=want_model,
-                    pruner=options.pruner())
+                    pruner=options.pruner(), patterns=patterns)
     if engine.pruning is not None:
         for earlier in resumed:
             points = store.series(earlier.id).get(plan.objective.name, [])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from typing import Any
 
 from hpwidgets.core.processes import owners
@@ -24,6 +26,9 @@ from hpwidgets.core.run.events import (
     TrialProgress,
     TrialStarted,
 )
+from hpwidgets.core.run.output.event_watch import EventWatch
+from hpwidgets.core.run.output.patterns import Patterns
+from hpwidgets.core.run.output.reader import OutputReader
 from hpwidgets.core.run.scalars import ScalarLog
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 from hpwidgets.core.search import priors
@@ -53,6 +58,7 @@ class Engine:
         resumed: list[RunRecord] | tuple = (),
         want_model: bool = False,
         pruner: Pruner | None = None,
+        patterns: Patterns | None = None,
     ) -> None:
         self.plan = plan
         self.runner = runner
@@ -69,12 +75,14 @@ class Engine:
         self.cancel = CancelToken()
         self.want_model = want_model
         self.pruning = Pruning(pruner) if pruner is not None else None
+        self.patterns = patterns or Patterns()  # how printed lines become scalars
         self.optimizer = make_optimizer(plan)
         # --resume: the batch's done trials (completed, pruned) count toward its total and are not run again
         self.resumed = list(resumed)
         self._skip = [self._params(r.flags) for r in self.resumed]
         self.priors = [p for p in priors if plan.objective.told(p) is not None]  # earlier runs
         self._failed_fast = False
+        self._objective_seen = any(plan.objective.name in r.scalars for r in self.resumed)  # by any trial
         self._owner = owners.current_token()
         self._inline = workers == 1 and runner.in_process
         self.finished: BatchFinished | None = None
@@ -174,27 +182,48 @@ class Engine:
         return future
 
     def _execute(self, record: RunRecord) -> tuple[TrialOutcome, ScalarLog]:
-        log = ScalarLog(ignore=frozenset(record.flags))
+        log = ScalarLog(ignore=frozenset(record.flags), patterns=self.patterns)
         run_id, objective = record.id, self.plan.objective
         trial = CancelToken()  # Stop cancels every trial; a pruner cancels just this one
+        reader = OutputReader(log)  # the store keeps what a terminal shows; the log reads every redraw
+        lock = threading.Lock()  # the output and the event files feed the log from two threads
 
-        def on_line(line: str) -> None:
-            scalars = log.feed(line)
-            self.events.emit(TrialOutput(run_id, line))
+        def report(scalars: list, settled: list) -> None:
             for name, step, value in scalars:
                 self.events.emit(TrialProgress(run_id, name, step, value))  # the read model folds it now
+                self._objective_seen = self._objective_seen or name == objective.name
+            for name, step, value in settled:  # final for their step: what the pruner judges
                 if (name == objective.name and self.pruning
                         and self.pruning.report(run_id, step, objective.minimized(value))):
                     trial.cancel()  # the runner kills the trial's process group (or closes its generator)
+
+        def on_line(segment: str) -> None:
+            with lock:
+                line, scalars = reader.feed(segment)
+                settled = log.take_settled()
+            if line is not None:
+                self.events.emit(TrialOutput(run_id, line))
+            report(scalars, settled)
+
+        def on_event_scalars(found: list) -> None:
+            with lock:
+                scalars = [log.add(tag, step, value) for tag, step, value in found if tag not in log.ignore]
+                settled = log.take_settled()
+            report(scalars, settled)
 
         spec = TrialSpec(run_id, self.run_dir_for(run_id), record.flags, self.timeout)
         if self.cancel.is_set():
             return TrialOutcome(exit_code=None, killed="cancel"), log
         key = self.cancel.register(trial.cancel)
         try:
-            return self.runner(spec, trial, on_line), log
+            # in-process trials write no event files worth a thread each
+            with nullcontext() if self.runner.in_process else EventWatch(spec.run_dir, on_event_scalars):
+                return self.runner(spec, trial, on_line), log
         finally:
             self.cancel.unregister(key)
+            last = reader.flush()  # a bar left drawn without a newline
+            if last is not None:
+                self.events.emit(TrialOutput(run_id, last))
 
     def _finish(self, record: RunRecord, params: dict[str, Any], future: Future) -> None:
         try:
@@ -209,11 +238,18 @@ class Engine:
         value = self.plan.objective.told(final)  # a pruned trial: its last value
         self.optimizer.tell(params, None if value is None else self.plan.objective.minimized(value))
         self.events.emit(TrialFinished(final, {k: list(v) for k, v in log.series.items()}))
-        if status is Status.FAILED and self.fail_fast:
+        if status is Status.FAILED and (self.fail_fast or self._never_printed(final)):
             self._failed_fast = True
             self.stop()
         if self.want_model:
             self._emit_model()
+
+    def _never_printed(self, final: RunRecord) -> bool:
+        """A trial ran to its end and printed scalars, none of them the objective, which no trial has
+        printed yet: every trial would fail the same way, so the batch stops now (the read model's
+        ``missing_objective`` says why)."""
+        return (final.exit_code == 0 and bool(final.scalars) and not self._objective_seen
+                and self.plan.objective.name not in final.scalars)
 
     def _judge(self, record: RunRecord, outcome: TrialOutcome, log: ScalarLog) -> tuple[Status, str | None, dict]:
         scalars = {**log.last, **outcome.scalars}
@@ -227,8 +263,9 @@ class Engine:
         if outcome.exit_code != 0:
             code = outcome.exit_code
             why = outcome.reason or (f"killed by signal {-code}" if code and code < 0 else f"exit code {code}")
-            if not outcome.reason and _EXCEPTION.match(log.last_line):
-                why += f": {log.last_line}"  # the traceback's last line says what went wrong
+            last = log.last_line.strip()[:300]
+            if not outcome.reason and _EXCEPTION.match(last):
+                why += f": {last}"  # the traceback's last line says what went wrong
             return Status.FAILED, why, scalars
         value = scalars.get(record.objective)
         if value is None:

@@ -6,6 +6,7 @@ the best run, the order of a ranking, the sign an optimizer (which always minimi
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,15 @@ class Objective:
     def order(self) -> str:
         """How a ranking by this objective reads: ``lowest first``."""
         return "lowest first" if self.direction == "min" else "highest first"
+
+    def missing(self, printed: Iterable[str]) -> str:
+        """One line for a search whose trials printed scalars but never this objective, with the
+        closest printed name as a suggestion."""
+        printed = sorted(set(printed))
+        said = ", ".join(printed) if printed else "no scalars at all"
+        line = f"No trial printed {self.name}, the column this batch would {self.verb}; the trials printed: {said}"
+        close = difflib.get_close_matches(self.name, printed, n=1, cutoff=0.6)
+        return f"{line} (did you mean {close[0]}?)" if close else line
 
     def minimized(self, value: float) -> float:
         """The value an optimizer is told: optimizers always minimize."""

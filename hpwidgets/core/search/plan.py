@@ -57,12 +57,15 @@ class RunOptions:
     dask_files_max: int = 100 * 1024 * 1024  # bytes of a Dask trial's files brought back into its run
     prune: str | None = None  # "median" or "asha": stop unpromising trials early
     prune_flags: dict[str, str] = field(default_factory=dict)  # the pruner's NAME=VALUE settings
+    output_scalars: tuple[str, ...] = ()  # the user's patterns for scalars in the output (Guild's syntax)
+    builtin_scalars: bool = True  # False: read none of the built-in output formats
 
     def __post_init__(self) -> None:
         # Python's values in the command line's form: settings as text, tags a tuple (a manifest gives a list)
         object.__setattr__(self, "opt_flags", {k: str(v) for k, v in (self.opt_flags or {}).items()})
         object.__setattr__(self, "prune_flags", {k: str(v) for k, v in (self.prune_flags or {}).items()})
         object.__setattr__(self, "tags", tuple(self.tags))
+        object.__setattr__(self, "output_scalars", tuple(self.output_scalars))  # a manifest gives a list
         for name, (ok, accepted) in _VALID.items():  # wrong types too: never a raw TypeError later
             value = getattr(self, name)
             if value is not None and not ok(value):

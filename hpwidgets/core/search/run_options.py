@@ -41,6 +41,8 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("dask_files_max", "--dask-files-max"),
     RunOption("prune", "--prune"),
     RunOption("prune_flags", "-Fp"),
+    RunOption("output_scalars", "--output-scalars"),
+    RunOption("builtin_scalars", "--no-output-scalars"),
 )
 
 
@@ -58,6 +60,7 @@ def manifest_options(options: RunOptions) -> dict[str, Any]:
     """Every option as a batch's manifest keeps it (JSON): a Dask Client as its scheduler's address."""
     data = {o.name: getattr(options, o.name) for o in RUN_OPTIONS}  # asdict would deep-copy a Client
     data["opt_flags"], data["prune_flags"], data["tags"] = dict(options.opt_flags), dict(options.prune_flags), list(options.tags)
+    data["output_scalars"] = list(options.output_scalars)
     if data["dask"] is not None and not isinstance(data["dask"], str):
         data["dask"] = getattr(data["dask"], "scheduler", None) and data["dask"].scheduler.address
     return data

@@ -8,7 +8,8 @@ lines and the exit code. Files the trial writes into its directory come back int
 to ``files_max`` bytes in all (``--dask-files-max``); what is left out is named in the trial's
 output. Symbolic links and the names the store uses for itself never come back.
 
-Streaming: while the trial runs, the task sends its new lines every ``STREAM_EVERY`` seconds
+Streaming: while the trial runs, the task sends its new lines (and the new bytes of its
+TensorBoard event files, which the runner appends in the run directory) every ``STREAM_EVERY`` seconds
 with ``worker.log_event`` on the batch's topic; the client's handler (on the client's event
 loop) only queues them for the runner's thread, which hands them to ``on_line`` in order. When
 the task ends, the lines the stream has not delivered are taken from its result.
@@ -43,9 +44,15 @@ from hpwidgets.core.errors import OptionError
 from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.events import BatchFinished
 from hpwidgets.core.run.executors.local import trial_env
-from hpwidgets.core.run.executors.messages import NewLines, TaskEnded, WorkerLost
+from hpwidgets.core.run.executors.messages import EventFileBytes, NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
-from hpwidgets.core.run.executors.trial_files import FILES_MAX, collect, write_back
+from hpwidgets.core.run.executors.trial_files import (
+    FILES_MAX,
+    append_tail,
+    collect,
+    event_file_tails,
+    write_back,
+)
 from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 
@@ -150,7 +157,9 @@ class DaskRunner(TrialRunner):
             while True:
                 try:
                     start, lines = inbox.get(timeout=0.2)
-                    if start == delivered:  # in order; a gap is filled from the result at the end
+                    if start == "file":  # an event file grew: its new bytes, for the engine to read
+                        append_tail(spec.run_dir, *lines)
+                    elif start == delivered:  # in order; a gap is filled from the result at the end
                         for line in lines:
                             on_line(line)
                         delivered += len(lines)
@@ -177,9 +186,11 @@ class DaskRunner(TrialRunner):
 
     def _on_lines(self, event: tuple[float, Any]) -> None:
         """On the client's event loop: queue a running trial's new lines for its runner thread."""
-        msg: NewLines = event[1]
+        msg: NewLines | EventFileBytes = event[1]
         inbox = self._inboxes.get(msg["mark"])
-        if inbox is not None:
+        if inbox is not None and "file" in msg:
+            inbox.put(("file", (msg["file"], msg["at"], msg["data"])))
+        elif inbox is not None:
             inbox.put((msg["start"], list(msg["lines"])))
 
     def on_event(self, event: Any) -> None:
@@ -227,6 +238,8 @@ def _trial_task(
 
     lines: list[str] = []
     sent = 0
+    folder: list[str] = []  # the trial's directory, once made
+    tails: dict[str, int] = {}  # event file -> bytes sent
 
     def watch() -> None:
         while not done.is_set():
@@ -244,12 +257,15 @@ def _trial_task(
             if count > sent:
                 worker.log_event(topic, NewLines(mark=mark_name, start=sent, lines=lines[sent:count]))
                 sent = count
+            for rel, at, data in event_file_tails(folder[0], tails, files_max) if folder else ():
+                worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
 
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
     threading.Thread(target=stream, name="hpw-line-stream", daemon=True).start()
     try:
         # in the worker's own directory, which Dask purges if the worker dies before we clean up
         with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
+            folder.append(cwd)
             copy = os.path.join(cwd, "sourcecode", info.name)
             os.makedirs(os.path.dirname(copy))
             with open(copy, "w", encoding="utf-8") as fh:

@@ -29,6 +29,16 @@ class WorkerLost:
     address: str
 
 
+class EventFileBytes(TypedDict):
+    """New bytes of an event file a running trial of attempt ``mark`` writes: ``data`` from
+    offset ``at`` of ``file`` (its path under the trial's directory), a worker event."""
+
+    mark: str
+    file: str
+    at: int
+    data: bytes
+
+
 class NewLines(TypedDict):
     """A running trial's lines ``start``, ``start + 1``, ... of attempt ``mark`` (a worker event)."""
 

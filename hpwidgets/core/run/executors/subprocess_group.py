@@ -3,14 +3,16 @@
 No trial can hang its batch: when the trial's main process exits, the rest of its group is
 killed at once, and its output is read for at most ``DRAIN_SECONDS`` more (a double-forked
 daemon may hold the pipe forever). A kill is SIGTERM, then SIGKILL after ``GRACE_SECONDS``.
-Output is read in chunks; a line longer than ``MAX_LINE`` characters is passed on in pieces
-of that length, so a giant line is never held whole.
+Output is read in chunks and passed on in segments (lines, and redraws ending in ``\r``); a
+segment longer than ``MAX_LINE`` characters is passed on in pieces of that length, so a giant
+line is never held whole.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -25,6 +27,8 @@ DRAIN_SECONDS = 0.5  # output read after the trial's main process exits
 MAX_LINE = 1 << 20  # characters: longer lines are passed on in pieces
 _CHUNK = 1 << 16
 _TICK = 0.1  # how often the reader looks at the clock while the trial is silent
+_CRLF = re.compile("\r+\n")
+_REDRAWS = re.compile("\r{2,}")
 
 
 def kill_group(pgid: int, grace: float = GRACE_SECONDS, proc: subprocess.Popen | None = None) -> None:
@@ -48,32 +52,44 @@ def _sigkill(pgid: int) -> None:
         pass
 
 
-class _Lines:
-    """Bytes in, lines out: complete lines, and pieces of ``MAX_LINE`` characters of longer ones."""
+class Segments:
+    """Bytes in, segments out: each line, and each part of one that ends in ``\\r`` with its
+    ``\\r`` kept (a redraw: see ``output/terminal.py``); a segment longer than ``MAX_LINE``
+    characters is passed on in pieces of that length. Each character is looked at once."""
 
     def __init__(self, on_line: Callable[[str], None]) -> None:
         self.on_line = on_line
         self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
-        self._pending = ""
+        self._pending = ""  # text with no end in it yet
+        self._cr = False  # the last chunk ended in \r: a redraw, or half of a \r\n
 
     def feed(self, data: bytes, final: bool = False) -> None:
-        text = self._pending + self._decode(data, final)
-        carry = ""
-        if text.endswith("\r") and not final:  # maybe half of a \r\n: decide with the next chunk
-            text, carry = text[:-1], "\r"
-        text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode had
-        start = 0
+        new = self._decode(data, final)
+        if self._cr:
+            new = "\r" + new
+        self._cr = new.endswith("\r") and not final
+        if self._cr:
+            new = new.rstrip("\r") if new.endswith("\r\r") else new[:-1]
+        if "\r" in new:
+            new = _REDRAWS.sub("\r", _CRLF.sub("\n", new))  # \r\n ends a line; \r\r draws once
+        text, start = self._pending + new, 0
+        scan = len(self._pending)  # the pending text holds no end: look at the new text only
+        nl, cr = text.find("\n", scan), text.find("\r", scan)
         while True:
-            end = text.find("\n", start, start + MAX_LINE + 1)
-            if end >= 0:
-                self.on_line(text[start:end])
+            end = nl if cr < 0 or 0 <= nl < cr else cr
+            if 0 <= end <= start + MAX_LINE:
+                self.on_line(text[start:end] + ("\r" if end == cr else ""))
                 start = end + 1
-            elif len(text) - start > MAX_LINE:  # no newline in reach: pass a piece on
+                if end == nl:
+                    nl = text.find("\n", start)
+                else:
+                    cr = text.find("\r", start)
+            elif len(text) - start > MAX_LINE:  # no end in reach: pass a piece on
                 self.on_line(text[start:start + MAX_LINE])
                 start += MAX_LINE
             else:
                 break
-        self._pending = text[start:] + carry
+        self._pending = text[start:]
         if final and self._pending:
             self.on_line(self._pending)
             self._pending = ""
@@ -116,7 +132,7 @@ def run_group(
             pass
 
     deadline = None if timeout is None else time.monotonic() + timeout
-    lines = _Lines(on_line)
+    lines = Segments(on_line)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     os.set_blocking(fd, False)

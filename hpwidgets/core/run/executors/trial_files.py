@@ -1,7 +1,9 @@
 """A Dask trial's files: gathered on its worker, written back into its run directory.
 
 In name order, up to ``files_max`` bytes in all; symbolic links and the names the store uses
-for itself never come back, and nothing is written outside the run directory.
+for itself never come back, and nothing is written outside the run directory. TensorBoard event
+files also come back while the trial runs, as they grow (``event_file_tails``, ``append_tail``),
+so that the engine reads their scalars live, as it does for a trial on this machine.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 
 from hpwidgets.core.processes.owners import TRIAL_PID
+from hpwidgets.core.run.output.event_files import NAME_PART
 from hpwidgets.core.run.scripts import SPEC_FILE
 
 FILES_MAX = 100 * 1024 * 1024  # bytes of a trial's files brought back from its worker, by default
@@ -41,6 +44,51 @@ def collect(folder: str, files_max: int) -> tuple[list[tuple[str, bytes]], list[
                 files.append((rel, fh.read()))
             total += size
     return files, left
+
+
+TAIL_MAX = 1 << 20  # bytes of one event file sent at one look
+
+
+def event_file_tails(folder: str, sent: dict[str, int], budget: int) -> list[tuple[str, int, bytes]]:
+    """The bytes event files under ``folder`` gained since ``sent`` (relative path -> bytes sent,
+    updated here) as (path, offset, bytes), at most ``budget`` bytes in all ever sent."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "sourcecode")
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if NAME_PART not in name or os.path.islink(path):
+                continue
+            rel = os.path.relpath(path, folder)
+            at = sent.get(rel, 0)
+            room = min(TAIL_MAX, budget - sum(sent.values()))
+            if room <= 0:
+                return out
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(at)
+                    data = fh.read(room)
+            except OSError:
+                continue
+            if data:
+                out.append((rel, at, data))
+                sent[rel] = at + len(data)
+    return out
+
+
+def append_tail(run_dir: str, rel: str, at: int, data: bytes) -> bool:
+    """Add a growing file's new bytes in the run directory, when they follow what it holds."""
+    root = os.path.realpath(run_dir)
+    dest = os.path.realpath(os.path.join(root, rel))
+    if not dest.startswith(root + os.sep) or os.path.basename(rel) in _STORE_NAMES:
+        return False
+    os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        if fh.seek(0, os.SEEK_END) != at:
+            return False  # a piece went missing: the whole file comes back at the end
+        fh.write(data)
+    return True
 
 
 def write_back(run_dir: str, files: list[tuple[str, bytes]], left: list[tuple[str, str]]) -> list[str]:
