@@ -240,6 +240,18 @@ class DaskRunner(TrialRunner):
             self.client.close()
 
 
+def _claim(client: Any, mark_name: str, address: str) -> TaskEnded | WorkerLost | None:
+    """Claim the attempt's mark for this worker (one round trip); what to return instead if taken."""
+    try:
+        client.publish_dataset(**{mark_name: address})  # override=False: fails if the mark is taken
+        return None
+    except KeyError:  # Stop came first, or this attempt began on a worker that is gone: do not run it (twice)
+        began = client.get_dataset(mark_name, default=None)
+    if began == STOPPED:
+        return TaskEnded(exit_code=None, killed="cancel", lines=())
+    return WorkerLost(began or "(unknown)")
+
+
 def _trial_task(
     info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str, topic: str,
     files_max: int = FILES_MAX,
@@ -247,14 +259,43 @@ def _trial_task(
     """Runs on a worker: one attempt at one trial."""
     distributed = _distributed()
     client, worker = distributed.get_client(), distributed.get_worker()
-    try:
-        client.publish_dataset(**{mark_name: worker.address})  # claim the mark: the one round trip before the trial
-    except KeyError:  # Stop came first, or this attempt began on a worker that is gone: do not run it (twice)
-        began = client.get_dataset(mark_name, default=None)
-        if began == STOPPED:
-            return TaskEnded(exit_code=None, killed="cancel", lines=())
-        return WorkerLost(began or "(unknown)")
-    stop = distributed.Event(stop_name, client=client)
+    claim: list[Any] = []  # the claim's answer, or its error; it travels while the trial's folder is made
+
+    def claim_mark() -> None:
+        try:
+            claim.append(_claim(client, mark_name, worker.address))
+        except BaseException as exc:  # the scheduler is unreachable: the task fails with it
+            claim.append(exc)
+
+    claiming = threading.Thread(target=claim_mark, name="hpw-claim", daemon=True)
+    claiming.start()
+    # in the worker's own directory, which Dask purges if the worker dies before we clean up
+    with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
+        copy = os.path.join(cwd, "sourcecode", info.name)
+        os.makedirs(os.path.dirname(copy))
+        with open(copy, "w", encoding="utf-8") as fh:
+            fh.write(info.source)
+        argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
+        if argv[1] == "-c":
+            argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
+        claiming.join()
+        if isinstance(claim[0], BaseException):
+            raise claim[0]
+        if claim[0] is not None:
+            return claim[0]
+
+        def send(start: int, lines: list[str]) -> None:
+            worker.log_event(topic, NewLines(mark=mark_name, start=start, lines=lines))
+
+        stop = distributed.Event(stop_name, client=client)
+        code, killed, lines = _run_watched(argv, cwd, timeout, stop, send)
+        files, left = collect(cwd, files_max)
+    return TaskEnded(exit_code=code, killed=killed, lines=lines, files=tuple(files), left_out=tuple(left))
+
+
+def _run_watched(argv: list[str], cwd: str, timeout: float | None, stop: Any,
+                 send: Callable[[int, list[str]], None]) -> tuple[int | None, str | None, tuple[str, ...]]:
+    """Run the trial, killed when ``stop`` is set, its lines sent in batches while it runs."""
     token, done = CancelToken(), threading.Event()
 
     def watch() -> None:
@@ -266,25 +307,11 @@ def _trial_task(
             except Exception:  # the worker is closing; the trial ends with it
                 return
 
-    def send(start: int, lines: list[str]) -> None:
-        worker.log_event(topic, NewLines(mark=mark_name, start=start, lines=lines))
-
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
     stream = LineBatches(send, STREAM_EVERY)
     try:
-        # in the worker's own directory, which Dask purges if the worker dies before we clean up
-        with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
-            copy = os.path.join(cwd, "sourcecode", info.name)
-            os.makedirs(os.path.dirname(copy))
-            with open(copy, "w", encoding="utf-8") as fh:
-                fh.write(info.source)
-            argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
-            if argv[1] == "-c":
-                argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
-            code, killed = run_group(argv, cwd, trial_env(), stream.add, token, timeout)
-            files, left = collect(cwd, files_max)
+        code, killed = run_group(argv, cwd, trial_env(), stream.add, token, timeout)
     finally:
         done.set()
         stream.end()
-    lines = tuple(stream.lines)
-    return TaskEnded(exit_code=code, killed=killed, lines=lines, files=tuple(files), left_out=tuple(left))
+    return code, killed, tuple(stream.lines)
