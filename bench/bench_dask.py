@@ -152,6 +152,8 @@ def run_case(name: str, repeats: int, tmp: str) -> None:
 
 def profile(tmp: str, rounds: int = 20) -> None:
     """The parts of one Dask trial, each timed alone on a 2 x 2 cluster (medians in ms)."""
+    import pickle
+
     from distributed import Client, Event
 
     from hpwidgets.core.run.cancel import CancelToken
@@ -171,29 +173,38 @@ def profile(tmp: str, rounds: int = 20) -> None:
         fn()
         parts.setdefault(part, []).append(1000 * (time.perf_counter() - t0))
 
+    def before_marks(client: Client, i: int) -> None:  # what the code before did per trial, in turn
+        client.get_dataset(f"b{i}", default=None)
+        client.publish_dataset(**{f"b{i}": "tcp://127.0.0.1:1"})
+        Event(f"b{i}-kill", client=client).is_set()
+        client.unpublish_dataset(f"b{i}")
+        Event(f"b{i}-kill", client=client).clear()
+
+    def folder(cwd: str) -> list[str]:
+        copy = os.path.join(cwd, "sourcecode", info.name)
+        os.makedirs(os.path.dirname(copy))
+        Path(copy).write_text(info.source)
+        return command(info, {"x": 1}, copy, os.path.join(cwd, SPEC_FILE))
+
+    def quiet(argv: list[str], cwd: str) -> None:
+        run_group(argv, cwd, trial_env(), lambda line: None, CancelToken(), None)
+
     try:
         with Client(address, timeout="30s", set_as_default=False) as client:
             client.submit(len, "warm", pure=False).result()
             for i in range(rounds):
-                clock("client.submit + result of a no-op task", lambda: client.submit(len, "x", pure=False).result())
-                clock("scheduler round trip (get_dataset)", lambda: client.get_dataset("none", default=None))
-                clock("publish_dataset + unpublish_dataset", lambda i=i: (client.publish_dataset(**{f"m{i}": 1}),
-                                                                        client.unpublish_dataset(f"m{i}")))
-                clock("Event: make, is_set, clear", lambda i=i: (lambda e: (e.is_set(), e.clear()))(
-                    Event(f"e{i}", client=client)))
-                clock("pickle the script's ScriptInfo", lambda: __import__("pickle").dumps(info))
-
-                def trial() -> None:
-                    with tempfile.TemporaryDirectory(dir=tmp) as cwd:
-                        copy = os.path.join(cwd, "sourcecode", info.name)
-                        os.makedirs(os.path.dirname(copy))
-                        Path(copy).write_text(info.source)
-                        argv = command(info, {"x": 1}, copy, os.path.join(cwd, SPEC_FILE))
-                        run_group(argv, cwd, trial_env(), lambda line: None, CancelToken(), None)
-                        clock("files-back scan of an empty trial (collect)", lambda: collect(cwd, 1 << 20))
-
-                clock("trial subprocess (bootstrap, no sleep)", trial)
-                clock("bare `python -c pass`", lambda: subprocess.run([sys.executable, "-c", "pass"]))
+                clock("Dask: submit and result of a no-op task", lambda: client.submit(len, "x", pure=False).result())
+                clock("one scheduler round trip (get_dataset)", lambda: client.get_dataset("none", default=None))
+                clock("before: 5 round trips (marks, stop check)", lambda i=i: before_marks(client, i))
+                clock("now: the claim (publish, override=False)", lambda i=i: client.publish_dataset(**{f"c{i}": "a"}))
+                clock("now: its removal (off the trial's path)", lambda i=i: client.unpublish_dataset(f"c{i}"))
+                clock("pickle the task's arguments", lambda: pickle.dumps((info, {"x": 1}, None, "k", "m", "t")))
+                with tempfile.TemporaryDirectory(dir=tmp) as cwd:
+                    clock("the trial's folder (source copy, flags file)", lambda cwd=cwd: folder(cwd))
+                    argv = command(info, {"x": 1}, script, os.path.join(cwd, SPEC_FILE))
+                    clock("the script under the bootstrap (run_group)", lambda argv=argv, cwd=cwd: quiet(argv, cwd))
+                    clock("the bare script (run_group)", lambda cwd=cwd: quiet([sys.executable, script], cwd))
+                    clock("files-back scan, nothing written (collect)", lambda cwd=cwd: collect(cwd, 1 << 20))
     finally:
         stop_cluster(procs)
     print(f"## one Dask trial's parts, each alone (ms, median of {rounds})")
