@@ -124,8 +124,8 @@ class DaskRunner(TrialRunner):
         self.client = cluster
         self._name = f"hpw-{uuid.uuid4().hex}"
         self._inboxes: dict[str, queue.Queue] = {}  # attempt mark -> its streamed lines, and _WAKE
-        # Stop's claims and the marks' removal, in order, off the runners' threads (a Stop that
-        # reached the scheduler before a mark's removal is undone by it, never the reverse)
+        # Stop's claims and the marks' removal, in order, off the runners' threads: a Stop's claim
+        # never lands after its mark's removal, where it would outlive the batch
         self._errands: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._errand_thread = threading.Thread(target=self._run_errands, name="hpw-dask-errands", daemon=True)
         self._errand_thread.start()
