@@ -52,9 +52,7 @@ from typing import Any
 
 from hpwidgets.core.errors import OptionError
 from hpwidgets.core.run.cancel import CancelToken
-from hpwidgets.core.run.events import BatchFinished
 from hpwidgets.core.run.executors.line_batches import LineBatches
-from hpwidgets.core.run.executors.local import trial_env
 from hpwidgets.core.run.executors.messages import NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
 from hpwidgets.core.run.executors.trial_files import FILES_MAX, collect, write_back
@@ -82,6 +80,12 @@ def _hpw_guard(ppid={ppid}, getppid=_o.getppid, killpg=_o.killpg, pgid=_o.getpgi
 _t.Thread(target=_hpw_guard, daemon=True).start()
 del _o, _s, _t, _tm, _hpw_guard
 """
+
+
+def _worker_env() -> dict[str, str]:
+    """The worker's environment, unbuffered so that lines come as printed, as for local trials
+    (local.trial_env, not imported here: with it a worker's first task would load the run store)."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def _distributed(cluster: Any = None) -> Any:
@@ -224,6 +228,8 @@ class DaskRunner(TrialRunner):
             inbox.put((msg["start"], list(msg["lines"])))
 
     def on_event(self, event: Any) -> None:
+        from hpwidgets.core.run.events import BatchFinished  # here: a worker never loads the events
+
         if isinstance(event, BatchFinished):
             self.close()
 
@@ -310,7 +316,7 @@ def _run_watched(argv: list[str], cwd: str, timeout: float | None, stop: Any,
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
     stream = LineBatches(send, STREAM_EVERY)
     try:
-        code, killed = run_group(argv, cwd, trial_env(), stream.add, token, timeout)
+        code, killed = run_group(argv, cwd, _worker_env(), stream.add, token, timeout)
     finally:
         done.set()
         stream.end()
