@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ def test_grid_by_address(dask_cluster, write_script):
         assert "loss:" in store.output(r.id)
     assert batch.engine.workers == WORKERS * THREADS  # as many at once as the cluster has threads
     assert batch.engine.runner.client.status == "closed"  # a client made from an address is closed
+    assert _left_on_scheduler(dask_cluster)[0] == []  # the attempts' marks are removed before the batch ends
 
 
 def test_random_with_a_client(dask_cluster, train_py):
@@ -247,6 +249,13 @@ def _wait(ok, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def _left_on_scheduler(cluster: Cluster) -> tuple[list[str], list[str]]:
+    """The batches' attempt marks (datasets) and kill events still held by the scheduler."""
+    events = cluster.client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions["events"]._events))
+    datasets = [name for name in cluster.client.list_datasets() if name.startswith("hpw-")]
+    return sorted(datasets), sorted(name for name in events if name.startswith("hpw-"))
+
+
 def _pids(folder) -> list[int]:
     return [int((folder / n).read_text() or 0) for n in os.listdir(folder) if n.endswith(".pid")]
 
@@ -265,6 +274,7 @@ def test_stop_cancels_queued_and_kills_running(dask_cluster, write_script, tmp_p
     assert [r.status for r in batch.runs] == [Status.TERMINATED] * (slots + 2)
     assert len(_pids(folder)) == slots  # the queued trials never started
     _wait(lambda: not any(_alive(p) for p in running), 10)
+    _wait(lambda: _left_on_scheduler(dask_cluster) == ([], []), 10)  # marks removed, kill events cleared
 
 
 LOSABLE = """
@@ -386,6 +396,39 @@ def test_a_pruned_trial_is_killed_on_its_worker(dask_cluster, write_script, tmp_
     child = int(pidfile.read_text())
     _wait(lambda: not _alive(child), 10)  # the trial's whole group, grandchild included
     assert batch.finished.elapsed < 60  # not the 300 s the trial would have slept
+
+
+def test_line_batches_send_the_first_line_at_once_and_nothing_after_the_end():
+    from hpwidgets.core.run.executors.line_batches import LineBatches
+
+    sent, first = [], threading.Event()
+
+    def send(start: int, lines: list[str]) -> None:
+        sent.append((start, lines))
+        first.set()
+
+    batches = LineBatches(send, every=600.0)  # after the first send, the next waits 600 s: past the end
+    batches.add("loss: 1 (step 1)")
+    assert first.wait(30), "the first line was never sent"
+    batches.add("loss: 0.5 (step 2)")
+    batches.add("loss: 0.2 (step 3)")
+    batches.end()
+    assert sent == [(0, ["loss: 1 (step 1)"])]  # the rest travels with the trial's result
+    assert batches.lines == ["loss: 1 (step 1)", "loss: 0.5 (step 2)", "loss: 0.2 (step 3)"]
+
+
+def test_line_batches_coalesce_lines_in_order_each_once():
+    from hpwidgets.core.run.executors.line_batches import LineBatches
+
+    sent: list[tuple[int, list[str]]] = []
+    batches = LineBatches(lambda start, lines: sent.append((start, lines)), every=0.01)
+    for i in range(2000):
+        batches.add(f"step: {i}")
+    _wait(lambda: sum(len(lines) for _, lines in sent) == 2000)
+    batches.end()
+    assert [start for start, _ in sent] == [sum(len(lines) for _, lines in sent[:k]) for k in range(len(sent))]
+    assert [line for _, lines in sent for line in lines] == [f"step: {i}" for i in range(2000)]
+    assert len(sent) < 2000  # lines that came together went together
 
 
 def test_function_trials_cannot_go_to_dask(dask_cluster):

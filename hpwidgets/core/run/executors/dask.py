@@ -8,24 +8,35 @@ lines and the exit code. Files the trial writes into its directory come back int
 to ``files_max`` bytes in all (``--dask-files-max``); what is left out is named in the trial's
 output. Symbolic links and the names the store uses for itself never come back.
 
-Streaming: while the trial runs, the task sends its new lines (and the new bytes of its
-TensorBoard event files, which the runner appends in the run directory) every ``STREAM_EVERY`` seconds
-with ``worker.log_event`` on the batch's topic; the client's handler (on the client's event
-loop) only queues them for the runner's thread, which hands them to ``on_line`` in order. When
-the task ends, the lines the stream has not delivered are taken from its result.
+Streaming: while the trial runs, the task sends its new lines in batches (line_batches.py: on
+change, at most one message every ``STREAM_EVERY`` seconds, none once the trial has ended), and
+the new bytes of its TensorBoard event files every ``EVENT_FILES_EVERY`` seconds (the runner
+appends them in the run directory), with ``worker.log_event`` on the batch's topic; the client's handler (on the client's event loop)
+only queues them for the runner's thread, which hands them to ``on_line`` in order. When the
+task ends, the lines the stream has not delivered are taken from its result.
 
-Stop and pruning: Dask cannot cancel a running task, so each attempt has a ``distributed.Event``.
-Stop or a pruner sets it; the running task watches it from a thread and kills its trial's process
-group; a queued task that starts after it is set returns at once without running its trial. A
-task that has not returned ``CANCEL_WAIT`` seconds after that is dropped with ``client.cancel``.
+The mark: each attempt claims a dataset on the scheduler (named ``hpw-<uuid>-<run>-<attempt>``,
+removed afterwards off the runner's path) in one round trip, publishing it with
+``override=False``. It normally holds the address of the worker that began the attempt; Stop
+may have claimed it first with ``STOPPED``.
 
-A lost worker: each attempt marks its start with a dataset published on the scheduler (named
-``hpw-<uuid>-<run>-<attempt>``, removed afterwards) that holds the worker's address. When that
-worker dies the scheduler runs the task again elsewhere; the new run finds the mark and
-reports the lost worker instead of running the trial a second time (or the scheduler gives up
-with ``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits
-a fresh attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own
-process group (``_GUARD``).
+Stop and pruning: Dask cannot cancel a running task. Stop or a pruner claims the attempt's mark
+with ``STOPPED``: a queued task that starts afterwards finds it taken and returns at once without
+running its trial. If the task had claimed it first, the runner sets the attempt's
+``distributed.Event`` instead, which the running task watches from a thread; it kills its
+trial's process group. A task that has not returned ``CANCEL_WAIT`` seconds after Stop is
+dropped with ``client.cancel``.
+
+A lost worker: when the worker that claimed the mark dies, the scheduler runs the task again
+elsewhere; the new run finds the mark taken, with that worker's address, and reports the lost
+worker instead of running the trial a second time (or the scheduler gives up with
+``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits a fresh
+attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own process group
+(``_GUARD``).
+
+What a trial costs beyond its script is measured part by part in bench/README.md ("Dask
+trials"): per trial, one round trip on the worker before the script starts and none on the
+runner's path after its result, which wakes the runner at once (a done callback).
 """
 
 from __future__ import annotations
@@ -42,8 +53,7 @@ from typing import Any
 
 from hpwidgets.core.errors import OptionError
 from hpwidgets.core.run.cancel import CancelToken
-from hpwidgets.core.run.events import BatchFinished
-from hpwidgets.core.run.executors.local import trial_env
+from hpwidgets.core.run.executors.line_batches import LineBatches
 from hpwidgets.core.run.executors.messages import EventFileBytes, NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
 from hpwidgets.core.run.executors.trial_files import (
@@ -60,7 +70,10 @@ __all__ = ["DaskRunner", "cluster_threads"]
 
 CANCEL_WAIT = GRACE_SECONDS + 5.0  # after Stop, how long a task may take to return by itself
 CONNECT_TIMEOUT = "10s"
-STREAM_EVERY = 0.1  # seconds between two messages of a running trial's new lines
+STREAM_EVERY = 0.1  # seconds at least between two messages of a running trial's new lines
+EVENT_FILES_EVERY = 0.5  # seconds between two looks at a running trial's event files
+STOPPED = "stopped"  # an attempt's mark claimed by Stop before its task began (never an address)
+_WAKE = ("wake", ())  # in an attempt's inbox: its future is done, or Stop came
 
 # Prepended to the trial's bootstrap: when the worker process that started the trial is gone
 # (it died; the trial was re-parented), the trial kills its own process group. Names are bound
@@ -75,6 +88,12 @@ def _hpw_guard(ppid={ppid}, getppid=_o.getppid, killpg=_o.killpg, pgid=_o.getpgi
 _t.Thread(target=_hpw_guard, daemon=True).start()
 del _o, _s, _t, _tm, _hpw_guard
 """
+
+
+def _worker_env() -> dict[str, str]:
+    """The worker's environment, unbuffered so that lines come as printed, as for local trials
+    (local.trial_env, not imported here: with it a worker's first task would load the run store)."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def _distributed(cluster: Any = None) -> Any:
@@ -116,7 +135,12 @@ class DaskRunner(TrialRunner):
                                   "tcp://10.0.0.5:8786", reason=str(exc)) from None
         self.client = cluster
         self._name = f"hpw-{uuid.uuid4().hex}"
-        self._inboxes: dict[str, queue.Queue] = {}  # attempt mark -> its streamed lines
+        self._inboxes: dict[str, queue.Queue] = {}  # attempt mark -> its streamed lines, and _WAKE
+        # Stop's claims and the marks' removal, in order, off the runners' threads: a Stop's claim
+        # never lands after its mark's removal, where it would outlive the batch
+        self._errands: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._errand_thread = threading.Thread(target=self._run_errands, name="hpw-dask-errands", daemon=True)
+        self._errand_thread.start()
         self.client.subscribe_topic(self._name, self._on_lines)
 
     @property
@@ -151,20 +175,26 @@ class DaskRunner(TrialRunner):
             _trial_task, self.info, spec.flags, spec.timeout, kill.name, mark, self._name, self.files_max,
             key=f"hpw-trial-{spec.run_id[:8]}-{attempt}-{uuid.uuid4().hex[:8]}", pure=False,
         )  # fmt: skip
-        key = cancel.register(lambda: _set_later(kill))
+        future.add_done_callback(lambda _: inbox.put(_WAKE))  # on the client's loop: wake the loop below
+
+        def stop() -> None:  # Stop or a pruner, on their own thread (a widget's callback): never wait here
+            self._errands.put(lambda: self._stop(mark, kill))
+            inbox.put(_WAKE)
+
+        key = cancel.register(stop)
         delivered, stopped_at = 0, None
         try:
             while True:
                 try:
-                    start, lines = inbox.get(timeout=0.2)
-                    if start == "file":  # an event file grew: its new bytes, for the engine to read
-                        append_tail(spec.run_dir, *lines)
-                    elif start == delivered:  # in order; a gap is filled from the result at the end
-                        for line in lines:
-                            on_line(line)
-                        delivered += len(lines)
+                    item = inbox.get(timeout=0.2 if cancel.is_set() else None)
                 except queue.Empty:
-                    pass
+                    item = _WAKE
+                if item is not _WAKE and item[0] == "file":  # an event file grew: its new bytes, for the engine
+                    append_tail(spec.run_dir, *item[1])
+                elif item is not _WAKE and item[0] == delivered:  # in order; a gap is filled from the result
+                    for line in item[1]:
+                        on_line(line)
+                    delivered += len(item[1])
                 if future.done():  # lines still queued come from the result
                     try:
                         return future.result(), delivered
@@ -178,11 +208,27 @@ class DaskRunner(TrialRunner):
         finally:
             cancel.unregister(key)
             self._inboxes.pop(mark, None)
-            for forget in (lambda: self.client.unpublish_dataset(mark), kill.clear):
-                try:
-                    forget()
-                except Exception:  # the scheduler is gone: nothing left to clean
-                    pass
+            self._errands.put(lambda: self._forget(mark, kill, cancel.is_set()))
+
+    def _stop(self, mark: str, kill: Any) -> None:
+        """Claim the attempt's mark so that its task never begins, or, if it has, tell it to kill."""
+        try:
+            self.client.publish_dataset(**{mark: STOPPED})  # override=False: fails once the task has claimed it
+        except KeyError:
+            kill.set()
+
+    def _forget(self, mark: str, kill: Any, stopped: bool) -> None:
+        """Remove what the attempt left on the scheduler."""
+        self.client.unpublish_dataset(mark)
+        if stopped:  # an event never set is gone with its last waiter
+            kill.clear()
+
+    def _run_errands(self) -> None:
+        while (errand := self._errands.get()) is not None:
+            try:
+                errand()
+            except Exception:  # the scheduler is gone or unreachable: the runner gives up waiting instead
+                pass
 
     def _on_lines(self, event: tuple[float, Any]) -> None:
         """On the client's event loop: queue a running trial's new lines for its runner thread."""
@@ -194,11 +240,16 @@ class DaskRunner(TrialRunner):
             inbox.put((msg["start"], list(msg["lines"])))
 
     def on_event(self, event: Any) -> None:
+        from hpwidgets.core.run.events import BatchFinished  # here: a worker never loads the events
+
         if isinstance(event, BatchFinished):
             self.close()
 
     def close(self) -> None:
-        """Stop listening to the batch's lines; close the Client if made here."""
+        """Finish the errands, stop listening to the batch's lines; close the Client if made here."""
+        if self._errand_thread.is_alive():
+            self._errands.put(None)
+            self._errand_thread.join(CANCEL_WAIT)
         try:
             self.client.unsubscribe_topic(self._name)
         except Exception:
@@ -207,16 +258,16 @@ class DaskRunner(TrialRunner):
             self.client.close()
 
 
-def _set_later(kill: Any) -> None:
-    """Called by Stop or a pruner: tell the task, off the caller's thread (a widget's callback)."""
-
-    def tell() -> None:
-        try:
-            kill.set()
-        except Exception:  # the scheduler is unreachable: the runner gives up waiting instead
-            pass
-
-    threading.Thread(target=tell, name="hpw-dask-kill", daemon=True).start()
+def _claim(client: Any, mark_name: str, address: str) -> TaskEnded | WorkerLost | None:
+    """Claim the attempt's mark for this worker (one round trip); what to return instead if taken."""
+    try:
+        client.publish_dataset(**{mark_name: address})  # override=False: fails if the mark is taken
+        return None
+    except KeyError:  # Stop came first, or this attempt began on a worker that is gone: do not run it (twice)
+        began = client.get_dataset(mark_name, default=None)
+    if began == STOPPED:
+        return TaskEnded(exit_code=None, killed="cancel", lines=())
+    return WorkerLost(began or "(unknown)")
 
 
 def _trial_task(
@@ -226,20 +277,56 @@ def _trial_task(
     """Runs on a worker: one attempt at one trial."""
     distributed = _distributed()
     client, worker = distributed.get_client(), distributed.get_worker()
-    here = worker.address
-    lost_on = client.get_dataset(mark_name, default=None)
-    if lost_on is not None:  # this attempt began on a worker that is gone: do not run it twice
-        return WorkerLost(lost_on)
-    client.publish_dataset(**{mark_name: here})
-    stop = distributed.Event(stop_name, client=client)
-    if stop.is_set():
-        return TaskEnded(exit_code=None, killed="cancel", lines=())
+    claim: list[Any] = []  # the claim's answer, or its error; it travels while the trial's folder is made
+
+    def claim_mark() -> None:
+        try:
+            claim.append(_claim(client, mark_name, worker.address))
+        except BaseException as exc:  # the scheduler is unreachable: the task fails with it
+            claim.append(exc)
+
+    claiming = threading.Thread(target=claim_mark, name="hpw-claim", daemon=True)
+    claiming.start()
+    # in the worker's own directory, which Dask purges if the worker dies before we clean up
+    with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
+        copy = os.path.join(cwd, "sourcecode", info.name)
+        os.makedirs(os.path.dirname(copy))
+        with open(copy, "w", encoding="utf-8") as fh:
+            fh.write(info.source)
+        argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
+        if argv[1] == "-c":
+            argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
+        claiming.join()
+        if isinstance(claim[0], BaseException):
+            raise claim[0]
+        if claim[0] is not None:
+            return claim[0]
+
+        def send(start: int, lines: list[str]) -> None:
+            worker.log_event(topic, NewLines(mark=mark_name, start=start, lines=lines))
+
+        def send_event_files(sent: dict[str, int]) -> None:
+            for rel, at, data in event_file_tails(cwd, sent, files_max):
+                worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
+
+        stop = distributed.Event(stop_name, client=client)
+        code, killed, lines = _run_watched(argv, cwd, timeout, stop, send, send_event_files)
+        files, left = collect(cwd, files_max)
+    return TaskEnded(exit_code=code, killed=killed, lines=lines, files=tuple(files), left_out=tuple(left))
+
+
+def _run_watched(argv: list[str], cwd: str, timeout: float | None, stop: Any,
+                 send: Callable[[int, list[str]], None],
+                 send_event_files: Callable[[dict[str, int]], None] | None = None,
+                 ) -> tuple[int | None, str | None, tuple[str, ...]]:
+    """Run the trial, killed when ``stop`` is set, its lines sent in batches while it runs (and
+    its event files' new bytes, with ``send_event_files``)."""
     token, done = CancelToken(), threading.Event()
 
-    lines: list[str] = []
-    sent = 0
-    folder: list[str] = []  # the trial's directory, once made
-    tails: dict[str, int] = {}  # event file -> bytes sent
+    def follow_event_files() -> None:
+        sent: dict[str, int] = {}  # event file -> bytes sent
+        while not done.wait(EVENT_FILES_EVERY):
+            send_event_files(sent)
 
     def watch() -> None:
         while not done.is_set():
@@ -250,31 +337,13 @@ def _trial_task(
             except Exception:  # the worker is closing; the trial ends with it
                 return
 
-    def stream() -> None:
-        nonlocal sent
-        while not done.wait(STREAM_EVERY):
-            count = len(lines)  # appends happen on the trial's thread: read the length once
-            if count > sent:
-                worker.log_event(topic, NewLines(mark=mark_name, start=sent, lines=lines[sent:count]))
-                sent = count
-            for rel, at, data in event_file_tails(folder[0], tails, files_max) if folder else ():
-                worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
-
     threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
-    threading.Thread(target=stream, name="hpw-line-stream", daemon=True).start()
+    if send_event_files is not None:
+        threading.Thread(target=follow_event_files, name="hpw-event-files", daemon=True).start()
+    stream = LineBatches(send, STREAM_EVERY)
     try:
-        # in the worker's own directory, which Dask purges if the worker dies before we clean up
-        with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
-            folder.append(cwd)
-            copy = os.path.join(cwd, "sourcecode", info.name)
-            os.makedirs(os.path.dirname(copy))
-            with open(copy, "w", encoding="utf-8") as fh:
-                fh.write(info.source)
-            argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
-            if argv[1] == "-c":
-                argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
-            code, killed = run_group(argv, cwd, trial_env(), lines.append, token, timeout)
-            files, left = collect(cwd, files_max)
+        code, killed = run_group(argv, cwd, _worker_env(), stream.add, token, timeout)
     finally:
         done.set()
-    return TaskEnded(exit_code=code, killed=killed, lines=tuple(lines), files=tuple(files), left_out=tuple(left))
+        stream.end()
+    return code, killed, tuple(stream.lines)
