@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 
+from hpwidgets.core.run.process_tree import kill_tree
 from hpwidgets.core.store import safety
 from hpwidgets.core.store.run_files import write_private
 
@@ -97,6 +98,7 @@ def kill_orphan_trial(run_dir: str) -> bool:
     try:
         if real_uid(pid) != os.geteuid() or os.getpgid(pid) != pid:
             return False
+        kill_tree(pid)  # the leader is the trial's subreaper: other sessions are in its tree
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         return False

@@ -1,7 +1,9 @@
 """Runs in a trial's fresh interpreter: ``python .../hpwidgets/core/run/bootstrap.py SCRIPT SPEC``.
 
-It sets the flags, then executes the unmodified script as ``__main__``. Run by its path and
-kept to the standard library's ast and json (it imports nothing of hpwidgets), so that a trial
+It forks: the parent stays as the trial's subreaper (``process_tree.py``: every descendant ends
+with the trial, whatever session it made); the child sets the flags, then executes the
+unmodified script as ``__main__``. Run by its path and kept to the standard library's ast and
+json (it imports nothing of hpwidgets but ``process_tree``, stdlib only), so that a trial
 costs little more than a bare ``python script.py``, and ``ps`` shows the script it runs. The flag values come
 from a private file (SPEC) that it deletes: a command line is readable by every user of the
 machine.
@@ -47,7 +49,25 @@ def _run_as_main(code, path: str, names: str | None) -> None:
     exec(code, main)
 
 
+def _supervised() -> None:
+    """Fork: the child goes on to run the trial; this process stays, a subreaper, ends every
+    descendant when the child ends (or is stopped), and exits as the child did."""
+    import process_tree  # beside this file, which runs by its path: sys.path[0] is its folder
+
+    del sys.modules["process_tree"]  # the script may have a module of that name
+    if not process_tree.become_subreaper():
+        return  # not Linux: the trial runs here, its process group still killed
+    child = os.fork()
+    if child == 0:
+        return
+    null = os.open(os.devnull, os.O_WRONLY)  # the trial's output pipe is the trial's to close
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    process_tree.exit_as(process_tree.supervise(child))
+
+
 def main() -> None:
+    _supervised()
     path, spec_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
