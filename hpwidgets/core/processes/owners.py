@@ -91,6 +91,13 @@ def kill_orphan_trial(run_dir: str) -> bool:
     except safety.UnsafePathError as exc:
         safety.report(path, str(exc))
         return False
+    except PermissionError:  # another user's private file: named, as any file not ours
+        try:
+            safety.check(path)
+            safety.report(path, "it cannot be read (permission denied)")
+        except safety.UnsafePathError as exc:
+            safety.report(path, str(exc))
+        return False
     except (OSError, ValueError):
         return False
     if pid <= 1 or start == "?" or start_time(pid) != start:  # gone, or the pid was reused
