@@ -412,3 +412,18 @@ def test_only_the_dask_executor_imports_dask():
 
 def test_teardown_leaves_no_process(cluster):
     assert cluster.shutdown() == []
+
+
+def test_a_setsid_grandchild_and_a_daemon_end_with_their_trial_on_the_worker(dask_cluster, write_script):
+    from tests.test_trial_processes import ESCAPES, _escaped
+
+    batch = hp.run(write_script(ESCAPES), {"x": [1, 5]}, workers=2, timeout=3, dask=dask_cluster.address)
+    assert sorted((r.flags["x"], r.status, r.reason) for r in batch.runs) == [
+        (1, Status.COMPLETED, None), (5, Status.FAILED, "timed out after 3 s")]
+    escaped = [pid for run in batch.runs for pid in _escaped(Store().run_dir(run.id), run.flags["x"])]
+    try:  # their pid files came back with the trial's files
+        _wait(lambda: not any(_alive(pid) for pid in escaped), 10)
+    finally:
+        for pid in escaped:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
