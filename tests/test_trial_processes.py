@@ -243,3 +243,29 @@ def test_a_100_mb_line_stays_out_of_memory(home, write_script):
     assert (run.status.value, run.scalars) == ("completed", {"loss": 1.0})
     with open(os.path.join(Store().run_dir(run.id), "output.log")) as fh:
         assert sum(line.count("a") for line in fh) == 100_000_000
+
+
+def test_escaped_descendants_end_when_a_detached_batch_with_two_workers_is_stopped(home, write_script):
+    from tests.helpers import hpw
+
+    path = write_script(ESCAPES)
+    started = hpw("run", path, "x=[5,6]", "--workers", "2", "--detach", "-y")
+    assert started.returncode == 0, started.stderr
+    store = Store()
+
+    def pid_files() -> list[str]:
+        return [os.path.join(store.run_dir(r.id), f"{kind}-{r.flags['x']}") for r in store.runs()
+                for kind in ("grandchild", "daemon")]
+
+    escaped: list[int] = []
+    try:
+        assert wait_for(lambda: len(pid_files()) == 4 and all(os.path.exists(p) and os.path.getsize(p) for p in pid_files()), 30)
+        escaped = [int(open(p).read()) for p in pid_files()]
+        stopped = hpw("stop", store.runs()[0].batch[:8])
+        assert (stopped.returncode, stopped.stderr) == (0, "")
+        assert sorted(r.status.value for r in store.runs()) == ["terminated", "terminated"]
+        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), 5), "a descendant outlived its trial"
+    finally:
+        for pid in escaped:
+            if not _pid_gone(pid):
+                os.kill(pid, signal.SIGKILL)
