@@ -58,6 +58,7 @@ def _supervised() -> int | None:
     """
     if not sys.platform.startswith("linux"):
         return None  # no subreaper: the trial runs here, its process group still killed
+    parent = os.environ.pop("HPWIDGETS_END_WITH_PARENT", None)  # process_tree.END_WITH_PARENT
     ready, done = os.pipe()
     child = os.fork()
     if child == 0:
@@ -66,7 +67,7 @@ def _supervised() -> int | None:
     os.close(ready)
     import process_tree  # beside this file, which runs by its path: sys.path[0] is its folder
 
-    process_tree.become_subreaper()
+    process_tree.become_subreaper(int(parent) if parent else None)
     os.close(done)  # the script may start: every process it orphans is re-parented to us now
     null = os.open(os.devnull, os.O_WRONLY)  # the trial's output pipe is the trial's to close
     os.dup2(null, 1)

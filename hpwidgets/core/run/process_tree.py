@@ -13,18 +13,31 @@ hpwidgets could be imported.
 import os
 import signal
 
-_PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+# The pid of the process that starts a trial which must not outlive it (a Dask worker, which
+# can die): the subreaper then ends the trial's tree when that process is gone.
+END_WITH_PARENT = "HPWIDGETS_END_WITH_PARENT"
 _ROUNDS = 20  # kill passes: a process forking while we kill it leaves a child for the next pass
 
 
-def become_subreaper() -> bool:
-    """Make this process adopt its orphaned descendants; False where the system cannot."""
+def _prctl(option: int, value: int) -> bool:
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):  # not Linux
         return False
+
+
+def become_subreaper(parent: int | None = None) -> bool:
+    """Make this process adopt its orphaned descendants; False where the system cannot. With
+    ``parent``, also have SIGHUP sent to it when that parent ends (``supervise`` then ends the
+    tree), and SIGHUP at once if it already has."""
+    if parent is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGHUP)
+        if os.getppid() != parent:  # it died before we asked
+            os.kill(os.getpid(), signal.SIGHUP)
+    return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
 def children(pid: int) -> list[int]:
@@ -85,11 +98,13 @@ def _pass_on(sig: int, _frame: object) -> None:
 def supervise(child: int) -> int:
     """In the subreaper: reap adopted orphans until ``child`` ends, then end every descendant.
 
-    Returns ``child``'s wait status. SIGTERM (the trial's group is being stopped) is passed on
+    Returns ``child``'s wait status. SIGHUP (the parent that must not be outlived is gone)
+    SIGKILLs the tree. SIGTERM (the trial's group is being stopped) is passed on
     to every descendant, those in other sessions too; the caller's SIGKILL, sent to the tree
     with ``kill_tree``, ends the rest.
     """
     signal.signal(signal.SIGTERM, _pass_on)
+    signal.signal(signal.SIGHUP, lambda *_: signal_tree(os.getpid(), signal.SIGKILL))  # our parent is gone
     status = 0
     while True:
         try:

@@ -23,8 +23,8 @@ A lost worker: each attempt marks its start with a dataset published on the sche
 worker dies the scheduler runs the task again elsewhere; the new run finds the mark and
 reports the lost worker instead of running the trial a second time (or the scheduler gives up
 with ``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits
-a fresh attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own
-process group (``_GUARD``).
+a fresh attempt while ``retries`` remain. A trial orphaned by its dead worker ends with its whole
+tree: its subreaper is told to end with the worker (``process_tree.END_WITH_PARENT``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from hpwidgets.core.run.executors.local import trial_env
 from hpwidgets.core.run.executors.messages import NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
 from hpwidgets.core.run.executors.trial_files import FILES_MAX, collect, write_back
+from hpwidgets.core.run.process_tree import END_WITH_PARENT
 from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 
@@ -54,21 +55,6 @@ __all__ = ["DaskRunner", "cluster_threads"]
 CANCEL_WAIT = GRACE_SECONDS + 5.0  # after Stop, how long a task may take to return by itself
 CONNECT_TIMEOUT = "10s"
 STREAM_EVERY = 0.1  # seconds between two messages of a running trial's new lines
-
-# Prepended to the trial's bootstrap: when the worker process that started the trial is gone
-# (it died; the trial was re-parented), the trial kills its own process group. Names are bound
-# as defaults because the bootstrap clears __main__'s globals before running the script.
-_GUARD = """
-import os as _o, signal as _s, threading as _t, time as _tm
-def _hpw_guard(ppid={ppid}, getppid=_o.getppid, killpg=_o.killpg, pgid=_o.getpgid(0), sleep=_tm.sleep,
-               sig=_s.SIGKILL):
-    while getppid() == ppid:
-        sleep(0.5)
-    killpg(pgid, sig)
-_t.Thread(target=_hpw_guard, daemon=True).start()
-del _o, _s, _t, _tm, _hpw_guard
-"""
-
 
 def _distributed(cluster: Any = None) -> Any:
     try:
@@ -255,9 +241,8 @@ def _trial_task(
             with open(copy, "w", encoding="utf-8") as fh:
                 fh.write(info.source)
             argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
-            if argv[1] == "-c":
-                argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
-            code, killed = run_group(argv, cwd, trial_env(), lines.append, token, timeout)
+            env = {**trial_env(), END_WITH_PARENT: str(os.getpid())}  # a lost worker takes its trials along
+            code, killed = run_group(argv, cwd, env, lines.append, token, timeout)
             files, left = collect(cwd, files_max)
     finally:
         done.set()
