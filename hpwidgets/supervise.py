@@ -1,5 +1,9 @@
 """``python -m hpwidgets.supervise STORE BATCH_ID [ANSWER_FD]``: run a detached batch.
 
+Started by detach.py as ``python -m hpwidgets.supervise - ANSWER_FD``: the store and the batch
+then come from ``HPWIDGETS_HOME`` and ``HPWIDGETS_SUPERVISE_BATCH`` (a process's environment is
+its user's to read; its command line is everyone's).
+
 Started by core/processes/detach.py in a session of its own. It prepares the batch from its manifest as
 ``--resume`` does (a new batch has no finished trials yet), runs it as ``hpw run -y`` does
 (SIGTERM stops it as Ctrl-C does), appends every event to ``batches/<id>.events`` and says
@@ -25,6 +29,9 @@ def main(argv: list[str]) -> int:
     from hpwidgets.core.run.events import BatchStarted
     from hpwidgets.core.store.runstore import Store
 
+    if argv[:1] == ["-"]:
+        root, batch_id = os.environ["HPWIDGETS_HOME"], os.environ.pop(detach.BATCH_ENV)  # not the trials'
+        argv = [root, batch_id, *argv[1:]]
     root, batch_id = argv[0], argv[1]
     answer = os.fdopen(int(argv[2]), "w") if len(argv) > 2 else sys.stderr
     said: list[str] = []

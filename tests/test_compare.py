@@ -36,6 +36,12 @@ def test_csv_quotes_formulas_keeps_negative_numbers():
     assert ",0:01:05," in lines[1]
 
 
+@pytest.mark.parametrize("text", [" =1+1", "  +cmd", "\u00a0@SUM(1)", " \t-2+3"])
+def test_csv_quotes_a_formula_behind_leading_whitespace(text):
+    assert compare.csv_safe(text) == "'" + text
+    assert compare.csv_safe(" plain") == " plain" and compare.csv_safe(-2.5) == "-2.5"  # repr: full precision
+
+
 def test_table_is_aligned():
     text = compare.table([_rec(1, -0.5), _rec(22, 0.125)])
     lines = text.splitlines()

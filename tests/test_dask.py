@@ -120,12 +120,15 @@ def dask_cluster(cluster, home):
     return cluster
 
 
+# A trial's parent is its bootstrap, a subreaper (core/run/process_tree.py); the worker is above it.
+WORKER_PID = "int(open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()[1])"
+
 PROBE = """
 import os
 x = 0.5
-print(f"worker_pid: {os.getppid()}")
+print(f"worker_pid: {WORKER_PID}")
 print(f"loss: {(x - 0.3) ** 2}")
-"""
+""".replace("WORKER_PID", WORKER_PID)
 
 
 def test_grid_by_address(dask_cluster, write_script):
@@ -285,11 +288,11 @@ first = not os.path.exists(os.path.join(folder, "attempted"))
 if first:
     open(os.path.join(folder, "attempted"), "w").close()
     with open(os.path.join(folder, "first.tmp"), "w") as fh:
-        fh.write(f"{os.getpid()} {os.getppid()}")
+        fh.write(f"{os.getpid()} {WORKER_PID}")
     os.replace(os.path.join(folder, "first.tmp"), os.path.join(folder, "first"))
     time.sleep(60)
 print(f"loss: {x}")
-"""
+""".replace("WORKER_PID", WORKER_PID)
 
 
 @pytest.mark.parametrize("retries", [0, 1])
@@ -489,5 +492,22 @@ def test_only_the_dask_executor_imports_dask():
     assert out.strip() == "False"  # a batch without --dask never loads it
 
 
+def test_a_setsid_grandchild_and_a_daemon_end_with_their_trial_on_the_worker(dask_cluster, write_script):
+    from tests.test_trial_processes import ESCAPES, _escaped
+
+    batch = hp.run(write_script(ESCAPES), {"x": [1, 5]}, workers=2, timeout=3, dask=dask_cluster.address)
+    assert sorted((r.flags["x"], r.status, r.reason) for r in batch.runs) == [
+        (1, Status.COMPLETED, None), (5, Status.FAILED, "timed out after 3 s")]
+    escaped = [pid for run in batch.runs for pid in _escaped(Store().run_dir(run.id), run.flags["x"])]
+    try:  # their pid files came back with the trial's files
+        _wait(lambda: not any(_alive(pid) for pid in escaped), 10)
+    finally:
+        for pid in escaped:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+
 def test_teardown_leaves_no_process(cluster):
     assert cluster.shutdown() == []
+

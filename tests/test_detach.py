@@ -235,3 +235,16 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
     assert _supervisor(store, batch_id) != supervisor
     stopped = hpw("stop", batch_id[:8])
     assert stopped.stdout == f"Stopped batch {batch_id[:8]}: 1 of 2 done · 2 terminated\n"
+
+
+def test_a_supervisors_command_line_shows_neither_its_store_nor_its_batch(script):
+    batch_id = _detached(script, "x=[3]")
+    store = Store()
+    supervisor = _supervisor(store, batch_id)
+    with open(f"/proc/{supervisor}/cmdline", "rb") as fh:  # what `ps` shows every local user
+        argv = fh.read().split(b"\0")
+    assert argv[1:4] == [b"-m", b"hpwidgets.supervise", b"-"]
+    assert not any(batch_id[:8].encode() in arg or store.root.encode() in arg for arg in argv)
+    assert os.stat(f"/proc/{supervisor}/environ").st_mode & 0o077 == 0  # where they travel: its user's
+    assert hpw("stop", batch_id[:8]).returncode == 0
+

@@ -140,3 +140,18 @@ def test_cli_timeout_must_be_finite(home, train_py, value):
            "(accepted: a positive, finite number of seconds)\n")
     assert not (home / "runs").exists() or not os.listdir(home / "runs")
 
+
+
+def test_a_functions_parameters_with_non_literal_defaults_are_no_flags_and_keep_their_defaults(home):
+    import numpy as np
+
+    def objective(x: float = 1.0, weights=np.arange(3.0), rng=np.random.default_rng(7), label="a",  # noqa: B008
+                  n=None):
+        return {"loss": x + float(weights.sum()) + rng.integers(0, 1)}
+
+    batch = hp.run(objective, flags={"x": [1.0, 2.0]})
+    runs = Store().runs()
+    assert [(r.status.value, r.flags, r.scalars) for r in sorted(runs, key=lambda r: r.trial)] == [
+        ("completed", {"x": 1.0, "label": "a", "n": None}, {"loss": 4.0}),
+        ("completed", {"x": 2.0, "label": "a", "n": None}, {"loss": 5.0})]
+    assert batch.finished.status == "completed"

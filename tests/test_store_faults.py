@@ -112,3 +112,16 @@ def test_many_processes_open_a_fresh_store_at_once(tmp_path):
         failed = [p.stderr.read() for p in procs if p.wait(timeout=300) != 0]
         assert failed == [], failed[0]
         shutil.rmtree(root)
+
+
+def test_compare_csv_to_a_device_or_a_full_disk_is_one_line(home, write_script, small_disk):
+    assert hpw("run", write_script("x = 1.0\nprint('loss:', x)\n"), "x=[1,2]", "-y").returncode == 0
+    accepted = "(accepted: a file path in an existing folder, or - for standard output)"
+    _fill(small_disk)
+    full = os.path.join(small_disk, "runs.csv")
+    for path, why in [("/dev/full", "No space left on device"), ("/proc/self/mem", "Input/output error"),
+                      (full, "No space left on device")]:
+        out = hpw("compare", "--csv", path)
+        assert (out.returncode, out.stdout, out.stderr) == (
+            1, "", f"hpw compare: error: Invalid value for --csv: '{path}': it could not be written ({why}) "
+                   f"{accepted}\n")

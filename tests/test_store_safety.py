@@ -203,6 +203,32 @@ def test_a_planted_trial_pid_is_refused(tmp_path, other_user, capfd, plant):
         victim.wait()
 
 
+def test_an_unreadable_trial_pid_of_another_user_is_named_in_one_line(other_user, capfd):
+    """Read by a user who cannot open it (root reads everything): the promised line, nothing killed."""
+    run_dir = tempfile.mkdtemp(prefix="hpw-run-")
+    try:
+        owners.write_trial_pid(run_dir, os.getpid())  # root's, 0600: unreadable to the other user
+        os.chown(run_dir, *other_user)
+        pid_file = os.path.join(run_dir, "trial.pid")
+        child = os.fork()
+        if child == 0:  # as the other user, the one whose run directory holds root's file
+            code = 1
+            try:
+                os.setgid(other_user[1])
+                os.setuid(other_user[0])
+                code = 0 if owners.kill_orphan_trial(run_dir) is False else 3
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+        assert capfd.readouterr().err == (
+            f"hpwidgets: skipped {pid_file}: Refusing {pid_file}: it is owned by uid 0, not by you (uid "
+            f"{other_user[0]}) (fix: use a store of your own, e.g. set HPWIDGETS_HOME, or have its owner remove "
+            "it)\n")
+    finally:
+        shutil.rmtree(run_dir)
+
+
 # -- --resume and the local index --------------------------------------------------------------
 
 

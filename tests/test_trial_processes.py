@@ -81,25 +81,14 @@ def test_a_child_left_in_the_group_is_killed_when_the_trial_exits(home, write_sc
         assert wait_for(lambda pid=pid: _pid_gone(pid), 5)
 
 
-def test_a_daemon_holding_stdout_does_not_block_the_batch(home, write_script):
-    path = write_script(DAEMON)
-    daemons = []
-    try:
-        batch = hp.run(path, flags={"x": [1, 2]}, background=True)
-        finished = _finish_or_stop(batch, 10)  # each daemon sleeps 50 s
-        for r in batch.runs:
-            name = os.path.join(Store().run_dir(r.id), f"daemon-{r.flags['x']}")
-            if os.path.exists(name):
-                daemons.append(int(open(name).read()))
-        assert finished
-        assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
-        assert len(daemons) == 2
-    finally:
-        for pid in daemons:  # it left our session on purpose: this test cleans up after it
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+def test_a_daemon_holding_stdout_does_not_block_the_batch_and_ends_with_its_trial(home, write_script):
+    path = write_script(DAEMON.replace("os.wait()\n", "os.wait()\nwhile not os.path.exists('daemon-%d' % x): pass\n"))
+    batch = hp.run(path, flags={"x": [1, 2]}, background=True)
+    assert _finish_or_stop(batch, 10)  # each daemon sleeps 50 s
+    assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
+    for r in batch.runs:
+        pid = int(open(os.path.join(Store().run_dir(r.id), f"daemon-{r.flags['x']}")).read() or 0)
+        assert wait_for(lambda pid=pid: _pid_gone(pid), 5)
 
 
 @pytest.mark.parametrize("closes_output", [False, True])
@@ -114,20 +103,62 @@ def test_timeout_ends_a_trial_that_ignores_sigterm(home, write_script, closes_ou
         assert wait_for(lambda pgid=pgid: not group_alive(pgid), 5)
 
 
-def test_stop_with_a_daemon_holding_stdout(home, write_script):
-    path = write_script(DAEMON.replace("print('loss:', x)\n", "import time\ntime.sleep(50)\n"))
-    daemons = []
+# A grandchild in a session of its own and a double-forked daemon, each writing its pid file
+# (in the run directory) before the trial goes on; trials with x > 1 then hang at each step.
+ESCAPES = """
+import os, sys, time
+x = 1
+
+def escape(name, double):
+    ready, tell = os.pipe()
+    if os.fork() == 0:
+        os.setsid()  # killpg of the trial's group cannot reach it
+        if double and os.fork() != 0:
+            os._exit(0)  # the daemon is orphaned
+        with open(name, "w") as fh:
+            fh.write(str(os.getpid()))
+        os.write(tell, b".")
+        time.sleep(300)
+        os._exit(0)
+    os.read(ready, 1)
+
+escape("grandchild-%d" % x, False)
+escape("daemon-%d" % x, True)
+for step in range(1, 4):
+    print(f"loss: {x} (step {step})", flush=True)
+    if x > 1:
+        time.sleep(300)
+"""
+
+
+def _escaped(run_dir: str, x: int) -> list[int]:
+    return [int(open(os.path.join(run_dir, f"{kind}-{x}")).read()) for kind in ("grandchild", "daemon")]
+
+
+@pytest.mark.parametrize("end", ["exit", "timeout", "stop", "prune"])
+def test_a_setsid_grandchild_and_a_double_forked_daemon_end_with_their_trial(home, write_script, end):
+    path = write_script(ESCAPES)
+    options = {"exit": {"flags": {"x": 1}}, "timeout": {"flags": {"x": 5}, "timeout": 2},
+               "stop": {"flags": {"x": 5}}, "prune": {"flags": {"x": [1, 5]}, "prune": "median",
+                                                       "prune_flags": {"min-trials": 1}}}[end]
+    batch = hp.run(path, background=True, **options)
+    escaped: list[int] = []
     try:
-        batch = hp.run(path, flags={"x": [1, 2]}, background=True)
-        run_dir = lambda: Store().run_dir(batch.runs[0].id)  # noqa: E731
-        assert wait_for(lambda: batch.runs and os.path.exists(os.path.join(run_dir(), "daemon-1")), 30)
-        daemons.append(int(open(os.path.join(run_dir(), "daemon-1")).read()))
-        batch.stop()
-        assert _finish_or_stop(batch, 10)
-        assert [(r.status.value, r.reason) for r in batch.runs] == [("terminated", "stopped before it finished")]
+        if end == "stop":
+            assert wait_for(lambda: batch.runs and os.path.exists(
+                os.path.join(Store().run_dir(batch.runs[0].id), "daemon-5")), 30)
+            batch.stop()
+        assert _finish_or_stop(batch, 20)
+        run = batch.runs[-1]
+        escaped = _escaped(Store().run_dir(run.id), run.flags["x"])
+        assert (run.status.value, run.reason) == {
+            "exit": ("completed", None), "timeout": ("failed", "timed out after 2 s"),
+            "stop": ("terminated", "stopped before it finished"), "prune": ("pruned", "pruned at step 1")}[end]
+        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), 5), "a descendant outlived its trial"
     finally:
-        for pid in daemons:
-            os.kill(pid, signal.SIGKILL)
+        for pid in escaped:
+            if not _pid_gone(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
@@ -212,3 +243,29 @@ def test_a_100_mb_line_stays_out_of_memory(home, write_script):
     assert (run.status.value, run.scalars) == ("completed", {"loss": 1.0})
     with open(os.path.join(Store().run_dir(run.id), "output.log")) as fh:
         assert sum(line.count("a") for line in fh) == 100_000_000
+
+
+def test_escaped_descendants_end_when_a_detached_batch_with_two_workers_is_stopped(home, write_script):
+    from tests.helpers import hpw
+
+    path = write_script(ESCAPES)
+    started = hpw("run", path, "x=[5,6]", "--workers", "2", "--detach", "-y")
+    assert started.returncode == 0, started.stderr
+    store = Store()
+
+    def pid_files() -> list[str]:
+        return [os.path.join(store.run_dir(r.id), f"{kind}-{r.flags['x']}") for r in store.runs()
+                for kind in ("grandchild", "daemon")]
+
+    escaped: list[int] = []
+    try:
+        assert wait_for(lambda: len(pid_files()) == 4 and all(os.path.exists(p) and os.path.getsize(p) for p in pid_files()), 30)
+        escaped = [int(open(p).read()) for p in pid_files()]
+        stopped = hpw("stop", store.runs()[0].batch[:8])
+        assert (stopped.returncode, stopped.stderr) == (0, "")
+        assert sorted(r.status.value for r in store.runs()) == ["terminated", "terminated"]
+        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), 5), "a descendant outlived its trial"
+    finally:
+        for pid in escaped:
+            if not _pid_gone(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from hpwidgets.core.errors import OptionError
 from hpwidgets.core.results.read_model import BatchSnapshot
 from hpwidgets.pictures import flagplots
 
@@ -19,7 +21,20 @@ class FlagPlot:
         return flagplots.png(self.figure)
 
     def save(self, path: str) -> None:
-        self.figure.savefig(path, dpi=self.figure.dpi)
+        """Write the picture to ``path``, in the format its extension names (.png, .svg, .pdf...)."""
+        formats = sorted(self.figure.canvas.get_supported_filetypes())
+        accepted = f"a file path in an existing folder, ending in .{', .'.join(formats)}"
+        extension = os.path.splitext(path)[1][1:].lower()
+        if extension not in formats:
+            raise OptionError("output", path, accepted, reason=f"no picture format is named {extension!r}"
+                              if extension else "it has no extension naming a format")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise OptionError("output", path, accepted, reason=f"folder {folder} does not exist")
+        try:
+            self.figure.savefig(path, dpi=self.figure.dpi)
+        except OSError as exc:
+            raise OptionError("output", path, accepted, reason=f"it could not be written ({exc.strerror})") from None
 
     def _repr_png_(self) -> bytes:
         return self.png()

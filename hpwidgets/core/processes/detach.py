@@ -62,10 +62,11 @@ def launch(batch) -> str:
     except OSError as exc:
         raise StoreError.writing(exc, log_path(store, batch.id)) from None
     read_end, write_end = os.pipe()
-    env = {**os.environ, "HPWIDGETS_HOME": store.root, "PYTHONUNBUFFERED": "1"}
+    # the store and the batch travel in the environment, which only its user reads: `ps` shows neither
+    env = {**os.environ, "HPWIDGETS_HOME": store.root, BATCH_ENV: batch.id, "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hpwidgets.supervise", store.root, batch.id, str(write_end)],
+            [sys.executable, "-m", "hpwidgets.supervise", "-", str(write_end)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(write_end,), env=env,
             start_new_session=True,  # its own session: the kernel's signals never reach it
         )
@@ -83,6 +84,9 @@ def launch(batch) -> str:
                           f"the supervisor of batch {batch.id[:8]} ended before starting it "
                           f"(see {log_path(store, batch.id)})")
     return batch.id
+
+
+BATCH_ENV = "HPWIDGETS_SUPERVISE_BATCH"  # the batch a supervisor started with ``-`` runs
 
 
 def _read_answer(fd: int, proc: subprocess.Popen) -> str:

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 
+from hpwidgets.core.run.process_tree import kill_tree
 from hpwidgets.core.store import safety
 from hpwidgets.core.store.run_files import write_private
 
@@ -90,6 +91,13 @@ def kill_orphan_trial(run_dir: str) -> bool:
     except safety.UnsafePathError as exc:
         safety.report(path, str(exc))
         return False
+    except PermissionError:  # another user's private file: named, as any file not ours
+        try:
+            safety.check(path)
+            safety.report(path, "it cannot be read (permission denied)")
+        except safety.UnsafePathError as exc:
+            safety.report(path, str(exc))
+        return False
     except (OSError, ValueError):
         return False
     if pid <= 1 or start == "?" or start_time(pid) != start:  # gone, or the pid was reused
@@ -97,6 +105,7 @@ def kill_orphan_trial(run_dir: str) -> bool:
     try:
         if real_uid(pid) != os.geteuid() or os.getpgid(pid) != pid:
             return False
+        kill_tree(pid)  # the leader is the trial's subreaper: other sessions are in its tree
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         return False

@@ -92,7 +92,8 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else value  # full precision
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    # a spreadsheet skips leading spaces before it reads a formula: " =1+1" runs too
+    return "'" + text if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START) else text
 
 
 def to_csv(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
@@ -120,8 +121,11 @@ def write_csv(path: str, text: str) -> None:
         if os.path.islink(path):
             raise OptionError("csv", path, f"{accepted} (it is a symbolic link; not followed)") from None
         raise OptionError("csv", path, f"{accepted} ({exc.strerror})") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as exc:  # a full disk, a device that takes no writes (/dev/full, /proc/self/mem)
+        raise OptionError("csv", path, accepted, reason=f"it could not be written ({exc.strerror})") from None
 
 
 def records_frame(records: Sequence[RunRecord], columns: list[str] | None = None):

@@ -107,9 +107,13 @@ class Batch(BatchHandle):
 
 
 def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
+    """The flags of a function: its parameters with no default or a literal one (a number, a
+    string, a bool, None); the others (an array, a random generator) keep their defaults."""
     out = {}
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not param.empty and not isinstance(param.default, (bool, int, float, str, type(None))):
             continue
         default = None if param.default is param.empty else param.default
         out[name] = (default, type(default) if default is not None else None)

@@ -1,7 +1,9 @@
 """Runs in a trial's fresh interpreter: ``python .../hpwidgets/core/run/bootstrap.py SCRIPT SPEC``.
 
-It sets the flags, then executes the unmodified script as ``__main__``. Run by its path and
-kept to the standard library's ast and json (it imports nothing of hpwidgets), so that a trial
+It forks: the parent stays as the trial's subreaper (``process_tree.py``: every descendant ends
+with the trial, whatever session it made); the child sets the flags, then executes the
+unmodified script as ``__main__``. Run by its path and kept to the standard library's ast and
+json (the subreaper alone loads ``process_tree``, stdlib only: the script sees nothing of hpwidgets), so that a trial
 costs little more than a bare ``python script.py``, and ``ps`` shows the script it runs. The flag values come
 from a private file (SPEC) that it deletes: a command line is readable by every user of the
 machine.
@@ -47,7 +49,35 @@ def _run_as_main(code, path: str, names: str | None) -> None:
     exec(code, main)
 
 
+def _supervised() -> int | None:
+    """Fork: the child goes on to run the trial; this process stays, a subreaper, ends every
+    descendant when the child ends (or is stopped), and exits as the child did.
+
+    The child reads its flags while this process becomes the subreaper (two cores at work), and
+    waits on the pipe returned to it, closed once that is done, before the script runs.
+    """
+    if not sys.platform.startswith("linux"):
+        return None  # no subreaper: the trial runs here, its process group still killed
+    parent = os.environ.pop("HPWIDGETS_END_WITH_PARENT", None)  # process_tree.END_WITH_PARENT
+    ready, done = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(done)
+        return ready
+    os.close(ready)
+    import process_tree  # beside this file, which runs by its path: sys.path[0] is its folder
+
+    process_tree.become_subreaper(int(parent) if parent else None)
+    os.close(done)  # the script may start: every process it orphans is re-parented to us now
+    null = os.open(os.devnull, os.O_WRONLY)  # the trial's output pipe is the trial's to close
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    process_tree.exit_as(process_tree.supervise(child))
+    return None
+
+
 def main() -> None:
+    ready = _supervised()
     path, spec_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
@@ -56,6 +86,9 @@ def main() -> None:
         tree = _flagged(ast.parse(fh.read(), path), spec.get("globals") or {})
     sys.argv = [path] + spec.get("argv", [])
     sys.path[0] = os.path.dirname(path)
+    if ready is not None:
+        os.read(ready, 1)  # returns when the subreaper is set (or gone)
+        os.close(ready)
     _run_as_main(compile(tree, path, "exec"), path, spec.get("names"))
 
 

@@ -9,6 +9,9 @@ Grammar (written down here and tested case by case in tests/test_flags.py)::
                | "[" scalar ("," scalar)* "]"                 a list: grid or categorical
     scalar    := "'" text "'" | '"' text '"' | number | bool | bare-text
     number    := [+-]? (digits ("." digits?)? | "." digits) ([eE] [+-]? digits)?
+                 finite: 1e309 (inf as a float) is refused, as inf and nan are no numbers
+    logspace[start:end:count:base] gives base ** v for v in linspace[start:end:count]:
+                 base > 0 and not 1, every value a finite float (logspace[0:400] is refused)
 
 A quoted scalar is always a string. The flag's type (from its default in the script) decides
 what a scalar means and which forms are accepted.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +121,7 @@ def _coerce(flag: str, text: str, token: str, ftype: type | None, quoted: bool =
     if ftype is float:
         if not is_num:
             raise FlagSyntaxError(flag, text, "a number such as 0.1, -2 or 1e-3", _what(token, text))
-        return float(token)
+        return _finite(flag, text, token)
     if ftype is int:
         if not _INT.match(token):
             raise FlagSyntaxError(flag, text, "an integer such as 3 or -2", _what(token, text))
@@ -130,10 +134,18 @@ def _coerce(flag: str, text: str, token: str, ftype: type | None, quoted: bool =
     if _INT.match(token):
         return int(token)
     if is_num:
-        return float(token)
+        return _finite(flag, text, token)
     if token.lower() in ("true", "false"):
         return token.lower() == "true"
     return token
+
+
+def _finite(flag: str, text: str, token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise FlagSyntaxError(flag, text, f"a finite number (at most {sys.float_info.max:.4g} in size)",
+                              f"{token} is too large for a float")
+    return value
 
 
 def _what(token: str, text: str) -> str:
@@ -146,7 +158,7 @@ def _numbers(flag: str, text: str, body: str, sep: str = ":") -> list[int | floa
     for part in parts:
         if not _NUMBER.match(part):
             raise FlagSyntaxError(flag, text, FORMS, f"{part!r} is not a number")
-        values.append(int(part) if _INT.match(part) else float(part))
+        values.append(int(part) if _INT.match(part) else _finite(flag, text, part))
     return values
 
 
@@ -261,8 +273,15 @@ def _seq_logspace(flag: str, text: str, args: list) -> list:
     if len(args) not in (2, 3, 4):
         raise FlagSyntaxError(flag, text, usage, f"got {len(args)} values")
     base = args[3] if len(args) == 4 else 10
+    if base <= 0 or base == 1:
+        raise FlagSyntaxError(flag, text, "logspace[start:end:count:base] with base > 0 and not 1",
+                              f"the base {base} gives no scale")
     exps = _seq_linspace(flag, text, args[:3])
-    return [float(base) ** e for e in exps]
+    try:
+        return [float(base) ** e for e in exps]
+    except OverflowError:
+        raise FlagSyntaxError(flag, text, f"logspace values of at most {sys.float_info.max:.4g}",
+                              f"{base} ** {max(exps)} is too large for a float") from None
 
 
 def _count(flag: str, text: str, count: float, usage: str) -> int:

@@ -70,6 +70,10 @@ class RunOptions:
             value = getattr(self, name)
             if value is not None and not ok(value):
                 raise OptionError(name, value, accepted)
+        for name in ("minimize", "maximize"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and value.strip()):
+                raise OptionError(name, value, "the name of a scalar the trials print, such as loss or acc")
         if self.minimize and self.maximize:
             raise OptionError("maximize", self.maximize, "either {0} or {1}, not both", mentions=("minimize", "maximize"))
         for tag in self.tags:
@@ -168,6 +172,9 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip().isidentifier():
             raise OptionError("flag", item, "NAME=VALUE, such as x=0.1 or x=[-2:2]")
+        if name.strip() in out:
+            raise OptionError("flag", item, "each flag once; several values as a list, such as x=[1,2]",
+                              reason=f"{name.strip()} is already given as {name.strip()}={out[name.strip()]}")
         out[name.strip()] = value
     return out
 

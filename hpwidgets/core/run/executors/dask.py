@@ -31,8 +31,8 @@ A lost worker: when the worker that claimed the mark dies, the scheduler runs th
 elsewhere; the new run finds the mark taken, with that worker's address, and reports the lost
 worker instead of running the trial a second time (or the scheduler gives up with
 ``KilledWorker``). The runner fails the trial with a reason naming the worker, or submits a fresh
-attempt while ``retries`` remain. A trial orphaned by its dead worker kills its own process group
-(``_GUARD``).
+attempt while ``retries`` remain. A trial orphaned by its dead worker ends with its whole tree:
+its subreaper is told to end with the worker (``process_tree.END_WITH_PARENT``).
 
 What a trial costs beyond its script is measured part by part in bench/README.md ("Dask
 trials"): per trial, one round trip on the worker before the script starts and none on the
@@ -56,13 +56,8 @@ from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.executors.line_batches import LineBatches
 from hpwidgets.core.run.executors.messages import EventFileBytes, NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
-from hpwidgets.core.run.executors.trial_files import (
-    FILES_MAX,
-    append_tail,
-    collect,
-    event_file_tails,
-    write_back,
-)
+from hpwidgets.core.run.executors.trial_files import FILES_MAX, append_tail, collect, event_file_tails, write_back
+from hpwidgets.core.run.process_tree import END_WITH_PARENT
 from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 
@@ -75,25 +70,11 @@ EVENT_FILES_EVERY = 0.5  # seconds between two looks at a running trial's event 
 STOPPED = "stopped"  # an attempt's mark claimed by Stop before its task began (never an address)
 _WAKE = ("wake", ())  # in an attempt's inbox: its future is done, or Stop came
 
-# Prepended to the trial's bootstrap: when the worker process that started the trial is gone
-# (it died; the trial was re-parented), the trial kills its own process group. Names are bound
-# as defaults because the bootstrap clears __main__'s globals before running the script.
-_GUARD = """
-import os as _o, signal as _s, threading as _t, time as _tm
-def _hpw_guard(ppid={ppid}, getppid=_o.getppid, killpg=_o.killpg, pgid=_o.getpgid(0), sleep=_tm.sleep,
-               sig=_s.SIGKILL):
-    while getppid() == ppid:
-        sleep(0.5)
-    killpg(pgid, sig)
-_t.Thread(target=_hpw_guard, daemon=True).start()
-del _o, _s, _t, _tm, _hpw_guard
-"""
-
-
 def _worker_env() -> dict[str, str]:
     """The worker's environment, unbuffered so that lines come as printed, as for local trials
-    (local.trial_env, not imported here: with it a worker's first task would load the run store)."""
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    (local.trial_env, not imported here: with it a worker's first task would load the run store),
+    and the worker's pid for the trial's subreaper: a lost worker takes its trials along."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", END_WITH_PARENT: str(os.getpid())}
 
 
 def _distributed(cluster: Any = None) -> Any:
@@ -294,8 +275,6 @@ def _trial_task(
         with open(copy, "w", encoding="utf-8") as fh:
             fh.write(info.source)
         argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
-        if argv[1] == "-c":
-            argv[2] = _GUARD.format(ppid=os.getpid()) + argv[2]
         claiming.join()
         if isinstance(claim[0], BaseException):
             raise claim[0]

@@ -1,5 +1,8 @@
 """Run a command in its own process group and kill the whole group on timeout or cancel.
 
+The group's leader, a trial's bootstrap, is a subreaper (``process_tree.py``): every kill
+reaches its whole process tree too, processes that made a session of their own included.
+
 No trial can hang its batch: when the trial's main process exits, the rest of its group is
 killed at once, and its output is read for at most ``DRAIN_SECONDS`` more (a double-forked
 daemon may hold the pipe forever). A kill is SIGTERM, then SIGKILL after ``GRACE_SECONDS``.
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable
 
 from hpwidgets.core.run.cancel import CancelToken
+from hpwidgets.core.run.process_tree import kill_tree
 
 GRACE_SECONDS = 0.5  # between SIGTERM and SIGKILL
 DRAIN_SECONDS = 0.5  # output read after the trial's main process exits
@@ -46,6 +50,7 @@ def kill_group(pgid: int, grace: float = GRACE_SECONDS, proc: subprocess.Popen |
 
 
 def _sigkill(pgid: int) -> None:
+    kill_tree(pgid)  # the leader is the trial's subreaper: its tree holds every descendant
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
