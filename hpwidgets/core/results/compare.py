@@ -11,6 +11,7 @@ from typing import Any
 from hpwidgets.core.errors import OptionError, listing
 from hpwidgets.core.records import RunRecord, rank
 from hpwidgets.core.results.formats import cell, columns_for, sort_value, text
+from hpwidgets.core.store.listing import RunListing
 
 __all__ = ["cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
 
@@ -26,8 +27,12 @@ def select(records: Sequence[RunRecord], top: int | None = None, min: str | None
         raise OptionError("max", max, "either {0} or {1}, not both", mentions=("min", "max"))
     if top is not None and top < 1:
         raise OptionError("top", top, "a positive integer")
-    rows = list(records)
     column = min or max
+    if column and isinstance(records, RunListing):  # one query: ORDER BY the rank, LIMIT top
+        found = records.ranked(column, bool(max), top)
+        if found is not None:
+            return found
+    rows = list(records[:top] if top and not column else records)
     if column:
         if not any(sort_value(r, column) is not None for r in rows) and rows:
             known = sorted({n for r in rows for n in (*r.scalars, *r.flags)})

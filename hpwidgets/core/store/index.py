@@ -1,7 +1,10 @@
 """The SQLite index of a run store: a cache of the run directories, never the truth.
 
-One table, ``runs(id, batch, operation, status, started, data)``, ``data`` holding the record's
-JSON. WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
+Tables (schema 2): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
+label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
+of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
+``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
+its tags, each indexed by name so that a filter or an ORDER BY reads no record. WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
 repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a fresh store opened
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
 truncated or not ours is moved aside (``<index>.bad-N``) and rebuilt from the run directories,
@@ -11,22 +14,88 @@ with one line on stderr saying so. An index replaced or deleted by another proce
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hpwidgets.core.errors import StoreError
+from hpwidgets.core.records import RunRecord
 from hpwidgets.core.store import safety
 
-SCHEMA_VERSION = 1
-_TABLE = "CREATE TABLE runs (id TEXT PRIMARY KEY, batch TEXT, operation TEXT, status TEXT, started REAL, data TEXT)"
-_COLUMNS = ["id", "batch", "operation", "status", "started", "data"]
+SCHEMA_VERSION = 2
+_COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
+_SCHEMA = (
+    f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
+    "CREATE INDEX runs_started ON runs(started DESC, id)",
+    "CREATE INDEX runs_batch ON runs(batch, started DESC)",
+    "CREATE INDEX runs_status ON runs(status)",
+    "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, PRIMARY KEY (run, key))",
+    "CREATE INDEX scalars_key ON scalars(key, last)",
+    "CREATE TABLE flags (run TEXT, name TEXT, value, PRIMARY KEY (run, name))",
+    "CREATE INDEX flags_name ON flags(name, value)",
+    "CREATE TABLE tags (run TEXT, tag TEXT, PRIMARY KEY (run, tag))",
+    "CREATE INDEX tags_tag ON tags(tag)",
+)
+_TABLES = ["flags", "runs", "scalars", "tags"]
+_CHILDREN = ("scalars", "flags", "tags")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-Row = tuple  # (id, batch, operation, status, started, data)
+Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None) when unknown
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the index keeps of one run: its columns, its record as JSON and its file's identity."""
+
+    record: RunRecord
+    data: str
+    identity: Identity = (None, None, None)
+
+    @classmethod
+    def of(cls, record: RunRecord, data: str | None = None, identity: Identity | None = None) -> Row:
+        return cls(record, data or json.dumps(record.to_json()), identity or (None, None, None))
+
+    def columns(self) -> tuple:
+        r = self.record
+        return (r.id, r.batch, r.operation, r.status.value, r.started, r.label, self.data, *self.identity)
+
+    def scalars(self) -> list[tuple]:
+        return [(self.record.id, k, v, self.record.step) for k, v in self.record.scalars.items()]
+
+    def flags(self) -> list[tuple]:
+        return [(self.record.id, k, _flag_value(v)) for k, v in self.record.flags.items()]
+
+    def tags(self) -> list[tuple]:
+        return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
+
+
+def _flag_value(value: Any) -> Any:
+    """A flag as SQLite keeps it: numbers and text as they are, anything else as JSON text
+    (so that a ranking that meets it falls back to Python's, see runstore.ranked)."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return json.dumps(value)
+
+
+def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> None:
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+    if replace:
+        for table in _CHILDREN:
+            db.executemany(f"DELETE FROM {table} WHERE run = ?", [(r.record.id,) for r in rows])
+    db.executemany(f"{verb} INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [r.columns() for r in rows])
+    db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?)", [s for r in rows for s in r.scalars()])
+    db.executemany(f"{verb} INTO flags VALUES (?,?,?)", [f for r in rows for f in r.flags()])
+    db.executemany(f"{verb} INTO tags VALUES (?,?)", [t for r in rows for t in r.tags()])
+
+
+def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+    for table, key in (("runs", "id"), *((t, "run") for t in _CHILDREN)):
+        db.executemany(f"DELETE FROM {table} WHERE {key} = ?", [(i,) for i in ids])
 
 
 class IndexUnavailable(StoreError):
@@ -96,16 +165,17 @@ class Index:
             db.execute("PRAGMA busy_timeout=30000")  # many kernels write at once: wait, never fail
             version = db.execute("PRAGMA user_version").fetchone()[0]  # read before anything is changed
             tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            if tables not in ([], ["runs"]):
+            tables.sort()
+            if tables and "runs" not in tables or any(t not in _TABLES for t in tables):
                 raise _Unusable(f"not a run index: it holds tables {', '.join(tables)}")
-            if version == SCHEMA_VERSION and tables:
+            if version == SCHEMA_VERSION and tables == _TABLES:
                 columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
                 if columns != _COLUMNS:
                     raise _Unusable(f"its runs table has columns {', '.join(columns)}")
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # changed once, under the flock
                 db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            if version != SCHEMA_VERSION or not tables:
+            if version != SCHEMA_VERSION or tables != _TABLES:
                 with _transaction(db):  # new, or an older schema of ours: build it here
                     if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                         self._create(db)
@@ -116,12 +186,13 @@ class Index:
         return db
 
     def _create(self, db: sqlite3.Connection) -> int:
-        db.execute("DROP TABLE IF EXISTS runs")
-        db.execute(_TABLE)
-        db.execute("CREATE INDEX runs_started ON runs(started)")
+        for table in _TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _SCHEMA:
+            db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         rows = self._load_all()
-        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
+        _write(db, rows, replace=False)
         return len(rows)
 
     def _replace(self, exc: BaseException) -> None:
@@ -163,15 +234,18 @@ class Index:
 
         def work(db):
             with _transaction(db):
-                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
+                _write(db, rows)
 
         self._run(work)
 
-    def select(self, where: str, args: list, limit: int | None) -> list[str]:
-        sql = f"SELECT data FROM runs{where} ORDER BY started DESC, id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [data for (data,) in self._run(lambda db: db.execute(sql, args).fetchall())]
+    def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        """The rows of one SELECT (built by query.py from fixed text and bound values)."""
+        return self._run(lambda db: db.execute(sql, args).fetchall())
+
+    def unfinished(self) -> list[tuple[str, Identity]]:
+        """The runs the index holds as pending or running, with their file's identity as read."""
+        rows = self.query("SELECT id, mtime, size, inode FROM runs WHERE status IN ('pending', 'running')")
+        return [(i, (m, s, n)) for i, m, s, n in rows]
 
     def batches(self) -> set[str]:
         return {b for (b,) in self._run(lambda db: db.execute("SELECT DISTINCT batch FROM runs").fetchall())}
@@ -180,8 +254,13 @@ class Index:
         return {i for (i,) in self._run(lambda db: db.execute("SELECT id FROM runs").fetchall())}
 
     def remove(self, ids: Iterable[str]) -> None:
-        gone = [(i,) for i in ids]
-        self._run(lambda db: db.executemany("DELETE FROM runs WHERE id = ?", gone))
+        gone = list(ids)
+
+        def work(db):
+            with _transaction(db):
+                _delete(db, gone)
+
+        self._run(work)
 
     def reconcile(self, listed: set[str], exists: Callable[[str], bool], load: Callable[[list[str]], list[Row]]) -> None:
         """Make the index hold exactly the runs ``listed`` (the runs/ directory): cheap when it does."""
@@ -195,8 +274,10 @@ class Index:
 
         def work(db):
             with _transaction(db):
-                db.executemany("INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?)", rows)
-                db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
+                # a run another process indexed meanwhile keeps its (newer) row
+                fresh = [r for r in rows if db.execute("SELECT 1 FROM runs WHERE id = ?", (r.record.id,)).fetchone() is None]
+                _write(db, fresh, replace=False)
+                _delete(db, gone)
 
         self._run(work)
 

@@ -45,7 +45,16 @@ from hpwidgets.core.processes import owners
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import paths
 from hpwidgets.core.store import safety as store_safety
-from hpwidgets.core.store.index import Index, IndexUnavailable
+from hpwidgets.core.store.index import Index, IndexUnavailable, Row
+from hpwidgets.core.store.listing import RunListing
+from hpwidgets.core.store.query import (
+    EVERY_RUN,
+    RunQuery,
+    column_kinds_sql,
+    count_sql,
+    ranking_sql,
+    records_sql,
+)
 from hpwidgets.core.store.run_files import OutputLog, read_record, write_private
 from hpwidgets.core.store.safety import is_id, report
 
@@ -94,54 +103,89 @@ class Store:
         return names
 
     def _scan(self) -> list[RunRecord]:
-        return [r for r in map(self.load, self._listing()) if r is not None]
+        return [row.record for row in self._rows_of(self._listing())]
 
-    def _rows_of(self, names: list[str]) -> list[tuple]:
-        return _rows([r for r in map(self.load, names) if r is not None])
+    def _read(self, name: str) -> Row | None:
+        """The index's row for runs/<name>: the file's identity taken before it is read, so that
+        a change made while it is read is seen as a change next time."""
+        identity = _identity(os.path.join(self.runs_dir, name, "run.json"))
+        record = self.load(name)
+        return None if record is None else Row.of(record, identity=identity)
 
-    def _all_rows(self) -> list[tuple]:
-        return _rows(self._scan())
+    def _rows_of(self, names: list[str]) -> list[Row]:
+        return [row for row in map(self._read, names) if row is not None]
+
+    def _all_rows(self) -> list[Row]:
+        return self._rows_of(self._listing())
 
     # -- index ---------------------------------------------------------------------------
 
     def _sync(self) -> None:
-        """Let the index hold what runs/ holds: skipped while runs/ has not changed."""
+        """Let the index hold what runs/ holds, reading only what changed: the listing is
+        matched by ids (skipped while runs/ has not changed), and a run the index holds as
+        unfinished is read again when its run.json changed (another process, another node)."""
         stamp = os.stat(self.runs_dir).st_mtime_ns
-        if stamp == self._listed:
-            return
-        listed = set(self._listing())
-        self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
-        self._listed = stamp
+        if stamp != self._listed:
+            listed = set(self._listing())
+            self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
+            self._listed = stamp
+        changed = [i for i, seen in self.index.unfinished()
+                   if _identity(os.path.join(self.runs_dir, i, "run.json")) != seen]
+        rows = self._rows_of(changed)
+        if rows:
+            self.index.put(rows)
 
     def rebuild_index(self) -> int:
         """Build the index again from the run directories; returns the number of runs."""
         return self.index.rebuild()
 
+    def _ask(self, sql_and_args: tuple[str, list]) -> list[tuple]:
+        """One query over the index, matched with the run directories first."""
+        with self._lock:
+            self._sync()
+            return self.index.query(*sql_and_args)
+
+    def _fallback(self, exc: IndexUnavailable, query: RunQuery) -> list[RunRecord]:
+        print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
+        found = [r for r in self._scan() if query.matches(r)]
+        found.sort(key=lambda r: (r.started is None, -(r.started or 0), r.id))
+        return found
+
+    def select(self, query: RunQuery = EVERY_RUN, limit: int | None = None, offset: int = 0) -> list[RunRecord]:
+        """The runs ``query`` selects, newest first, from the ``offset``-th on, at most ``limit``."""
+        try:
+            return _decoded(self._ask(records_sql(query, limit, offset)))
+        except IndexUnavailable as exc:
+            found = self._fallback(exc, query)[offset:]
+            return found[:limit] if limit else found
+
+    def count(self, query: RunQuery = EVERY_RUN) -> int:
+        try:
+            return self._ask(count_sql(query))[0][0]
+        except IndexUnavailable as exc:
+            return len(self._fallback(exc, query))
+
+    def ranked(self, query: RunQuery, column: str, descending: bool = False,
+               limit: int | None = None) -> list[RunRecord] | None:
+        """``records.rank`` of the selected runs by ``column`` (a scalar, else a flag), the first
+        ``limit``, as one query; None when the index cannot rank them exactly so (no run has the
+        column, a flag holds text, the index cannot be used): rank the records then."""
+        try:
+            has_scalar, has_flag, text = self._ask(column_kinds_sql(query, column))[0]
+            if not (has_scalar or has_flag) or text:
+                return None
+            return _decoded(self._ask(ranking_sql(query, column, descending, limit)))
+        except IndexUnavailable:
+            return None
+
+    def listing(self, query: RunQuery = EVERY_RUN) -> RunListing:
+        """The runs ``query`` selects as a sequence read a page at a time (see listing.py)."""
+        return RunListing(self, query)
+
     def _query(self, batch: str | None, operation: str | None, limit: int | None,
                prefix: str | None = None, unfinished: bool = False) -> list[RunRecord]:
-        where, args = [], []
-        if unfinished:
-            where.append("status IN (?, ?)")
-            args.extend((Status.PENDING.value, Status.RUNNING.value))
-        for column, value in (("batch", batch), ("operation", operation)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if prefix is not None:
-            where.append("id LIKE ? ESCAPE '\\'")
-            args.append(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        try:
-            with self._lock:
-                self._sync()
-                texts = self.index.select(" WHERE " + " AND ".join(where) if where else "", args, limit)
-            return [RunRecord.from_json(json.loads(t)) for t in texts]
-        except IndexUnavailable as exc:
-            print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
-        found = [r for r in self._scan() if (not batch or r.batch == batch)
-                 and (not operation or r.operation == operation) and (prefix is None or r.id.startswith(prefix))
-                 and not (unfinished and r.status.is_finished())]
-        found.sort(key=lambda r: (-(r.started or 0), r.id))
-        return found[:limit] if limit else found
+        query = RunQuery(batch=batch or None, operation=operation or None, id_prefix=prefix)
+        return self.select(query.unfinished() if unfinished else query, limit)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -165,7 +209,7 @@ class Store:
             write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
         text = json.dumps(record.to_json())
         write_private(os.path.join(path, "run.json"), text.encode())
-        self.index.put(_rows([record], [text]))
+        self.index.put([Row.of(record, text, _identity(os.path.join(path, "run.json")))])
 
     def open_output(self, run_id: str) -> OutputLog:
         path = os.path.join(self.run_dir(run_id), "output.log")
@@ -220,7 +264,7 @@ class Store:
 
     def _refresh(self, record: RunRecord) -> None:
         try:
-            self.index.put(_rows([record]))
+            self.index.put([Row.of(record, identity=_identity(os.path.join(self.run_dir(record.id), "run.json")))])
         except StoreError:
             pass
 
@@ -288,6 +332,14 @@ class Store:
         self.__init__(state["root"], state["index_path"])
 
 
-def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
-    texts = texts or [json.dumps(r.to_json()) for r in records]
-    return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
+def _decoded(rows: list[tuple]) -> list[RunRecord]:
+    return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+
+
+def _identity(path: str) -> tuple:
+    """A file's identity as the index keeps it: (mtime_ns, size, inode); all None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (None, None, None)
+    return st.st_mtime_ns, st.st_size, st.st_ino

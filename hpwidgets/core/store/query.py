@@ -1,0 +1,140 @@
+"""Which runs a reading command asks for, as SQL over the index and as a test on a record.
+
+A ``RunQuery`` is the store's side of a filter (core/results/filters.py turns the command
+line's into one). ``where`` gives the SQL (fixed text, values bound as arguments), ``matches``
+the same test on a record, for when the index cannot be used and runs are read from their
+directories. ``ranking`` is ``records.rank`` as an ORDER BY: completed runs by value, then the
+other finished ones by value, then the rest, each tier in the listing's order (newest first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hpwidgets.core.records import RunRecord, Status
+
+LISTING_ORDER = "runs.started DESC, runs.id"  # newest first; a run without a start last
+_FINISHED = tuple(s.value for s in Status if s.is_finished())
+_UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    batch: str | None = None  # a whole batch id
+    batch_prefix: str | None = None  # the start of a batch id
+    operation: str | None = None  # a whole operation
+    operations: tuple[str, ...] = ()  # the operation contains one of them
+    labels: tuple[str, ...] = ()  # the label contains one of them
+    unlabeled: bool = False
+    tags: tuple[str, ...] = ()  # the run has one of them
+    statuses: frozenset[Status] = frozenset()
+    started_from: float | None = None  # inclusive
+    started_before: float | None = None  # exclusive
+    id_prefix: str | None = None
+
+    def unfinished(self) -> RunQuery:
+        from dataclasses import replace
+
+        return replace(self, statuses=frozenset(_UNFINISHED))
+
+    def where(self) -> tuple[str, list]:
+        """`` WHERE ...`` (or nothing) over the table ``runs``, and its arguments."""
+        terms: list[str] = []
+        args: list = []
+
+        def any_of(template: str, values) -> None:
+            terms.append("(" + " OR ".join([template] * len(values)) + ")")
+            args.extend(values)
+
+        if self.batch:
+            terms.append("runs.batch = ?")
+            args.append(self.batch)
+        if self.batch_prefix:
+            terms.append("substr(runs.batch, 1, ?) = ?")
+            args += [len(self.batch_prefix), self.batch_prefix.lower()]
+        if self.operation:
+            terms.append("runs.operation = ?")
+            args.append(self.operation)
+        if self.operations:
+            any_of("instr(runs.operation, ?) > 0", self.operations)
+        if self.labels:
+            any_of("instr(runs.label, ?) > 0", self.labels)
+        if self.unlabeled:
+            terms.append("runs.label = ''")
+        if self.tags:
+            marks = ",".join("?" * len(self.tags))
+            terms.append(f"EXISTS (SELECT 1 FROM tags WHERE tags.run = runs.id AND tags.tag IN ({marks}))")
+            args += list(self.tags)
+        if self.statuses:
+            terms.append(f"runs.status IN ({','.join('?' * len(self.statuses))})")
+            args += sorted(s.value for s in self.statuses)
+        if self.started_from is not None:
+            terms.append("runs.started >= ?")
+            args.append(self.started_from)
+        if self.started_before is not None:
+            terms.append("runs.started < ?")
+            args.append(self.started_before)
+        if self.id_prefix is not None:
+            terms.append("substr(runs.id, 1, ?) = ?")
+            args += [len(self.id_prefix), self.id_prefix.lower()]
+        return (" WHERE " + " AND ".join(terms) if terms else ""), args
+
+    def matches(self, r: RunRecord) -> bool:
+        started = r.started
+        return (
+            (not self.batch or r.batch == self.batch)
+            and (not self.batch_prefix or r.batch.startswith(self.batch_prefix.lower()))
+            and (not self.operation or r.operation == self.operation)
+            and (not self.operations or any(o in r.operation for o in self.operations))
+            and (not self.labels or any(text in r.label for text in self.labels))
+            and (not self.unlabeled or not r.label)
+            and (not self.tags or any(t in r.tags for t in self.tags))
+            and (not self.statuses or r.status in self.statuses)
+            and (self.started_from is None or (started is not None and started >= self.started_from))
+            and (self.started_before is None or (started is not None and started < self.started_before))
+            and (self.id_prefix is None or r.id.startswith(self.id_prefix.lower()))
+        )
+
+
+EVERY_RUN = RunQuery()
+
+
+def records_sql(query: RunQuery, limit: int | None = None, offset: int = 0) -> tuple[str, list]:
+    """The records ``query`` selects, in the listing's order, one page of them."""
+    where, args = query.where()
+    return f"SELECT data FROM runs{where} ORDER BY {LISTING_ORDER}{_page(limit, offset)}", args
+
+
+def count_sql(query: RunQuery) -> tuple[str, list]:
+    where, args = query.where()
+    return f"SELECT COUNT(*) FROM runs{where}", args
+
+
+def ranking_sql(query: RunQuery, column: str, descending: bool, limit: int | None) -> tuple[str, list]:
+    """``records.rank`` by ``column`` (a scalar, else a flag of that name, as ``sort_value``)."""
+    where, args = query.where()
+    value = "(CASE WHEN s.run IS NOT NULL THEN s.last ELSE f.value END)"
+    finished = ",".join("?" * len(_FINISHED))
+    tier = (f"(CASE WHEN {value} IS NULL OR runs.status NOT IN ({finished}) THEN 2 "
+            "WHEN runs.status = 'completed' THEN 0 ELSE 1 END)")
+    sql = (f"SELECT runs.data FROM runs LEFT JOIN scalars s ON s.run = runs.id AND s.key = ? "
+           f"LEFT JOIN flags f ON f.run = runs.id AND f.name = ?{where} "
+           f"ORDER BY {tier}, (CASE WHEN {tier} < 2 THEN {value} END) {'DESC' if descending else 'ASC'}, "
+           f"{LISTING_ORDER}{_page(limit, 0)}")
+    return sql, [column, column, *args, *_FINISHED, *_FINISHED]
+
+
+def column_kinds_sql(query: RunQuery, column: str) -> tuple[str, list]:
+    """Whether any selected run has ``column`` (as a scalar or a flag), and whether any of its
+    flag values is text (then only Python's ranking, which compares text, is exact)."""
+    where, args = query.where()
+    scalar = f"EXISTS (SELECT 1 FROM runs JOIN scalars s ON s.run = runs.id AND s.key = ?{where})"
+    flag = f"EXISTS (SELECT 1 FROM runs JOIN flags f ON f.run = runs.id AND f.name = ?{where})"
+    text = (f"EXISTS (SELECT 1 FROM runs JOIN flags f ON f.run = runs.id AND f.name = ? "
+            f"AND typeof(f.value) = 'text'{where.replace(' WHERE ', ' AND ', 1)})")
+    return f"SELECT {scalar}, {flag}, {text}", [column, *args, column, *args, column, *args]
+
+
+def _page(limit: int | None, offset: int) -> str:
+    text = f" LIMIT {int(limit)}" if limit else (" LIMIT -1" if offset else "")
+    return text + (f" OFFSET {int(offset)}" if offset else "")

@@ -1,0 +1,102 @@
+"""Reading commands as queries over the index: the same runs, in the same order, as the records
+they stand for (``records.rank`` for compare, the listing's order for runs and filters)."""
+
+import random
+
+import pytest
+
+from hpwidgets.core.records import RunRecord, Status, rank
+from hpwidgets.core.results import compare
+from hpwidgets.core.results.filters import RunFilter, TimeRange
+from hpwidgets.core.results.formats import sort_value
+from hpwidgets.core.store.query import RunQuery
+from hpwidgets.core.store.runstore import Store
+
+STATUSES = list(Status)
+
+
+def _store(root, n: int = 300, seed: int = 7) -> Store:
+    """Runs with every status, missing, NaN and tied values, flags of numbers and of bools,
+    labels, tags, batches and starts (some equal, some None)."""
+    rnd = random.Random(seed)
+    store = Store(str(root))
+    for i in range(n):
+        scalars = {}
+        if rnd.random() < 0.85:
+            scalars["loss"] = rnd.choice([round(rnd.uniform(-1, 1), 2), 0.5, float("nan")])
+        if rnd.random() < 0.5:
+            scalars["acc"] = rnd.random()
+        store.create(RunRecord(
+            id=f"{rnd.getrandbits(128):032x}", batch=f"{i % 7:x}" * 32, operation=rnd.choice(["train.py", "eval.py"]),
+            flags={"lr": rnd.choice([0.1, 0.01, 1]), "deep": rnd.choice([True, False]), "x": float(i % 11)},
+            status=rnd.choice(STATUSES), started=None if i % 37 == 0 else 1000.0 + i // 3,
+            label=rnd.choice(["", "base", "wide net"]), tags=tuple(rnd.sample(["a", "b", "c"], rnd.randint(0, 2))),
+            scalars=scalars))
+    return store
+
+
+def _ids(records) -> list[str]:
+    return [r.id for r in records]
+
+
+@pytest.mark.parametrize("column", ["loss", "acc", "lr", "deep", "x"])
+@pytest.mark.parametrize("descending", [False, True], ids=["min", "max"])
+def test_the_ranking_query_gives_exactly_the_rows_of_records_rank(tmp_path, column, descending):
+    store = _store(tmp_path / "s")
+    records = store.runs()
+    expected = rank(records, lambda r: sort_value(r, column), descending=descending)
+    for top in (1, 5, 40, None):
+        queried = store.ranked(RunQuery(), column, descending, top)
+        assert _ids(queried) == _ids(expected[:top] if top else expected)
+
+
+def test_compare_select_on_a_listing_equals_compare_select_on_the_records(tmp_path):
+    store = _store(tmp_path / "s")
+    query = RunQuery(operations=("train",), statuses=frozenset({Status.COMPLETED, Status.PRUNED, Status.RUNNING}))
+    records = [r for r in store.runs() if query.matches(r)]
+    for top, low, high in ((5, "loss", None), (3, None, "acc"), (None, "lr", None), (4, None, None)):
+        assert _ids(compare.select(store.listing(query), top, low, high)) == _ids(compare.select(records, top, low, high))
+
+
+def test_an_unknown_column_is_the_same_error_from_a_listing(tmp_path):
+    store = _store(tmp_path / "s", n=20)
+    with pytest.raises(Exception) as from_records:
+        compare.select(store.runs(), 5, "nope")
+    with pytest.raises(Exception) as from_listing:
+        compare.select(store.listing(), 5, "nope")
+    assert str(from_listing.value) == str(from_records.value)
+
+
+def test_a_text_flag_is_ranked_as_python_ranks_it(tmp_path):
+    store = Store(str(tmp_path / "s"))
+    for i, value in enumerate(["b", 2.0, "a", 1.0]):
+        store.create(RunRecord(id=f"{i:032x}", batch="b" * 32, operation="t", flags={"opt": value},
+                               status=Status.COMPLETED, started=float(i)))
+    assert store.ranked(RunQuery(), "opt") is None  # the index leaves it to records.rank
+    assert [r.flags["opt"] for r in compare.select(store.listing(), 4, "opt")] == [1.0, 2.0, "a", "b"]
+
+
+def test_every_filter_as_a_query_selects_what_it_selects_on_the_records(tmp_path):
+    store = _store(tmp_path / "s")
+    records = store.runs()
+    filters = [
+        RunFilter(operations=("eval",)), RunFilter(labels=("wide", "bas")), RunFilter(unlabeled=True),
+        RunFilter(tags=("a", "c")), RunFilter(statuses=frozenset({Status.FAILED, Status.PENDING})),
+        RunFilter(batch="33"), RunFilter(started=TimeRange(1010.0, 1050.0)),
+        RunFilter(operations=("train",), tags=("b",), started=TimeRange(None, 1060.0)),
+    ]
+    for flt in filters:
+        assert _ids(store.listing(flt.query())) == _ids(flt.apply(records)), flt
+
+
+def test_a_listing_reads_pages_counts_and_finds_ids_by_their_start(tmp_path):
+    store = _store(tmp_path / "s", n=60)
+    records = store.runs()
+    listing = store.listing()
+    assert len(listing) == 60
+    assert _ids(listing[:20]) == _ids(records[:20])
+    assert _ids(listing[20:45]) == _ids(records[20:45])
+    assert listing[7].id == records[7].id and listing[-1].id == records[-1].id
+    first, count = listing.starting(records[3].id[:1], 2)
+    same = [r for r in records if r.id.startswith(records[3].id[:1])]
+    assert (_ids(first), count) == (_ids(same[:2]), len(same))
