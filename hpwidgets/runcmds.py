@@ -109,8 +109,8 @@ def _one(store: Store, ns: Any) -> RunRecord:
 def _batch_named(store: Store, ref: str):
     from hpwidgets.core.results.batch_info import batches
 
-    found = [b for b in batches(store) if b.id.startswith(ref.lower())]
-    return found[0] if len(found) == 1 else None
+    found, count = batches(store).starting(ref.lower(), 1)
+    return found[0] if count == 1 else None
 
 
 def batches_command(args: list[str], prog: str, out: TextIO) -> int:

@@ -1,12 +1,14 @@
 """Reading commands as queries over the index: the same runs, in the same order, as the records
 they stand for (``records.rank`` for compare, the listing's order for runs and filters)."""
 
+import json
+import os
 import random
 
 import pytest
 
 from hpwidgets.core.records import RunRecord, Status, rank
-from hpwidgets.core.results import compare
+from hpwidgets.core.results import batch_info, compare
 from hpwidgets.core.results.filters import RunFilter, TimeRange
 from hpwidgets.core.results.formats import sort_value
 from hpwidgets.core.store.query import RunQuery
@@ -100,3 +102,45 @@ def test_a_listing_reads_pages_counts_and_finds_ids_by_their_start(tmp_path):
     first, count = listing.starting(records[3].id[:1], 2)
     same = [r for r in records if r.id.startswith(records[3].id[:1])]
     assert (_ids(first), count) == (_ids(same[:2]), len(same))
+
+
+def _with_manifests(root) -> Store:
+    """Batches with a manifest (created before or after their first run, totals of 1 and 5), one
+    unreadable manifest, and batches without one (single runs among them)."""
+    store = _store(root, n=120)
+    os.makedirs(store.batches_dir, mode=0o700, exist_ok=True)
+    for i, (created, total) in enumerate([(5000.0, 5), (900.0, 1), (None, 3), (0, 2)]):
+        path = os.path.join(store.batches_dir, f"{i:x}" * 32 + ".json")
+        with open(path, "w") as fh:
+            json.dump({"id": f"{i:x}" * 32, "created": created, "total": total, "optimizer": "random"}, fh)
+    with open(os.path.join(store.batches_dir, "4" * 32 + ".json"), "w") as fh:
+        fh.write("{not json")
+    store.create(RunRecord(id="f" * 32, batch="9" * 32, operation="single.py", flags={}, started=1.0))
+    return store
+
+
+def test_the_batch_listing_query_gives_the_batches_of_the_records_in_their_order(tmp_path):
+    store = _with_manifests(tmp_path / "s")
+    records = store.runs()
+    for flt in (RunFilter(), RunFilter(statuses=frozenset({Status.COMPLETED})), RunFilter(operations=("eval",))):
+        expected = batch_info.batches(store, flt.apply(records))
+        listed = batch_info.batches(store, store.listing(flt.query()))
+        assert isinstance(listed, batch_info.BatchListing) and not isinstance(expected, batch_info.BatchListing)
+        assert list(listed) == expected
+        assert len(listed) == len(expected) and listed[1:3] == expected[1:3]
+    every = batch_info.batches(store)
+    assert every.starting("3", 5) == ([b for b in batch_info.batches(store, records) if b.id.startswith("3")], 1)
+
+
+def test_a_manifest_changed_or_removed_is_seen_at_the_next_listing(tmp_path):
+    store = _with_manifests(tmp_path / "s")
+    assert batch_info.batches(store)[0].manifest["created"] == 5000.0
+    path = os.path.join(store.batches_dir, "0" * 32 + ".json")
+    with open(path + ".tmp", "w") as fh:  # replaced by a rename, as the store writes it
+        json.dump({"id": "0" * 32, "created": 10.0, "total": 5, "optimizer": "gp"}, fh)
+    os.replace(path + ".tmp", path)
+    os.remove(os.path.join(store.batches_dir, "1" * 32 + ".json"))
+    listed = list(batch_info.batches(store))
+    assert listed == batch_info.batches(store, store.runs())
+    manifests = {b.id[0]: b.manifest for b in listed if b.id in ("0" * 32, "1" * 32)}
+    assert manifests == {"0": {"id": "0" * 32, "created": 10.0, "total": 5, "optimizer": "gp"}, "1": {}}

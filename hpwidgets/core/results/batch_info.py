@@ -11,11 +11,13 @@ import os
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.search.objective import Objective
+from hpwidgets.core.store.listing import PagedListing, RunListing
+from hpwidgets.core.store.query import EVERY_RUN
 from hpwidgets.core.store.runstore import Store
 
 
@@ -64,9 +66,32 @@ def _manifests(store: Store) -> dict[str, dict[str, Any]]:
     return out
 
 
-def batches(store: Store, records: Sequence[RunRecord] | None = None) -> list[BatchSummary]:
-    """The batches of more than one trial that have runs among ``records``, newest first."""
-    records = store.runs() if records is None else records
+class BatchListing(PagedListing[BatchSummary]):
+    """The batches of more than one trial that have runs among a query's, newest first, read
+    from the index a page at a time (their manifests and runs only for the page shown)."""
+
+    def page(self, limit: int | None, offset: int) -> list[BatchSummary]:
+        return self._summaries(self.store.batch_groups(self.query, limit, offset))
+
+    def __len__(self) -> int:
+        return self.store.batch_count(self.query)
+
+    def starting(self, prefix: str, most: int) -> tuple[list[BatchSummary], int]:
+        groups = self.store.batch_groups(self.query, most, 0, prefix)
+        return self._summaries(groups), self.store.batch_count(self.query, prefix)
+
+    def _summaries(self, groups: list[tuple[str, dict[str, Any]]]) -> list[BatchSummary]:
+        runs: dict[str, list[RunRecord]] = {i: [] for i, _ in groups}
+        for r in self.store.select(replace(self.query, batches=tuple(runs))) if groups else ():
+            runs[r.batch].append(r)
+        return [BatchSummary(i, manifest, tuple(runs[i])) for i, manifest in groups]
+
+
+def batches(store: Store, records: Sequence[RunRecord] | None = None) -> Sequence[BatchSummary]:
+    """The batches of more than one trial that have runs among ``records``, newest first (a
+    listing of the index when ``records`` is one, or None: every run)."""
+    if records is None or isinstance(records, RunListing):
+        return BatchListing(store, EVERY_RUN if records is None else records.query)
     manifests = _manifests(store)
     grouped: dict[str, list[RunRecord]] = {}
     for r in records:

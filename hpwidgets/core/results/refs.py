@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from hpwidgets.core.errors import HpwError
 from hpwidgets.core.records import RunRecord
-from hpwidgets.core.store.listing import RunListing
+from hpwidgets.core.store.listing import PagedListing
 
 _SLICE = re.compile(r"^(\d*):(\d*)$")
 ACCEPTED = "a list index such as 1, a range such as 2:5, or the first characters of a run id"
@@ -39,9 +39,9 @@ def _index_range(ref: str) -> tuple[int, int] | None:
 
 
 def _by_prefix(ref: str, records: Sequence[RunRecord]) -> tuple[list[RunRecord], int]:
-    """Up to five runs whose id starts with ``ref`` and how many there are (one query when the
-    records are a listing of the store)."""
-    if isinstance(records, RunListing):
+    """Up to five runs (or batches) whose id starts with ``ref`` and how many there are (one
+    query when they are a listing of the store)."""
+    if isinstance(records, PagedListing):
         return records.starting(ref.lower(), 5)
     found = [r for r in records if r.id.startswith(ref.lower())]
     return found[:5], len(found)

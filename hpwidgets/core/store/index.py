@@ -4,7 +4,10 @@ Tables (schema 2): ``runs`` holds what is filtered and sorted (batch, operation,
 label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
 of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
 ``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
-its tags, each indexed by name so that a filter or an ORDER BY reads no record. WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
+its tags, each indexed by name so that a filter or an ORDER BY reads no record; ``manifests``
+holds each batch's manifest (its text, created, total, and its file's identity) and ``meta``
+the mtime of runs/ and batches/ when the index last matched their listings; ``skipped`` the run
+directories listed whose record could not be used (read again, and named, at each read). WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
 repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a fresh store opened
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
 truncated or not ours is moved aside (``<index>.bad-N``) and rebuilt from the run directories,
@@ -41,11 +44,24 @@ _SCHEMA = (
     "CREATE INDEX flags_name ON flags(name, value)",
     "CREATE TABLE tags (run TEXT, tag TEXT, PRIMARY KEY (run, tag))",
     "CREATE INDEX tags_tag ON tags(tag)",
+    "CREATE TABLE manifests (id TEXT PRIMARY KEY, created REAL, total INTEGER, data TEXT, mtime, size, inode)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
+    "CREATE TABLE skipped (id TEXT PRIMARY KEY)",
 )
-_TABLES = ["flags", "runs", "scalars", "tags"]
+_TABLES = ["flags", "manifests", "meta", "runs", "scalars", "skipped", "tags"]
 _CHILDREN = ("scalars", "flags", "tags")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None) when unknown
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a rebuild reads: the rows of the runs/ listing, the ids whose record could not be
+    used, and runs/'s mtime taken before it was listed."""
+
+    rows: list[Row]
+    skipped: list[str]
+    stamp: int | None
 
 
 @dataclass(frozen=True)
@@ -107,9 +123,9 @@ class _Unusable(Exception):
 
 
 class Index:
-    def __init__(self, path: str, load_all: Callable[[], list[Row]]) -> None:
+    def __init__(self, path: str, load_all: Callable[[], Listed]) -> None:
         self.path = path
-        self._load_all = load_all  # rows for every run directory, to rebuild from
+        self._load_all = load_all  # every run directory, to rebuild from
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None
@@ -191,9 +207,11 @@ class Index:
         for statement in _SCHEMA:
             db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        rows = self._load_all()
-        _write(db, rows, replace=False)
-        return len(rows)
+        listed = self._load_all()
+        _write(db, listed.rows, replace=False)
+        db.execute("INSERT INTO meta VALUES ('runs', ?)", (listed.stamp,))
+        db.executemany("INSERT INTO skipped VALUES (?)", [(i,) for i in listed.skipped])
+        return len(listed.rows)
 
     def _replace(self, exc: BaseException) -> None:
         """Inside the flock: move the unusable file aside, build a new one, say so in one line."""
@@ -242,6 +260,31 @@ class Index:
         """The rows of one SELECT (built by query.py from fixed text and bound values)."""
         return self._run(lambda db: db.execute(sql, args).fetchall())
 
+    def stamp(self, key: str) -> Any:
+        found = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return found[0][0] if found else None
+
+    def set_stamp(self, key: str, value: Any) -> None:
+        self._run(lambda db: db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)))
+
+    def advance_stamp(self, key: str, before: Any, after: Any) -> None:
+        """A writer that changed a folder and the index alike: the index still matches the
+        folder if it matched it before."""
+        self._run(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = ? AND value = ?", (after, key, before)))
+
+    def manifest_identities(self) -> dict[str, Identity]:
+        return {i: (m, s, n) for i, m, s, n in self.query("SELECT id, mtime, size, inode FROM manifests")}
+
+    def put_manifests(self, rows: list[tuple], gone: list[str]) -> None:
+        """``rows``: (id, created, total, data, mtime, size, inode); ``gone``: ids to drop."""
+
+        def work(db):
+            with _transaction(db):
+                db.executemany("INSERT OR REPLACE INTO manifests VALUES (?,?,?,?,?,?,?)", rows)
+                db.executemany("DELETE FROM manifests WHERE id = ?", [(i,) for i in gone])
+
+        self._run(work)
+
     def unfinished(self) -> list[tuple[str, Identity]]:
         """The runs the index holds as pending or running, with their file's identity as read."""
         rows = self.query("SELECT id, mtime, size, inode FROM runs WHERE status IN ('pending', 'running')")
@@ -262,18 +305,28 @@ class Index:
 
         self._run(work)
 
+    def skipped(self) -> list[str]:
+        return [i for (i,) in self.query("SELECT id FROM skipped")]
+
+    def unskip(self, ids: list[str]) -> None:
+        self._run(lambda db: db.executemany("DELETE FROM skipped WHERE id = ?", [(i,) for i in ids]))
+
     def reconcile(self, listed: set[str], exists: Callable[[str], bool], load: Callable[[list[str]], list[Row]]) -> None:
         """Make the index hold exactly the runs ``listed`` (the runs/ directory): cheap when it does."""
-        known = self.ids()
+        known = self.ids() | set(self.skipped())
         if known == listed:
             return
         rows = load(sorted(listed - known))
+        found = {r.record.id for r in rows}
+        skipped = [i for i in sorted(listed - known) if i not in found]
         gone = [i for i in known - listed if not exists(i)]  # a run made since the listing stays
-        if not rows and not gone:
+        if not rows and not gone and not skipped:
             return
 
         def work(db):
             with _transaction(db):
+                db.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in skipped])
+                db.executemany("DELETE FROM skipped WHERE id = ?", [(i,) for i in gone])
                 # a run another process indexed meanwhile keeps its (newer) row
                 fresh = [r for r in rows if db.execute("SELECT 1 FROM runs WHERE id = ?", (r.record.id,)).fetchone() is None]
                 _write(db, fresh, replace=False)

@@ -1,13 +1,17 @@
-"""A listing of runs read a page at a time: what ``hpw runs``, ``runs info N`` and ``compare``
-count and index (1 = newest) without decoding every record of the store."""
+"""Listings read a page at a time: what ``hpw runs``, ``runs info N``, ``compare`` and
+``hpw batches`` count and index (1 = newest) without decoding every record of the store."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol, overload
+from dataclasses import replace
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from hpwidgets.core.records import RunRecord
 from hpwidgets.core.store.query import RunQuery
+
+T = TypeVar("T")
+PAGE = 500  # items read at once when a listing is iterated whole
 
 
 class Reader(Protocol):
@@ -20,22 +24,33 @@ class Reader(Protocol):
     def ranked(self, query: RunQuery, column: str, descending: bool = False,
                limit: int | None = None) -> list[RunRecord] | None: ...
 
+    def batch_groups(self, query: RunQuery, limit: int | None = None, offset: int = 0) -> list[tuple[str, Any]]: ...
 
-class RunListing(Sequence[RunRecord]):
-    """The runs a query selects, newest first. ``len`` is one COUNT, an index or a slice one
-    page; iterating reads them all. Each access asks the store again (it is never stale)."""
+    def batch_count(self, query: RunQuery) -> int: ...
+
+
+class PagedListing(Sequence[T], Generic[T]):
+    """Items a query selects, in its order. ``len`` is one COUNT, an index or a slice one page;
+    iterating reads page after page. Each access asks the store again (never stale)."""
 
     def __init__(self, store: Reader, query: RunQuery) -> None:
         self.store, self.query = store, query
 
+    def page(self, limit: int | None, offset: int) -> list[T]:
+        raise NotImplementedError
+
+    def starting(self, prefix: str, most: int) -> tuple[list[T], int]:
+        """The first ``most`` items whose id starts with ``prefix``, and how many there are."""
+        raise NotImplementedError
+
     def __len__(self) -> int:
-        return self.store.count(self.query)
+        raise NotImplementedError
 
     @overload
-    def __getitem__(self, index: int) -> RunRecord: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[RunRecord]: ...
+    def __getitem__(self, index: slice) -> list[T]: ...
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -44,19 +59,35 @@ class RunListing(Sequence[RunRecord]):
                 return list(self)[index]
             if stop is not None and stop <= start:
                 return []
-            return self.store.select(self.query, None if stop is None else stop - start, start)
-        found = self.store.select(self.query, 1, index) if index >= 0 else list(self)[index:index + 1 or None]
+            return self.page(None if stop is None else stop - start, start)
+        found = self.page(1, index) if index >= 0 else list(self)[index:index + 1 or None]
         if not found:
             raise IndexError(index)
         return found[0]
 
+    def __iter__(self) -> Iterator[T]:
+        offset = 0
+        while True:
+            found = self.page(PAGE, offset)
+            yield from found
+            if len(found) < PAGE:
+                return
+            offset += PAGE
+
+
+class RunListing(PagedListing[RunRecord]):
+    """The runs a query selects, newest first."""
+
+    def page(self, limit: int | None, offset: int) -> list[RunRecord]:
+        return self.store.select(self.query, limit, offset)
+
+    def __len__(self) -> int:
+        return self.store.count(self.query)
+
     def __iter__(self) -> Iterator[RunRecord]:
-        return iter(self.store.select(self.query))
+        return iter(self.store.select(self.query))  # one query: a listing's order is stable within it
 
     def starting(self, prefix: str, most: int) -> tuple[list[RunRecord], int]:
-        """The first ``most`` runs whose id starts with ``prefix``, and how many there are."""
-        from dataclasses import replace
-
         narrowed = replace(self.query, id_prefix=prefix)
         return self.store.select(narrowed, most), self.store.count(narrowed)
 

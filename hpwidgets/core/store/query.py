@@ -22,6 +22,7 @@ _UNFINISHED = (Status.PENDING, Status.RUNNING)
 class RunQuery:
     batch: str | None = None  # a whole batch id
     batch_prefix: str | None = None  # the start of a batch id
+    batches: tuple[str, ...] = ()  # whole batch ids: the run is in one of them
     operation: str | None = None  # a whole operation
     operations: tuple[str, ...] = ()  # the operation contains one of them
     labels: tuple[str, ...] = ()  # the label contains one of them
@@ -52,6 +53,9 @@ class RunQuery:
         if self.batch_prefix:
             terms.append("substr(runs.batch, 1, ?) = ?")
             args += [len(self.batch_prefix), self.batch_prefix.lower()]
+        if self.batches:
+            terms.append(f"runs.batch IN ({','.join('?' * len(self.batches))})")
+            args += list(self.batches)
         if self.operation:
             terms.append("runs.operation = ?")
             args.append(self.operation)
@@ -84,6 +88,7 @@ class RunQuery:
         return (
             (not self.batch or r.batch == self.batch)
             and (not self.batch_prefix or r.batch.startswith(self.batch_prefix.lower()))
+            and (not self.batches or r.batch in self.batches)
             and (not self.operation or r.operation == self.operation)
             and (not self.operations or any(o in r.operation for o in self.operations))
             and (not self.labels or any(text in r.label for text in self.labels))
@@ -133,6 +138,32 @@ def column_kinds_sql(query: RunQuery, column: str) -> tuple[str, list]:
     text = (f"EXISTS (SELECT 1 FROM runs JOIN flags f ON f.run = runs.id AND f.name = ? "
             f"AND typeof(f.value) = 'text'{where.replace(' WHERE ', ' AND ', 1)})")
     return f"SELECT {scalar}, {flag}, {text}", [column, *args, column, *args, column, *args]
+
+
+def batch_groups_sql(query: RunQuery, limit: int | None = None, offset: int = 0,
+                     prefix: str | None = None) -> tuple[str, list]:
+    """The batches that have runs among those ``query`` selects (and more than one trial), newest
+    first by their manifest's creation (else their first run's start): each id with its
+    manifest's text (None without one). ``prefix``: only batches whose id starts so."""
+    sql, args = _groups(query, prefix)
+    order = " ORDER BY COALESCE(NULLIF(m.created, 0), g.first, 0) DESC, g.batch"
+    return f"SELECT g.batch, m.data{sql}{order}{_page(limit, offset)}", args
+
+
+def batch_count_sql(query: RunQuery, prefix: str | None = None) -> tuple[str, list]:
+    sql, args = _groups(query, prefix)
+    return f"SELECT COUNT(*){sql}", args
+
+
+def _groups(query: RunQuery, prefix: str | None) -> tuple[str, list]:
+    where, args = query.where()
+    if prefix is not None:
+        where += (" AND " if where else " WHERE ") + "substr(runs.batch, 1, ?) = ?"
+        args += [len(prefix), prefix.lower()]
+    groups = f"SELECT runs.batch AS batch, COUNT(*) AS n, MIN(runs.started) AS first FROM runs{where} GROUP BY runs.batch"
+    # a batch's total is its manifest's (when it gives one), else its runs' count
+    return (f" FROM ({groups}) g LEFT JOIN manifests m ON m.id = g.batch "
+            "WHERE (CASE WHEN m.total THEN m.total ELSE g.n END) > 1 OR g.n > 1"), args
 
 
 def _page(limit: int | None, offset: int) -> str:

@@ -38,6 +38,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, StoreError
@@ -45,11 +46,13 @@ from hpwidgets.core.processes import owners
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import paths
 from hpwidgets.core.store import safety as store_safety
-from hpwidgets.core.store.index import Index, IndexUnavailable, Row
+from hpwidgets.core.store.index import Index, IndexUnavailable, Listed, Row
 from hpwidgets.core.store.listing import RunListing
 from hpwidgets.core.store.query import (
     EVERY_RUN,
     RunQuery,
+    batch_count_sql,
+    batch_groups_sql,
     column_kinds_sql,
     count_sql,
     ranking_sql,
@@ -115,8 +118,12 @@ class Store:
     def _rows_of(self, names: list[str]) -> list[Row]:
         return [row for row in map(self._read, names) if row is not None]
 
-    def _all_rows(self) -> list[Row]:
-        return self._rows_of(self._listing())
+    def _all_rows(self) -> Listed:
+        stamp = os.stat(self.runs_dir).st_mtime_ns  # before listing: a change made later is seen as one
+        names = self._listing()
+        rows = self._rows_of(names)
+        found = {r.record.id for r in rows}
+        return Listed(rows, [n for n in names if n not in found], stamp)
 
     # -- index ---------------------------------------------------------------------------
 
@@ -125,13 +132,23 @@ class Store:
         matched by ids (skipped while runs/ has not changed), and a run the index holds as
         unfinished is read again when its run.json changed (another process, another node)."""
         stamp = os.stat(self.runs_dir).st_mtime_ns
-        if stamp != self._listed:
+        if stamp != self._listed and stamp != self.index.stamp("runs"):
             listed = set(self._listing())
             self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
-            self._listed = stamp
+            if _settled(stamp):  # kept for the next process: it skips the listing too
+                self.index.set_stamp("runs", stamp)
+        self._listed = stamp
         changed = [i for i, seen in self.index.unfinished()
                    if _identity(os.path.join(self.runs_dir, i, "run.json")) != seen]
         rows = self._rows_of(changed)
+        skipped = self.index.skipped()  # read again: named at each read, indexed once usable
+        if skipped:
+            known = self.index.ids() & set(skipped)
+            usable = self._rows_of([i for i in skipped if i not in known])
+            rows += usable
+            gone = [i for i in skipped if not os.path.lexists(os.path.join(self.runs_dir, i))]
+            if known or usable or gone:
+                self.index.unskip([*known, *(r.record.id for r in usable), *gone])
         if rows:
             self.index.put(rows)
 
@@ -178,6 +195,44 @@ class Store:
         except IndexUnavailable:
             return None
 
+    def batch_groups(self, query: RunQuery, limit: int | None = None, offset: int = 0,
+                     prefix: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The batches with runs among those ``query`` selects, newest first (see
+        query.batch_groups_sql), each with its manifest ({} without one), one page of them."""
+        with self._lock:
+            self._sync_manifests()
+            rows = self._ask(batch_groups_sql(query, limit, offset, prefix))
+        return [(i, _manifest(data)) for i, data in rows]
+
+    def batch_count(self, query: RunQuery, prefix: str | None = None) -> int:
+        with self._lock:
+            self._sync_manifests()
+            return self._ask(batch_count_sql(query, prefix))[0][0]
+
+    def _sync_manifests(self) -> None:
+        """Let the index hold batches/'s manifests, reading only those whose file changed;
+        skipped while batches/ has not changed (a manifest is replaced by a rename)."""
+        try:
+            stamp = os.stat(self.batches_dir).st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self.index.stamp("batches"):
+            return
+        known = self.index.manifest_identities()
+        seen = {}
+        if stamp is not None:
+            store_safety.check(self.batches_dir)
+            with os.scandir(self.batches_dir) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".json") and not entry.name.startswith("."):
+                        st = entry.stat(follow_symlinks=False)
+                        seen[entry.name[:-5]] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        rows = [(i, *_manifest_fields(os.path.join(self.batches_dir, i + ".json")), *identity)
+                for i, identity in seen.items() if known.get(i) != identity]
+        self.index.put_manifests(rows, [i for i in known if i not in seen])
+        if stamp is not None and _settled(stamp):
+            self.index.set_stamp("batches", stamp)
+
     def listing(self, query: RunQuery = EVERY_RUN) -> RunListing:
         """The runs ``query`` selects as a sequence read a page at a time (see listing.py)."""
         return RunListing(self, query)
@@ -192,6 +247,7 @@ class Store:
     def create(self, record: RunRecord, script_name: str | None = None, source: str | None = None) -> str:
         """Make the run's directory (with a copy of the script) and save its first record."""
         path = self.run_dir(record.id)
+        before = _mtime(self.runs_dir)
         try:
             store_safety.private_dir(path)
             if source is not None and script_name:
@@ -201,6 +257,10 @@ class Store:
         if source is not None and script_name:
             write_private(os.path.join(path, "sourcecode", script_name), source.encode("utf-8"))
         self.save(record)
+        try:
+            self.index.advance_stamp("runs", before, _mtime(self.runs_dir))  # no reader lists runs/ for it
+        except IndexUnavailable:
+            pass
         return path
 
     def save(self, record: RunRecord, series: dict[str, list] | None = None) -> None:
@@ -330,6 +390,37 @@ class Store:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["root"], state["index_path"])
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _settled(stamp: int) -> bool:
+    """A folder's mtime that a change made in the same clock tick can no longer hide."""
+    return time.time_ns() - stamp > 2_000_000_000
+
+
+def _manifest_fields(path: str) -> tuple:
+    """(created, total, text) of a manifest; (None, None, None) when it cannot be read as one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return None, None, None
+    if not isinstance(data, dict):
+        return None, None, None
+    created, total = data.get("created"), data.get("total")
+    number = (int, float)
+    return (created if isinstance(created, number) else None, total if isinstance(total, int) else None, text)
+
+
+def _manifest(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
 
 
 def _decoded(rows: list[tuple]) -> list[RunRecord]:
