@@ -27,6 +27,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
+sys.path.insert(0, HERE)
+
+from bench_core import timed  # noqa: E402
 
 COMMANDS = [
     ("runs", ["runs"]),
@@ -95,15 +98,6 @@ def measured(args: list[str], home: str, repeat: int) -> tuple[float, float]:
     return statistics.median(times), statistics.median(rss)
 
 
-def in_process(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def rebuild_seconds(home: str) -> float:
     """A deleted index rebuilt from the run directories (warm page cache: they were just read)."""
     from hpwidgets.core.store.runstore import Store
@@ -124,7 +118,7 @@ def sidebar_listing(home: str, repeat: int) -> float:
     from hpwidgets.core.store.runstore import Store
 
     store = Store(home)
-    took = in_process(lambda: overview(store), repeat)
+    took = timed(lambda: overview(store), repeat)
     store.close()
     return took
 

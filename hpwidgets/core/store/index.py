@@ -1,6 +1,6 @@
 """The SQLite index of a run store: a cache of the run directories, never the truth.
 
-Tables (schema 2): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
+Tables (schema 4): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
 label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
 of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
 ``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -28,18 +29,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpwidgets.core.errors import StoreError
-from hpwidgets.core.records import RunRecord
+from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import safety
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 _COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
 _SCHEMA = (
     f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
     "CREATE INDEX runs_started ON runs(started DESC, id)",
     "CREATE INDEX runs_batch ON runs(batch, started DESC)",
     "CREATE INDEX runs_status ON runs(status)",
-    "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, PRIMARY KEY (run, key))",
-    "CREATE INDEX scalars_key ON scalars(key, last)",
+    # tier and started repeat the run's, so that a ranking walks one index (records.rank's tiers)
+    "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, tier INTEGER, started REAL, "
+    "PRIMARY KEY (run, key))",
+    "CREATE INDEX scalars_low ON scalars(key, tier, last, started DESC, run)",
+    "CREATE INDEX scalars_high ON scalars(key, tier, last DESC, started DESC, run)",
     "CREATE TABLE flags (run TEXT, name TEXT, value, PRIMARY KEY (run, name))",
     "CREATE INDEX flags_name ON flags(name, value)",
     "CREATE TABLE tags (run TEXT, tag TEXT, PRIMARY KEY (run, tag))",
@@ -81,13 +85,21 @@ class Row:
         return (r.id, r.batch, r.operation, r.status.value, r.started, r.label, self.data, *self.identity)
 
     def scalars(self) -> list[tuple]:
-        return [(self.record.id, k, v, self.record.step) for k, v in self.record.scalars.items()]
+        r = self.record
+        return [(r.id, k, v, r.step, _tier(r, v), r.started) for k, v in r.scalars.items()]
 
     def flags(self) -> list[tuple]:
         return [(self.record.id, k, _flag_value(v)) for k, v in self.record.flags.items()]
 
     def tags(self) -> list[tuple]:
         return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
+
+
+def _tier(record: RunRecord, value: float | None) -> int:
+    """records.rank's tier of a run by this value: 0 completed, 1 ended otherwise, 2 the rest."""
+    if value is None or math.isnan(value) or not record.status.is_finished():
+        return 2
+    return 0 if record.status is Status.COMPLETED else 1
 
 
 def _flag_value(value: Any) -> Any:
@@ -104,7 +116,7 @@ def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> Non
         for table in _CHILDREN:
             db.executemany(f"DELETE FROM {table} WHERE run = ?", [(r.record.id,) for r in rows])
     db.executemany(f"{verb} INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [r.columns() for r in rows])
-    db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?)", [s for r in rows for s in r.scalars()])
+    db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?,?,?)", [s for r in rows for s in r.scalars()])
     db.executemany(f"{verb} INTO flags VALUES (?,?,?)", [f for r in rows for f in r.flags()])
     db.executemany(f"{verb} INTO tags VALUES (?,?)", [t for r in rows for t in r.tags()])
 
@@ -193,8 +205,9 @@ class Index:
             db.execute("PRAGMA synchronous=NORMAL")
             if version != SCHEMA_VERSION or tables != _TABLES:
                 with _transaction(db):  # new, or an older schema of ours: build it here
-                    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                        self._create(db)
+                    now = sorted(n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"))
+                    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION or now != _TABLES:
+                        self._create(db)  # unless another process built it meanwhile
         except BaseException:
             db.close()
             raise

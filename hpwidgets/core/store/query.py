@@ -129,6 +129,24 @@ def ranking_sql(query: RunQuery, column: str, descending: bool, limit: int | Non
     return sql, [column, column, *args, *_FINISHED, *_FINISHED]
 
 
+def scalar_ranking_sql(query: RunQuery, column: str, descending: bool, limit: int | None) -> tuple[str, list]:
+    """``records.rank``'s first two tiers by a scalar that no selected run has as a flag: one
+    walk of the scalars index, stopped at ``limit``."""
+    where, args = query.where()
+    sql = (f"SELECT runs.data FROM scalars s JOIN runs ON runs.id = s.run "
+           f"WHERE s.key = ? AND s.tier < 2{where.replace(' WHERE ', ' AND ', 1)} "
+           f"ORDER BY s.tier, s.last {'DESC' if descending else 'ASC'}, s.started DESC, s.run{_page(limit, 0)}")
+    return sql, [column, *args]
+
+
+def unranked_sql(query: RunQuery, column: str, limit: int | None) -> tuple[str, list]:
+    """The selected runs ``records.rank`` puts last (no finished value of ``column``), in order."""
+    where, args = query.where()
+    missing = "NOT EXISTS (SELECT 1 FROM scalars s WHERE s.run = runs.id AND s.key = ? AND s.tier < 2)"
+    where = f"{where} AND {missing}" if where else f" WHERE {missing}"
+    return f"SELECT data FROM runs{where} ORDER BY {LISTING_ORDER}{_page(limit, 0)}", [*args, column]
+
+
 def column_kinds_sql(query: RunQuery, column: str) -> tuple[str, list]:
     """Whether any selected run has ``column`` (as a scalar or a flag), and whether any of its
     flag values is text (then only Python's ranking, which compares text, is exact)."""

@@ -57,6 +57,8 @@ from hpwidgets.core.store.query import (
     count_sql,
     ranking_sql,
     records_sql,
+    scalar_ranking_sql,
+    unranked_sql,
 )
 from hpwidgets.core.store.run_files import OutputLog, read_record, write_private
 from hpwidgets.core.store.safety import is_id, report
@@ -191,7 +193,12 @@ class Store:
             has_scalar, has_flag, text = self._ask(column_kinds_sql(query, column))[0]
             if not (has_scalar or has_flag) or text:
                 return None
-            return _decoded(self._ask(ranking_sql(query, column, descending, limit)))
+            if has_flag:
+                return _decoded(self._ask(ranking_sql(query, column, descending, limit)))
+            found = _decoded(self._ask(scalar_ranking_sql(query, column, descending, limit)))
+            if limit is None or len(found) < limit:
+                found += _decoded(self._ask(unranked_sql(query, column, limit and limit - len(found))))
+            return found
         except IndexUnavailable:
             return None
 
