@@ -123,6 +123,28 @@ def sidebar_listing(home: str, repeat: int) -> float:
     return took
 
 
+def idle_sidebar(home: str, seconds: float) -> float:
+    """The share of a core the Runs sidebar's watcher costs with one open stream and nothing
+    changing in the store (the process's CPU time, its threads included, over wall time)."""
+    import asyncio
+
+    os.environ["HPWIDGETS_HOME"] = home
+    from hpwidgets.labserver.watcher import POLL, StoreWatcher
+
+    async def watch() -> float:
+        watcher = StoreWatcher()
+        queue = watcher.subscribe()
+        await queue.get()  # the first listing
+        t0, c0 = time.perf_counter(), time.process_time()
+        await asyncio.sleep(seconds)
+        share = (time.process_time() - c0) / (time.perf_counter() - t0)
+        watcher.unsubscribe(queue)
+        await asyncio.sleep(2 * POLL)  # its loop ends with no stream left
+        return share
+
+    return asyncio.run(watch())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1000)
@@ -130,6 +152,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache", default="/tmp/hpw-bench-store")
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds the idle sidebar is measured")
     args = parser.parse_args()
     sizes = (args.small, args.large)
     homes = {n: os.path.join(args.cache, str(n)) for n in sizes}
@@ -146,6 +169,8 @@ def main() -> None:
         print(f"{name:40} {ts:9.3f} {tl:10.3f} {tl / ts:6.2f} {ms:9.1f} {ml:10.1f} {ml / ms:6.2f}")
     small, large = (sidebar_listing(homes[n], args.repeat) for n in sizes)
     print(f"{'sidebar listing (in process)':40} {small:9.3f} {large:10.3f} {large / small:6.2f}")
+    small, large = (idle_sidebar(homes[n], args.idle) for n in sizes)
+    print(f"{'idle sidebar, share of a core':40} {100 * small:8.2f}% {100 * large:9.2f}%")
     w = writing[args.large]
     print(f"writing, ms per trial: first {w['window']} {w['first_ms']:.2f}, last {w['window']} "
           f"{w['last_ms']:.2f}, ratio {w['last_ms'] / w['first_ms']:.2f}")

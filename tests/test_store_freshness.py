@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store import runstore
 from hpwidgets.core.store.runstore import Store
 
 
@@ -49,8 +50,8 @@ def test_only_runs_whose_file_changed_are_read_again(tmp_path, monkeypatch):
     node_b.runs()
     node_a.save(node_a.get(f"{3:032x}").evolve(status=Status.FAILED))
     read = []
-    real_load = Store.load
-    monkeypatch.setattr(Store, "load", lambda self, name: read.append(name) or real_load(self, name))
+    real_read = runstore.read_record  # the real reader, counted
+    monkeypatch.setattr(runstore, "read_record", lambda folder, name, **kw: read.append(name) or real_read(folder, name, **kw))
     assert [r.status for r in node_b.runs()] == [Status.FAILED, *[Status.RUNNING] * 3]
     assert read == [f"{3:032x}"]
     read.clear()

@@ -144,3 +144,16 @@ def test_a_manifest_changed_or_removed_is_seen_at_the_next_listing(tmp_path):
     assert listed == batch_info.batches(store, store.runs())
     manifests = {b.id[0]: b.manifest for b in listed if b.id in ("0" * 32, "1" * 32)}
     assert manifests == {"0": {"id": "0" * 32, "created": 10.0, "total": 5, "optimizer": "gp"}, "1": {}}
+
+
+def test_the_sidebar_lists_the_newest_batches_and_every_one_with_unfinished_runs(tmp_path):
+    store = Store(str(tmp_path / "s"))
+    for b in range(6):
+        for t in range(2):
+            status = Status.RUNNING if (b, t) == (0, 1) else Status.COMPLETED
+            store.create(RunRecord(id=f"{b}{t}".ljust(32, "0"), batch=f"{b:x}" * 32, operation="train.py",
+                                   flags={"x": t}, status=status, started=100.0 * b + t, stopped=100.0 * b + t + 1,
+                                   scalars={"loss": float(b + t)}, owner="some-other-node:1:1"))
+    every = batch_info.overview(store, now=1000.0, limit=None)
+    assert [row["short"] for row in every] == [f"{b:x}" * 8 for b in (5, 4, 3, 2, 1, 0)]
+    assert batch_info.overview(store, now=1000.0, limit=2) == [every[0], every[1], every[5]]

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.search.objective import Objective
 from hpwidgets.core.store.listing import PagedListing, RunListing
-from hpwidgets.core.store.query import EVERY_RUN
+from hpwidgets.core.store.query import EVERY_RUN, RunQuery
 from hpwidgets.core.store.runstore import Store
 
 
@@ -176,8 +176,23 @@ class BatchRow(TypedDict):
     best: BestCell | None
 
 
-def overview(store: Store, now: float | None = None) -> list[BatchRow]:
-    """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
+LISTED = 100  # the newest batches the Runs sidebar lists, besides those with unfinished runs
+
+
+def listed_batches(store: Store, limit: int | None = LISTED) -> list[BatchSummary]:
+    """The newest ``limit`` batches and every batch with a pending or running run, newest first:
+    two queries, however many batches the store holds."""
+    shown = list(batches(store)[:limit] if limit else batches(store))
+    others = sorted({r.batch for r in store.select(EVERY_RUN.unfinished())} - {b.id for b in shown})
+    if others:
+        shown += batches(store, store.listing(RunQuery(batches=tuple(others))))
+        shown.sort(key=lambda b: (-(b.started or 0.0), b.id))  # the listing's order
+    return shown
+
+
+def overview(store: Store, now: float | None = None, limit: int | None = LISTED) -> list[BatchRow]:
+    """The batches as the Runs sidebar lists them (JSON-ready), the running ones first: the
+    newest ``limit`` (None: all) and those with unfinished runs.
 
     ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
     supervisor, or a kernel's or an `hpw run`'s batch that listens for stop requests
@@ -188,7 +203,7 @@ def overview(store: Store, now: float | None = None) -> list[BatchRow]:
 
     now = time.time() if now is None else now
     rows: list[BatchRow] = []
-    for b in batches(store):
+    for b in listed_batches(store, limit):
         running = locks.is_running(store.batches_dir, b.id)
         stoppable, where, stop_note = False, "", ""
         if running:

@@ -9,8 +9,9 @@ Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, folders 0700, fil
     runs/<id>/sourcecode/     a copy of the script (what the trial ran)
     runs/<id>/trial.pid       the trial's process group and its start time (see owners.py)
     batches/<id>.json         a batch's manifest: what ``--resume`` needs to prepare it again
-    index.db (-wal, -shm, .lock)   a cache of the records (index.py); kept on local disk when
-                              the root is on NFS
+    index.db (-wal, -shm, .lock)   a cache of the records and manifests (index.py), and the
+                              query engine every reading command uses; kept on local disk
+                              when the root is on NFS (one index per node)
 
 Trust: the root and everything in it must be ours, not writable by others and not a symlink
 (store_safety.py); anything else is refused (the store) or skipped with one line (a run).
@@ -22,9 +23,17 @@ Contract:
   one process that runs its trial; a record is replaced atomically, so a reader sees the old
   one or the new one. The index is opened, migrated and repaired under a file lock (so a
   fresh store opened by many processes at once is set up once), written in short WAL
-  transactions with a busy timeout, and matched with the runs/ listing before it answers:
-  runs deleted by hand disappear and runs it missed come back. When it cannot be used (a full
-  disk), reads are answered from the run directories.
+  transactions with a busy timeout, and matched with the run directories before it answers,
+  reading only what changed: the runs/ listing when runs/'s mtime differs from the one the
+  index last matched (runs deleted by hand disappear, runs it missed come back), and each run
+  it holds as pending or running whose run.json's identity (mtime, size, inode) changed, so
+  that runs written through another index (another node of an NFS store) appear and reach
+  their final status. A finished run changed through another index (a label) is seen after a
+  rebuild. When the index cannot be used (a full disk), reads are answered from the run
+  directories.
+- Reading commands are queries (query.py, listing.py): a page of the listing, one run, a
+  ranking as ORDER BY ... LIMIT (``records.rank``'s order exactly), filters as WHERE, batches as
+  a GROUP BY; records are decoded only for the rows returned.
 - Records returned are frozen copies; changing the store never changes one already returned.
 - Reading has no side effects on runs (only the index, a cache, may be refreshed). Runs left
   ``running`` by a process that died are turned into ``terminated`` (and their trial's process
@@ -114,8 +123,8 @@ class Store:
         """The index's row for runs/<name>: the file's identity taken before it is read, so that
         a change made while it is read is seen as a change next time."""
         identity = _identity(os.path.join(self.runs_dir, name, "run.json"))
-        record = self.load(name)
-        return None if record is None else Row.of(record, identity=identity)
+        read = read_record(self.runs_dir, name, keep_text=True)
+        return None if read is None else Row.of(*read, identity=identity)
 
     def _rows_of(self, names: list[str]) -> list[Row]:
         return [row for row in map(self._read, names) if row is not None]
