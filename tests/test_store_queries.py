@@ -4,6 +4,7 @@ they stand for (``records.rank`` for compare, the listing's order for runs and f
 import json
 import os
 import random
+import shutil
 
 import pytest
 
@@ -157,3 +158,16 @@ def test_the_sidebar_lists_the_newest_batches_and_every_one_with_unfinished_runs
     every = batch_info.overview(store, now=1000.0, limit=None)
     assert [row["short"] for row in every] == [f"{b:x}" * 8 for b in (5, 4, 3, 2, 1, 0)]
     assert batch_info.overview(store, now=1000.0, limit=2) == [every[0], every[1], every[5]]
+
+
+def test_the_batch_summaries_follow_every_write_delete_and_hand_made_change(tmp_path):
+    store = _with_manifests(tmp_path / "s")
+    records = store.runs()
+    store.save(records[0].evolve(started=1.0e6))  # its batch's first start moves
+    store.save(records[1].evolve(started=None))
+    store.delete([r.id for r in records[2:40] if r.status.is_finished()])
+    shutil.rmtree(store.run_dir(records[50].id))  # by hand
+    listed = list(batch_info.batches(store))
+    assert listed == batch_info.batches(store, store.runs())
+    store.rebuild_index()
+    assert list(batch_info.batches(store)) == listed

@@ -1,12 +1,13 @@
 """The SQLite index of a run store: a cache of the run directories, never the truth.
 
-Tables (schema 4): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
+Tables (schema 5): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
 label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
 of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
 ``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
 its tags, each indexed by name so that a filter or an ORDER BY reads no record; ``manifests``
 holds each batch's manifest (its text, created, total, and its file's identity) and ``meta``
-the mtime of runs/ and batches/ when the index last matched their listings; ``skipped`` the run
+the mtime of runs/ and batches/ when the index last matched their listings; ``batch_sums`` each
+batch's count of runs and first start (kept by triggers on every write); ``skipped`` the run
 directories listed whose record could not be used (read again, and named, at each read). WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
 repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a fresh store opened
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
@@ -32,13 +33,13 @@ from hpwidgets.core.errors import StoreError
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import safety
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
 _SCHEMA = (
     f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
     "CREATE INDEX runs_started ON runs(started DESC, id)",
     "CREATE INDEX runs_batch ON runs(batch, started DESC)",
-    "CREATE INDEX runs_status ON runs(status)",
+    "CREATE INDEX runs_status ON runs(status, started DESC, id)",
     # tier and started repeat the run's, so that a ranking walks one index (records.rank's tiers)
     "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, tier INTEGER, started REAL, "
     "PRIMARY KEY (run, key))",
@@ -51,8 +52,16 @@ _SCHEMA = (
     "CREATE TABLE manifests (id TEXT PRIMARY KEY, created REAL, total INTEGER, data TEXT, mtime, size, inode)",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
     "CREATE TABLE skipped (id TEXT PRIMARY KEY)",
+    # each batch's count of runs and first start, kept current by every write (hpw batches, the sidebar)
+    "CREATE TABLE batch_sums (batch TEXT PRIMARY KEY, n INTEGER, first REAL)",
+    "CREATE TRIGGER runs_added AFTER INSERT ON runs BEGIN "
+    "INSERT INTO batch_sums VALUES (NEW.batch, 1, NEW.started) ON CONFLICT(batch) DO UPDATE SET n = n + 1, "
+    "first = CASE WHEN first IS NULL OR NEW.started < first THEN COALESCE(NEW.started, first) ELSE first END; END",
+    "CREATE TRIGGER runs_removed AFTER DELETE ON runs BEGIN "
+    "UPDATE batch_sums SET n = n - 1, first = (SELECT MIN(started) FROM runs WHERE batch = OLD.batch) "
+    "WHERE batch = OLD.batch; DELETE FROM batch_sums WHERE batch = OLD.batch AND n <= 0; END",
 )
-_TABLES = ["flags", "manifests", "meta", "runs", "scalars", "skipped", "tags"]
+_TABLES = ["batch_sums", "flags", "manifests", "meta", "runs", "scalars", "skipped", "tags"]
 _CHILDREN = ("scalars", "flags", "tags")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None) when unknown
@@ -111,10 +120,9 @@ def _flag_value(value: Any) -> Any:
 
 
 def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> None:
-    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
-    if replace:
-        for table in _CHILDREN:
-            db.executemany(f"DELETE FROM {table} WHERE run = ?", [(r.record.id,) for r in rows])
+    verb = "INSERT" if replace else "INSERT OR IGNORE"
+    if replace:  # deleted first, so that the triggers keep batch_sums (a REPLACE fires none)
+        _delete(db, [r.record.id for r in rows])
     db.executemany(f"{verb} INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [r.columns() for r in rows])
     db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?,?,?)", [s for r in rows for s in r.scalars()])
     db.executemany(f"{verb} INTO flags VALUES (?,?,?)", [f for r in rows for f in r.flags()])
@@ -217,7 +225,7 @@ class Index:
     def _create(self, db: sqlite3.Connection) -> int:
         for table in _TABLES:
             db.execute(f"DROP TABLE IF EXISTS {table}")
-        tables = [t for t in _SCHEMA if t.startswith("CREATE TABLE")]
+        tables = [t for t in _SCHEMA if t.startswith(("CREATE TABLE", "CREATE TRIGGER"))]
         for statement in tables:
             db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -178,7 +178,11 @@ def _groups(query: RunQuery, prefix: str | None) -> tuple[str, list]:
     if prefix is not None:
         where += (" AND " if where else " WHERE ") + "substr(runs.batch, 1, ?) = ?"
         args += [len(prefix), prefix.lower()]
-    groups = f"SELECT runs.batch AS batch, COUNT(*) AS n, MIN(runs.started) AS first FROM runs{where} GROUP BY runs.batch"
+    if query == EVERY_RUN:  # every run: the summaries the index keeps (index.py, batch_sums)
+        groups = "SELECT batch, n, first FROM batch_sums" + where.replace("runs.batch", "batch")
+    else:
+        groups = (f"SELECT runs.batch AS batch, COUNT(*) AS n, MIN(runs.started) AS first FROM runs{where} "
+                  "GROUP BY runs.batch")
     # a batch's total is its manifest's (when it gives one), else its runs' count
     return (f" FROM ({groups}) g LEFT JOIN manifests m ON m.id = g.batch "
             "WHERE (CASE WHEN m.total THEN m.total ELSE g.n END) > 1 OR g.n > 1"), args
