@@ -63,10 +63,11 @@ def _resolve_one(records: Sequence[RunRecord], ref: str, destructive: bool) -> l
     span = _index_range(ref)
     if span is not None:
         start, end = span
-        count = len(records)
-        end = end or count
-        if 1 <= start <= end <= count:
-            return list(records[start - 1:end])
+        if end:  # a bounded range is in the listing when its last position is (a listing reads one run)
+            if 1 <= start <= end and records[end - 1:end]:
+                return list(records[start - 1:end])
+        elif 1 <= start <= len(records):
+            return list(records[start - 1:])
     by_id, matching = _by_prefix(ref, records) if ref.isdigit() or span is None else ([], 0)
     if span is not None:
         if by_id and destructive:
@@ -74,6 +75,7 @@ def _resolve_one(records: Sequence[RunRecord], ref: str, destructive: bool) -> l
                 f"Run reference '{ref}' is ambiguous: list index {ref} is out of range (1-{len(records)}), and it is "
                 f"also the start of run id {by_id[0].short_id}; give the id up to a letter (or whole) to name that run")
         if not by_id:
+            count = len(records)
             where = f"1-{count}" if count else "the listing is empty"
             raise SelectionError(f"Run index '{ref}' is out of range ({where}) (accepted: {ACCEPTED})")
     if not by_id:

@@ -46,6 +46,9 @@ class PagedListing(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         raise NotImplementedError
 
+    def __bool__(self) -> bool:
+        return bool(self.page(1, 0))  # one item read, not a count
+
     @overload
     def __getitem__(self, index: int) -> T: ...
 
