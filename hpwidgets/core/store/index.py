@@ -1,13 +1,13 @@
 """The SQLite index of a run store: a cache of the run directories, never the truth.
 
-Tables (schema 5): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
+Tables (schema 6): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
 label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
 of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
 ``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
 its tags, each indexed by name so that a filter or an ORDER BY reads no record; ``manifests``
 holds each batch's manifest (its text, created, total, and its file's identity) and ``meta``
 the mtime of runs/ and batches/ when the index last matched their listings; ``batch_sums`` each
-batch's count of runs and first start (kept by triggers on every write); ``skipped`` the run
+batch's count of runs, first start and manifest's figures (kept by triggers on every write); ``skipped`` the run
 directories listed whose record could not be used (read again, and named, at each read). WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
 repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a fresh store opened
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
@@ -33,13 +33,14 @@ from hpwidgets.core.errors import StoreError
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import safety
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
 _SCHEMA = (
     f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
     "CREATE INDEX runs_started ON runs(started DESC, id)",
     "CREATE INDEX runs_batch ON runs(batch, started DESC)",
     "CREATE INDEX runs_status ON runs(status, started DESC, id)",
+    "CREATE INDEX batch_sums_order ON batch_sums(sort_at DESC, batch)",
     # tier and started repeat the run's, so that a ranking walks one index (records.rank's tiers)
     "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, tier INTEGER, started REAL, "
     "PRIMARY KEY (run, key))",
@@ -52,14 +53,22 @@ _SCHEMA = (
     "CREATE TABLE manifests (id TEXT PRIMARY KEY, created REAL, total INTEGER, data TEXT, mtime, size, inode)",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
     "CREATE TABLE skipped (id TEXT PRIMARY KEY)",
-    # each batch's count of runs and first start, kept current by every write (hpw batches, the sidebar)
-    "CREATE TABLE batch_sums (batch TEXT PRIMARY KEY, n INTEGER, first REAL)",
+    # each batch's count of runs, first start and manifest's created and total, kept current by
+    # triggers on every write, in the order hpw batches lists them (sort_at, indexed)
+    "CREATE TABLE batch_sums (batch TEXT PRIMARY KEY, n INTEGER, first REAL, created REAL, total INTEGER, "
+    "sort_at REAL GENERATED ALWAYS AS (COALESCE(NULLIF(created, 0), first, 0)) VIRTUAL)",
     "CREATE TRIGGER runs_added AFTER INSERT ON runs BEGIN "
-    "INSERT INTO batch_sums VALUES (NEW.batch, 1, NEW.started) ON CONFLICT(batch) DO UPDATE SET n = n + 1, "
+    "INSERT INTO batch_sums (batch, n, first, created, total) SELECT NEW.batch, 1, NEW.started, m.created, m.total "
+    "FROM (SELECT 1) LEFT JOIN manifests m ON m.id = NEW.batch WHERE true "
+    "ON CONFLICT(batch) DO UPDATE SET n = n + 1, "
     "first = CASE WHEN first IS NULL OR NEW.started < first THEN COALESCE(NEW.started, first) ELSE first END; END",
     "CREATE TRIGGER runs_removed AFTER DELETE ON runs BEGIN "
     "UPDATE batch_sums SET n = n - 1, first = (SELECT MIN(started) FROM runs WHERE batch = OLD.batch) "
     "WHERE batch = OLD.batch; DELETE FROM batch_sums WHERE batch = OLD.batch AND n <= 0; END",
+    "CREATE TRIGGER manifest_added AFTER INSERT ON manifests BEGIN "
+    "UPDATE batch_sums SET created = NEW.created, total = NEW.total WHERE batch = NEW.id; END",
+    "CREATE TRIGGER manifest_removed AFTER DELETE ON manifests BEGIN "
+    "UPDATE batch_sums SET created = NULL, total = NULL WHERE batch = OLD.id; END",
 )
 _TABLES = ["batch_sums", "flags", "manifests", "meta", "runs", "scalars", "skipped", "tags"]
 _CHILDREN = ("scalars", "flags", "tags")

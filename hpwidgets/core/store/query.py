@@ -164,8 +164,7 @@ def batch_groups_sql(query: RunQuery, limit: int | None = None, offset: int = 0,
     first by their manifest's creation (else their first run's start): each id with its
     manifest's text (None without one). ``prefix``: only batches whose id starts so."""
     sql, args = _groups(query, prefix)
-    order = " ORDER BY COALESCE(NULLIF(m.created, 0), g.first, 0) DESC, g.batch"
-    return f"SELECT g.batch, m.data{sql}{order}{_page(limit, offset)}", args
+    return f"SELECT g.batch, m.data{sql} ORDER BY g.sort_at DESC, g.batch{_page(limit, offset)}", args
 
 
 def batch_count_sql(query: RunQuery, prefix: str | None = None) -> tuple[str, list]:
@@ -174,17 +173,19 @@ def batch_count_sql(query: RunQuery, prefix: str | None = None) -> tuple[str, li
 
 
 def _groups(query: RunQuery, prefix: str | None) -> tuple[str, list]:
+    if query == EVERY_RUN:  # every run: the summaries the index keeps (index.py, batch_sums), in order
+        where, args = ("", []) if prefix is None else (" AND substr(g.batch, 1, ?) = ?", [len(prefix), prefix.lower()])
+        return (" FROM batch_sums g LEFT JOIN manifests m ON m.id = g.batch "
+                f"WHERE ((CASE WHEN g.total THEN g.total ELSE g.n END) > 1 OR g.n > 1){where}"), args
     where, args = query.where()
     if prefix is not None:
         where += (" AND " if where else " WHERE ") + "substr(runs.batch, 1, ?) = ?"
         args += [len(prefix), prefix.lower()]
-    if query == EVERY_RUN:  # every run: the summaries the index keeps (index.py, batch_sums)
-        groups = "SELECT batch, n, first FROM batch_sums" + where.replace("runs.batch", "batch")
-    else:
-        groups = (f"SELECT runs.batch AS batch, COUNT(*) AS n, MIN(runs.started) AS first FROM runs{where} "
-                  "GROUP BY runs.batch")
+    groups = (f"SELECT runs.batch AS batch, COUNT(*) AS n, MIN(runs.started) AS first FROM runs{where} "
+              "GROUP BY runs.batch")
     # a batch's total is its manifest's (when it gives one), else its runs' count
-    return (f" FROM ({groups}) g LEFT JOIN manifests m ON m.id = g.batch "
+    return (f" FROM (SELECT q.*, COALESCE(NULLIF(m.created, 0), q.first, 0) AS sort_at FROM ({groups}) q "
+            "LEFT JOIN manifests m ON m.id = q.batch) g LEFT JOIN manifests m ON m.id = g.batch "
             "WHERE (CASE WHEN m.total THEN m.total ELSE g.n END) > 1 OR g.n > 1"), args
 
 
