@@ -145,6 +145,28 @@ def _fmt(value: Any) -> str:
     return format_value(value)
 
 
+def _stream_csv(store: Any, listing: Any, ns: Any, note: TextIO) -> list[str]:
+    """Every selected run written as CSV row by row, decoded as it is written: a full export keeps
+    a few hundred records in memory, not all of them. Returns the columns."""
+    import sys
+
+    from hpwidgets.core.results import compare
+    from hpwidgets.core.results.columns import skip_core
+    from hpwidgets.core.results.formats import full_columns
+
+    flags, scalars = store.column_names(listing.query)
+    columns = full_columns(flags, scalars)
+    if ns.skip_core:
+        columns = skip_core(columns)
+    if ns.csv == "-":
+        compare.write_rows(sys.stdout, store.stream(listing.query), columns)
+        return columns
+    with compare.open_csv(ns.csv) as fh:
+        count = compare.write_rows(fh, store.stream(listing.query), columns)
+    print(f"wrote {count} runs to {ns.csv}", file=note)
+    return columns
+
+
 def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
     """What `hpw compare` and `%hpcompare` share: select the rows, write --csv; returns the rows
     and their columns for the caller to show."""
@@ -158,7 +180,10 @@ def compare_command(ns: Any, note: TextIO) -> tuple[list, list[str]]:
 
     store = Store()
     store.reap_orphans()
-    rows = compare.select(selected_runs(store, ns), ns.top, ns.min, ns.max)
+    listing = selected_runs(store, ns)
+    if ns.csv and not (ns.table or ns.columns or ns.top or ns.min or ns.max):  # every run, shown nowhere: streamed
+        return [], _stream_csv(store, listing, ns, note)
+    rows = compare.select(listing, ns.top, ns.min, ns.max)
     try:
         columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
     except OptionError as exc:

@@ -14,6 +14,7 @@ from hpwidgets.core.results.filters import RunFilter, TimeRange
 from hpwidgets.core.results.formats import sort_value
 from hpwidgets.core.store.query import RunQuery
 from hpwidgets.core.store.runstore import Store
+from tests.helpers import hpw
 
 STATUSES = list(Status)
 
@@ -171,3 +172,15 @@ def test_the_batch_summaries_follow_every_write_delete_and_hand_made_change(tmp_
     assert listed == batch_info.batches(store, store.runs())
     store.rebuild_index()
     assert list(batch_info.batches(store)) == listed
+
+
+def test_a_full_csv_export_is_streamed_with_the_same_text_as_the_records_give(home, tmp_path):
+    store = _store(home, n=120)
+    store.reap_orphans()  # as hpw compare does first: its runs have no owner
+    expected = compare.to_csv(store.runs())
+    out = hpw("compare", "--csv", "-")
+    assert out.returncode == 0 and out.stdout == expected, out.stderr
+    written = hpw("compare", "--csv", str(tmp_path / "all.csv"), "--failed")
+    failed = [r for r in store.runs() if r.status is Status.FAILED]
+    assert written.stderr == f"wrote {len(failed)} runs to {tmp_path / 'all.csv'}\n"
+    assert (tmp_path / "all.csv").read_text() == compare.to_csv(failed, compare.columns_for(failed))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 from hpwidgets.core.errors import OptionError, listing
 from hpwidgets.core.records import RunRecord, rank
@@ -66,15 +66,29 @@ def csv_safe(value: Any) -> Any:
 def to_csv(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
     columns = columns or columns_for(records)
     out = io.StringIO()
+    write_rows(out, records, columns)
+    return out.getvalue()
+
+
+def write_rows(out: TextIO, records: Iterable[RunRecord], columns: list[str]) -> int:
+    """The CSV of ``records`` written to ``out`` row by row (a listing streams); returns the rows."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    count = 0
     for r in records:
         writer.writerow([csv_safe(cell(r, c)) for c in columns])
-    return out.getvalue()
+        count += 1
+    return count
 
 
 def write_csv(path: str, text: str) -> None:
     """Write the CSV to ``path``; refuse a missing folder and never follow a planted symlink."""
+    with open_csv(path) as fh:
+        fh.write(text)
+
+
+def open_csv(path: str) -> TextIO:
+    """``path`` opened for a CSV; a missing folder is refused and a planted symlink never followed."""
     accepted = "a file path in an existing folder, or - for standard output"
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -88,8 +102,7 @@ def write_csv(path: str, text: str) -> None:
         if os.path.islink(path):
             raise OptionError("csv", path, f"{accepted} (it is a symbolic link; not followed)") from None
         raise OptionError("csv", path, f"{accepted} ({exc.strerror})") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def records_frame(records: Sequence[RunRecord], columns: list[str] | None = None):

@@ -24,7 +24,7 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -318,6 +318,16 @@ class Index:
                 db.executemany("DELETE FROM manifests WHERE id = ?", [(i,) for i in gone])
 
         self._run(work)
+
+    def stream(self, sql: str, args: Sequence = ()) -> Iterator[tuple]:
+        """The rows of one SELECT, fetched a few hundred at a time while the caller uses them."""
+        with self._lock:
+            try:
+                cursor = self._connection().execute(sql, args)
+                while chunk := cursor.fetchmany(500):
+                    yield from chunk
+            except sqlite3.DatabaseError as exc:
+                raise _as_store_error(exc, self.path) from None
 
     def unfinished(self) -> list[tuple[str, Identity]]:
         """The runs the index holds as pending or running, with their file's identity as read."""

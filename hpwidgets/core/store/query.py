@@ -147,6 +147,15 @@ def unranked_sql(query: RunQuery, column: str, limit: int | None) -> tuple[str, 
     return f"SELECT data FROM runs{where} ORDER BY {LISTING_ORDER}{_page(limit, 0)}", [*args, column]
 
 
+def names_sql(query: RunQuery, table: str) -> tuple[str, list]:
+    """The flag (``flags``) or scalar (``scalars``) names the selected runs have."""
+    name = {"flags": "name", "scalars": "key"}[table]
+    if query == EVERY_RUN:
+        return f"SELECT DISTINCT {name} FROM {table}", []
+    where, args = query.where()
+    return f"SELECT DISTINCT t.{name} FROM {table} t JOIN runs ON runs.id = t.run{where}", args
+
+
 def column_kinds_sql(query: RunQuery, column: str) -> tuple[str, list]:
     """Whether any selected run has ``column`` (as a scalar or a flag), and whether any of its
     flag values is text (then only Python's ranking, which compares text, is exact)."""

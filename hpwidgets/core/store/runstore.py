@@ -48,6 +48,7 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, StoreError
@@ -64,6 +65,7 @@ from hpwidgets.core.store.query import (
     batch_groups_sql,
     column_kinds_sql,
     count_sql,
+    names_sql,
     ranking_sql,
     records_sql,
     scalar_ranking_sql,
@@ -186,6 +188,24 @@ class Store:
         except IndexUnavailable as exc:
             found = self._fallback(exc, query)[offset:]
             return found[:limit] if limit else found
+
+    def stream(self, query: RunQuery = EVERY_RUN) -> Iterator[RunRecord]:
+        """The runs ``query`` selects, newest first, decoded one at a time as they are used (a CSV)."""
+        try:
+            with self._lock:
+                self._sync()
+            for (data,) in self.index.stream(*records_sql(query)):
+                yield RunRecord.from_json(json.loads(data))
+        except IndexUnavailable as exc:
+            yield from self._fallback(exc, query)
+
+    def column_names(self, query: RunQuery = EVERY_RUN) -> tuple[list[str], list[str]]:
+        """The flag names and the scalar names of the runs ``query`` selects."""
+        try:
+            return tuple([n for (n,) in self._ask(names_sql(query, t))] for t in ("flags", "scalars"))
+        except IndexUnavailable as exc:
+            found = self._fallback(exc, query)
+            return [n for r in found for n in r.flags], [n for r in found for n in r.scalars]
 
     def count(self, query: RunQuery = EVERY_RUN) -> int:
         try:
