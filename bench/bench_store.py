@@ -38,6 +38,7 @@ COMMANDS = [
     ("compare --top 5 --min loss --table", ["compare", "--top", "5", "--min", "loss", "--table"]),
     ("batches", ["batches"]),
     ("batches info 1", ["batches", "info", "1"]),
+    ("compare --csv - (every run: linear)", ["compare", "--csv", "-"]),
 ]
 WINDOW = 10_000  # trials in the first and last windows of the writing figure
 
