@@ -340,6 +340,11 @@ class Index:
     def ids(self) -> set[str]:
         return {i for (i,) in self._run(lambda db: db.execute("SELECT id FROM runs").fetchall())}
 
+    def present(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the index holds (a few: the skipped runs)."""
+        marks = ",".join("?" * len(ids))
+        return {i for (i,) in self.query(f"SELECT id FROM runs WHERE id IN ({marks})", ids)}
+
     def remove(self, ids: Iterable[str]) -> None:
         gone = list(ids)
 

@@ -156,7 +156,7 @@ class Store:
         rows = self._rows_of(changed)
         skipped = self.index.skipped()  # read again: named at each read, indexed once usable
         if skipped:
-            known = self.index.ids() & set(skipped)
+            known = self.index.present(skipped)
             usable = self._rows_of([i for i in skipped if i not in known])
             rows += usable
             gone = [i for i in skipped if not os.path.lexists(os.path.join(self.runs_dir, i))]
