@@ -334,8 +334,9 @@ class Index:
         rows = self.query("SELECT id, mtime, size, inode FROM runs WHERE status IN ('pending', 'running')")
         return [(i, (m, s, n)) for i, m, s, n in rows]
 
-    def batches(self) -> set[str]:
-        return {b for (b,) in self._run(lambda db: db.execute("SELECT DISTINCT batch FROM runs").fetchall())}
+    def batches(self, prefix: str = "") -> set[str]:
+        """The batches with runs whose id starts with ``prefix``."""
+        return {b for (b,) in self.query("SELECT batch FROM batch_sums WHERE substr(batch, 1, ?) = ?", (len(prefix), prefix))}
 
     def ids(self) -> set[str]:
         return {i for (i,) in self._run(lambda db: db.execute("SELECT id FROM runs").fetchall())}

@@ -364,21 +364,22 @@ class Store:
         except StoreError:
             pass
 
-    def batch_ids(self) -> set[str]:
-        """Every batch the store knows: from its runs and from the manifests."""
+    def batch_ids(self, prefix: str = "") -> set[str]:
+        """The batches the store knows whose id starts with ``prefix``: from its runs (the index's
+        batch summaries) and from the manifests."""
         try:
-            ids = self.index.batches()
+            ids = self.index.batches(prefix)
         except IndexUnavailable:
-            ids = {r.batch for r in self._scan()}
+            ids = {r.batch for r in self._scan() if r.batch.startswith(prefix)}
         store_safety.check(self.batches_dir)
         if os.path.isdir(self.batches_dir):
-            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json") and n.startswith(prefix))
         return {b for b in ids if store_safety.is_name(b)}  # never a path: it names a manifest
 
     def resolve_batch(self, ref: str, option: str = "batch") -> str:
         """The full id of the one batch whose id starts with ``ref``; ``option`` names the
         option that gave it in the error."""
-        found = sorted(b for b in self.batch_ids() if ref and b.startswith(ref))
+        found = sorted(self.batch_ids(ref)) if ref else []
         if len(found) == 1:
             return found[0]
         if not found:
