@@ -12,6 +12,7 @@ from hpwidgets.core.run.batch import Batch, prepare
 from hpwidgets.core.run.handle import BatchHandle
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.search.run_options import RUN_OPTIONS
+from hpwidgets.core.store.query import RunQuery
 from hpwidgets.core.store.runstore import Store
 
 
@@ -132,7 +133,7 @@ def compare(
     store = _store(store)
     store.reap_orphans()
     batch = store.resolve_batch(batch) if batch else None
-    rows = _compare.select(store.runs(batch=batch, operation=operation), top, min, max)
+    rows = _compare.select(store.listing(RunQuery(batch=batch, operation=operation)), top, min, max)
     return _compare.records_frame(rows)
 
 

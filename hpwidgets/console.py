@@ -159,6 +159,28 @@ def _fmt(value: Any) -> str:
     return format_value(value)
 
 
+def _stream_csv(store: Any, listing: Any, ns: Any, note: TextIO) -> list[str]:
+    """Every selected run written as CSV row by row, decoded as it is written: a full export keeps
+    a few hundred records in memory, not all of them. Returns the columns."""
+    import sys
+
+    from hpwidgets.core.results import compare
+    from hpwidgets.core.results.columns import skip_core
+    from hpwidgets.core.results.formats import full_columns
+
+    flags, scalars = store.column_names(listing.query)
+    columns = full_columns(flags, scalars)
+    if ns.skip_core:
+        columns = skip_core(columns)
+    if ns.csv == "-":
+        compare.write_rows(sys.stdout, store.stream(listing.query), columns)
+        return columns
+    with compare.open_csv(ns.csv) as fh:
+        count = compare.write_rows(fh, store.stream(listing.query), columns)
+    print(f"wrote {count} runs to {ns.csv}", file=note)
+    return columns
+
+
 def compare_command(ns: Any, note: TextIO, batches: Collection[str] | None = None) -> tuple[list, list[str], Any]:
     """What `hpw compare` and `%hpcompare` share: select the rows (of ``batches`` only, when
     given), write --csv; returns the rows, their columns and the comparison's ``Scope`` for the
@@ -173,13 +195,15 @@ def compare_command(ns: Any, note: TextIO, batches: Collection[str] | None = Non
 
     store = Store()
     store.reap_orphans()
-    selected = selected_runs(store, ns)
-    if batches is not None:
-        selected = [r for r in selected if r.batch in batches]
-    scope = compare.Scope.of(selected, ns.min or ns.max)
+    listing = selected_runs(store, ns)
+    if batches is not None:  # %hpcompare --kernel: this kernel's batches among those selected
+        listing = store.listing(listing.query.within(batches))
+    scope = compare.Scope.of(store, listing.query, ns.min or ns.max)
     if scope.mixed():
         print(f"Note: {scope.mixed()}", file=note)
-    rows = compare.select(selected, ns.top, ns.min, ns.max)
+    if ns.csv and not (ns.table or ns.columns or ns.top or ns.min or ns.max):  # every run, shown nowhere: streamed
+        return [], _stream_csv(store, listing, ns, note), scope
+    rows = compare.select(listing, ns.top, ns.min, ns.max)
     try:
         columns = parse_columns(ns.columns, rows) if ns.columns else compare.columns_for(rows)
     except OptionError as exc:

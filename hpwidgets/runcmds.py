@@ -7,9 +7,8 @@ then a destructive command needs ``-y``.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from hpwidgets.arguments import (
@@ -24,6 +23,7 @@ from hpwidgets.arguments import (
 from hpwidgets.core.errors import HpwError, OptionError
 from hpwidgets.core.records import RunRecord
 from hpwidgets.core.results import refs
+from hpwidgets.core.results.filters import RunFilter
 from hpwidgets.core.store import trash
 from hpwidgets.core.store.runstore import Store
 
@@ -62,7 +62,7 @@ def runs(args: list[str], prog: str, out: TextIO, ask: Ask | None) -> int:
     store = _store()
     if action in ("list", "ls"):
         records = selected_runs(store, ns, deleted=ns.deleted)
-        shown = records if ns.all else records[:20]
+        shown = list(records) if ns.all else records[:20]
         for i, r in enumerate(shown, 1):
             print(listing_line(i, r), file=out)
         return 0
@@ -73,19 +73,18 @@ def runs(args: list[str], prog: str, out: TextIO, ask: Ask | None) -> int:
     return _remove_or_restore(store, action, ns, prog, out, ask)
 
 
-def selected_runs(store: Store, ns: Any, deleted: bool = False) -> list[RunRecord]:
-    """The runs a command's indexes count: the store's (or the trash's), newest first, filtered.
-    A --batch prefix must name one batch of the store (the trash keeps it as a prefix)."""
-    records = trash.trashed(store) if deleted else store.runs()
-    if not hasattr(ns, "operations"):
-        return records
-    flt = run_filter(ns)
-    if flt.batch and not deleted:
-        try:
-            flt = dataclasses.replace(flt, batch=store.resolve_batch(flt.batch))
-        except OptionError as exc:
-            raise usage_error(exc) from None
-    return flt.apply(records)
+def selected_runs(store: Store, ns: Any, deleted: bool = False) -> Sequence[RunRecord]:
+    """The runs a command's indexes count: the store's (a listing read a page at a time) or the
+    trash's, newest first, filtered. A --batch prefix must name one batch of the store (the
+    trash keeps it as a prefix)."""
+    flt = run_filter(ns) if hasattr(ns, "operations") else RunFilter()
+    if deleted:
+        return flt.apply(trash.trashed(store))
+    try:
+        batch = store.resolve_batch(flt.batch) if flt.batch else None
+    except OptionError as exc:
+        raise usage_error(exc) from None
+    return store.listing(flt.query(batch))
 
 
 def usage_error(exc: OptionError) -> refs.SelectionError:
@@ -110,8 +109,8 @@ def _one(store: Store, ns: Any) -> RunRecord:
 def _batch_named(store: Store, ref: str):
     from hpwidgets.core.results.batch_info import batches
 
-    found = [b for b in batches(store) if b.id.startswith(ref.lower())]
-    return found[0] if len(found) == 1 else None
+    found, count = batches(store).starting(ref.lower(), 1)
+    return found[0] if count == 1 else None
 
 
 def batches_command(args: list[str], prog: str, out: TextIO) -> int:
@@ -211,7 +210,7 @@ def label(store: Store, ns: Any, out: TextIO) -> int:
     names, text = (ns.refs, "") if ns.clear else (ns.refs[:-1], ns.refs[-1])
     if not names:
         raise UsageError(f"{ns.prog}: error: name the runs and then the label: RUN... TEXT (or RUN... --clear)")
-    records = refs.resolve(store.runs(), names)
+    records = refs.resolve(store.listing(), names)
     for r in records:
         store.save(r.evolve(label=text))
     verb = "Cleared label of" if ns.clear else "Labeled"
@@ -226,7 +225,7 @@ def tag(store: Store, ns: Any, out: TextIO) -> int:
         if not t or any(c.isspace() for c in t):
             raise UsageError(f"{ns.prog}: error: argument --add: invalid tag: {t!r} (accepted: a word without "
                              "spaces, such as baseline)")
-    records = refs.resolve(store.runs(), ns.refs)
+    records = refs.resolve(store.listing(), ns.refs)
     for r in records:
         kept = [t for t in r.tags if t not in ns.delete]
         store.save(r.evolve(tags=tuple(kept + [t for t in dict.fromkeys(ns.add) if t not in kept])))
@@ -248,7 +247,7 @@ def _remove_or_restore(store: Store, action: str, ns: Any, prog: str, out: TextI
     flt = run_filter(ns)
     if not ns.refs and not flt:
         raise UsageError(f"{prog} {action}: error: name the runs (accepted: {refs.ACCEPTED}) or give a filter")
-    listing = selected_runs(store, ns, deleted=from_trash)
+    listing = list(selected_runs(store, ns, deleted=from_trash))  # what is asked about is what is changed
     destructive = action != "restore"
     chosen = refs.resolve(listing, ns.refs, destructive=destructive) if ns.refs else listing
     kind = "permanent" if getattr(ns, "permanent", False) else "rm" if action in ("rm", "delete") else action

@@ -110,7 +110,7 @@ def _is(value: Any, kinds: tuple) -> bool:
         return None in kinds
     if isinstance(value, bool):
         return bool in kinds
-    return isinstance(value, tuple(k for k in kinds if k is not None and k is not bool))
+    return isinstance(value, _CLASSES[kinds])
 
 
 _NUMBER = (int, float, None)
@@ -125,6 +125,7 @@ _KINDS: dict[str, tuple] = {
 }
 _KIND_NAMES = {_NUMBER: "a number", _TEXT: "text", _OPT_TEXT: "text", _OPT_INT: "an integer",
                (dict,): "an object", (list, None): "a list"}
+_CLASSES = {kinds: tuple(k for k in kinds if k is not None and k is not bool) for kinds in _KINDS.values()}
 _STATUSES = tuple(s.value for s in Status)
 _FIELDS = tuple(f.name for f in fields(RunRecord))
 _FIELD_SET = frozenset(_FIELDS)

@@ -1,10 +1,12 @@
 """One watcher of the store per server: it notices changes cheaply and pushes the listing.
 
-Every POLL seconds it stats the batches folder (manifests, locks, each detached batch's
-``.events`` record) and the index (its WAL grows with every run a kernel saves), a few stat
-calls however big the store; only when that signature changed, or every REFRESH seconds (a
-kernel that died drops its batch's lock without writing anything), it reads the listing, and it
-pushes it to the open streams only when the listing changed. Polling stat rather than inotify:
+Every POLL seconds it stats the runs and batches folders (a new run, manifest or lock), the
+index (its WAL grows with every run a kernel saves) and the files of the batches the last
+listing showed running (a detached batch's ``.events`` record, its lock), a few stat calls
+however big the store; every REFRESH seconds it looks whether those batches still hold their
+locks (a kernel that died drops its lock without writing anything). Only when one of these
+changed does it read the listing (a query: core/results/batch_info.overview), and it pushes it
+to the open streams only when the listing changed. Polling stat rather than inotify:
 home folders on JupyterHub are often NFS, where inotify misses other hosts' writes. It runs
 while at least one browser listens.
 """
@@ -36,6 +38,7 @@ class StoreWatcher:
         self._last = ""  # the last listing pushed, as sent
         self._new: set[asyncio.Queue] = set()  # streams opened since the last read
         self._forced = True
+        self._running: list[str] = []  # the batches the last listing showed running
 
     def store(self) -> Store:
         """The store of the user running the server (one object: a Store is thread-safe)."""
@@ -63,37 +66,46 @@ class StoreWatcher:
     def _signature(self) -> tuple:
         store = self.store()
         seen: list[Any] = []
-        for path in (store.runs_dir, store.index_path, store.index_path + "-wal"):
+        paths = [store.runs_dir, store.batches_dir, store.index_path, store.index_path + "-wal"]
+        for batch_id in self._running:
+            paths += [os.path.join(store.batches_dir, f"{batch_id}{end}") for end in (".events", ".lock")]
+        for path in paths:
             try:
                 st = os.stat(path)
                 seen.append((st.st_mtime_ns, st.st_size))
             except OSError:
                 seen.append(None)
-        try:
-            with os.scandir(store.batches_dir) as entries:
-                for entry in entries:
-                    st = entry.stat()
-                    seen.append((entry.name, st.st_mtime_ns, st.st_size))
-        except OSError:
-            pass
-        return tuple(sorted(seen, key=repr))
+        return tuple(seen)
+
+    def _ended(self) -> bool:
+        """Whether a batch the last listing showed running no longer holds its lock."""
+        from hpwidgets.core.processes import locks
+
+        return any(not locks.is_running(self.store().batches_dir, b) for b in self._running)
 
     def _listing(self) -> str:
         from hpwidgets.core.results.batch_info import overview
 
         rows = overview(self.store())
+        self._running = [row["id"] for row in rows if row["running"]]
         return json.dumps(ListingEvent(batches=rows, at=time.time()))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         signature: tuple = ()
-        read_at = 0.0
+        looked_at = 0.0
+        failed_at: float | None = None  # a listing that could not be read is tried again after REFRESH
         while self._queues:
             now = time.monotonic()
             try:
                 current = await loop.run_in_executor(None, self._signature)
-                if current != signature or self._forced or now - read_at > REFRESH:
-                    signature, self._forced, read_at = current, False, now
+                ended = False
+                if now - looked_at > REFRESH:
+                    looked_at = now
+                    ended = bool(self._running) and await loop.run_in_executor(None, self._ended)
+                retry = failed_at is not None and now - failed_at > REFRESH
+                if current != signature or self._forced or ended or retry:
+                    signature, self._forced, failed_at = current, False, None
                     new, self._new = self._new, set()
                     message = await loop.run_in_executor(None, self._listing)
                     changed = _without_clock(message) != _without_clock(self._last)
@@ -103,7 +115,7 @@ class StoreWatcher:
                             queue.put_nowait(message)
             except Exception as exc:  # a store that cannot be read now (removed, unsafe): say so, go on
                 log.warning("hpwidgets: the Runs sidebar cannot read the store: %s", exc)
-                self._store, read_at = None, now  # opened again at the next read
+                self._store, failed_at = None, now  # opened again at the next read
             await asyncio.sleep(POLL)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from hpwidgets.core.records import RunRecord
@@ -16,6 +16,8 @@ from hpwidgets.core.results.counts import BatchCounts
 from hpwidgets.core.results.formats import number
 from hpwidgets.core.search.objective import Objective
 from hpwidgets.core.store import manifests
+from hpwidgets.core.store.listing import PagedListing, RunListing
+from hpwidgets.core.store.query import EVERY_RUN, RunQuery
 from hpwidgets.core.store.runstore import Store
 
 
@@ -51,9 +53,32 @@ class BatchSummary:
         return Objective.of(self.runs[0]).best(reversed(self.runs)) if self.runs else None  # the earliest wins a tie
 
 
-def batches(store: Store, records: Sequence[RunRecord] | None = None) -> list[BatchSummary]:
-    """The batches of more than one trial that have runs among ``records``, newest first."""
-    records = store.runs() if records is None else records
+class BatchListing(PagedListing[BatchSummary]):
+    """The batches of more than one trial that have runs among a query's, newest first, read
+    from the index a page at a time (their manifests and runs only for the page shown)."""
+
+    def page(self, limit: int | None, offset: int) -> list[BatchSummary]:
+        return self._summaries(self.store.batch_groups(self.query, limit, offset))
+
+    def __len__(self) -> int:
+        return self.store.batch_count(self.query)
+
+    def starting(self, prefix: str, most: int) -> tuple[list[BatchSummary], int]:
+        groups = self.store.batch_groups(self.query, most, 0, prefix)
+        return self._summaries(groups), self.store.batch_count(self.query, prefix)
+
+    def _summaries(self, groups: list[tuple[str, dict[str, Any]]]) -> list[BatchSummary]:
+        runs: dict[str, list[RunRecord]] = {i: [] for i, _ in groups}
+        for r in self.store.select(replace(self.query, batches=tuple(runs))) if groups else ():
+            runs[r.batch].append(r)
+        return [BatchSummary(i, manifest, tuple(runs[i])) for i, manifest in groups]
+
+
+def batches(store: Store, records: Sequence[RunRecord] | None = None) -> Sequence[BatchSummary]:
+    """The batches of more than one trial that have runs among ``records``, newest first (a
+    listing of the index when ``records`` is one, or None: every run)."""
+    if records is None or isinstance(records, RunListing):
+        return BatchListing(store, EVERY_RUN if records is None else records.query)
     found_manifests = manifests.load_all(store)
     grouped: dict[str, list[RunRecord]] = {}
     for r in records:
@@ -132,8 +157,23 @@ class BatchRow(TypedDict):
     progress: str  # the counts line and the best run, as the sidebar shows it
 
 
-def overview(store: Store, now: float | None = None) -> list[BatchRow]:
-    """Every batch as the Runs sidebar lists it (JSON-ready), the running ones first.
+LISTED = 100  # the newest batches the Runs sidebar lists, besides those with unfinished runs
+
+
+def listed_batches(store: Store, limit: int | None = LISTED) -> list[BatchSummary]:
+    """The newest ``limit`` batches and every batch with a pending or running run, newest first:
+    two queries, however many batches the store holds."""
+    shown = list(batches(store)[:limit] if limit else batches(store))
+    others = sorted({r.batch for r in store.select(EVERY_RUN.unfinished())} - {b.id for b in shown})
+    if others:
+        shown += batches(store, store.listing(RunQuery(batches=tuple(others))))
+        shown.sort(key=lambda b: (-(b.started or 0.0), b.id))  # the listing's order
+    return shown
+
+
+def overview(store: Store, now: float | None = None, limit: int | None = LISTED) -> list[BatchRow]:
+    """The batches as the Runs sidebar lists them (JSON-ready), the running ones first: the
+    newest ``limit`` (None: all) and those with unfinished runs.
 
     ``stoppable`` says whether ``detach.stop`` can reach it from here: a detached batch's
     supervisor, or a kernel's or an `hpw run`'s batch that listens for stop requests
@@ -145,7 +185,7 @@ def overview(store: Store, now: float | None = None) -> list[BatchRow]:
 
     now = time.time() if now is None else now
     rows: list[BatchRow] = []
-    for b in batches(store):
+    for b in listed_batches(store, limit):
         running = locks.is_running(store.batches_dir, b.id)
         stoppable, where, stop_note = False, "", ""
         if running:

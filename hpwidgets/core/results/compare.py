@@ -6,13 +6,15 @@ import csv
 import io
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from hpwidgets.core.errors import OptionError, listing
 from hpwidgets.core.records import RunRecord, rank
 from hpwidgets.core.results.formats import cell, columns_for, sort_value, text
+from hpwidgets.core.store.listing import RunListing
 
 __all__ = ["Scope", "cell", "columns_for", "records_frame", "select", "table", "to_csv", "write_csv"]
 
@@ -28,8 +30,12 @@ def select(records: Sequence[RunRecord], top: int | None = None, min: str | None
         raise OptionError("max", max, "either {0} or {1}, not both", mentions=("min", "max"))
     if top is not None and top < 1:
         raise OptionError("top", top, "a positive integer")
-    rows = list(records)
     column = min or max
+    if column and isinstance(records, RunListing):  # one query: ORDER BY the rank, LIMIT top
+        found = records.ranked(column, bool(max), top)
+        if found is not None:
+            return found
+    rows = list(records[:top] if top and not column else records)
     if column:
         if not any(sort_value(r, column) is not None for r in rows) and rows:
             known = sorted({n for r in rows for n in (*r.scalars, *r.flags)})
@@ -47,7 +53,14 @@ class Scope:
     column_scripts: tuple[str, ...] = ()  # the scripts whose runs have that column
 
     @classmethod
-    def of(cls, records: Sequence[RunRecord], column: str | None = None) -> Scope:
+    def of(cls, store: Any, query: Any, column: str | None = None) -> Scope:
+        """The scope of the runs ``query`` selects, from the store's index (two GROUP BYs)."""
+        counts, having = store.operations(query, column)
+        scripts = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        return cls(scripts, column, tuple(sorted(having)))
+
+    @classmethod
+    def of_records(cls, records: Sequence[RunRecord], column: str | None = None) -> Scope:
         counts = Counter(r.operation for r in records)
         scripts = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         having = sorted({r.operation for r in records if column and sort_value(r, column) is not None})
@@ -99,15 +112,31 @@ def csv_safe(value: Any) -> Any:
 def to_csv(records: Sequence[RunRecord], columns: list[str] | None = None) -> str:
     columns = columns or columns_for(records)
     out = io.StringIO()
+    write_rows(out, records, columns)
+    return out.getvalue()
+
+
+def write_rows(out: TextIO, records: Iterable[RunRecord], columns: list[str]) -> int:
+    """The CSV of ``records`` written to ``out`` row by row (a listing streams); returns the rows."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    count = 0
     for r in records:
         writer.writerow([csv_safe(cell(r, c)) for c in columns])
-    return out.getvalue()
+        count += 1
+    return count
 
 
 def write_csv(path: str, text: str) -> None:
     """Write the CSV to ``path``; refuse a missing folder and never follow a planted symlink."""
+    with open_csv(path) as fh:
+        fh.write(text)
+
+
+@contextmanager
+def open_csv(path: str) -> Iterator[TextIO]:
+    """``path`` opened for a CSV; a missing folder is refused, a planted symlink never followed,
+    and a failed write is one line."""
     accepted = "a file path in an existing folder, or - for standard output"
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -123,7 +152,7 @@ def write_csv(path: str, text: str) -> None:
         raise OptionError("csv", path, f"{accepted} ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            yield fh
     except OSError as exc:  # a full disk, a device that takes no writes (/dev/full, /proc/self/mem)
         raise OptionError("csv", path, accepted, reason=f"it could not be written ({exc.strerror})") from None
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.store.query import RunQuery
 
 STARTED_ACCEPTED = ("'last N minutes|hours|days|weeks', 'last hour', 'today', 'yesterday', "
                     "'this week|month|year', 'last week|month|year', 'after DATETIME', 'before DATETIME', "
@@ -143,6 +144,13 @@ class RunFilter:
             and (not self.batch or r.batch.startswith(self.batch.lower()))
             and (self.started is None or r.started in self.started)
         )
+
+    def query(self, batch: str | None = None) -> RunQuery:
+        """The store's query for this filter; ``batch``: the whole id the batch prefix names."""
+        started = self.started or TimeRange(None, None)
+        return RunQuery(batch=batch, batch_prefix=None if batch else self.batch, operations=self.operations,
+                        labels=self.labels, unlabeled=self.unlabeled, tags=self.tags, statuses=self.statuses,
+                        started_from=started.start, started_before=started.end)
 
     def apply(self, records: Sequence[RunRecord]) -> list[RunRecord]:
         return [r for r in records if self.matches(r)] if self else list(records)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hpwidgets.core.records import RunRecord
@@ -38,7 +38,7 @@ def columns_for(records: Sequence[RunRecord], brief: bool = False, objective: st
     flags = sorted({name for r in records for name in r.flags})
     scalars = sorted({name for r in records for name in r.scalars} - set(flags))
     if not brief:
-        return [*BASE_COLUMNS, *map(_named, flags), "step", *map(_named, scalars)]
+        return full_columns(flags, scalars)
     goal = objective or (records[0].objective if records else None)
     first = [goal] if goal in scalars else []
     rest = [s for s in scalars if s not in first]
@@ -49,6 +49,13 @@ def columns_for(records: Sequence[RunRecord], brief: bool = False, objective: st
     if any(r.label and r.label != flags_label(r.flags) for r in records):
         tail.append("label")
     return [*BRIEF_COLUMNS, *map(_named, first), *map(_named, flags), *map(_named, rest), *tail]
+
+
+def full_columns(flags: Iterable[str], scalars: Iterable[str]) -> list[str]:
+    """The full layout (``hpw compare``, CSV) for runs with these flag and scalar names."""
+    flags = sorted(set(flags))
+    scalars = sorted(set(scalars) - set(flags))
+    return [*BASE_COLUMNS, *map(_named, flags), "step", *map(_named, scalars)]
 
 
 def flags_label(flags: dict[str, Any]) -> str:

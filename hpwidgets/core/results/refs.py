@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from hpwidgets.core.errors import HpwError
 from hpwidgets.core.records import RunRecord
+from hpwidgets.core.store.listing import PagedListing
 
 _SLICE = re.compile(r"^(\d*):(\d*)$")
 ACCEPTED = "a list index such as 1, a range such as 2:5, or the first characters of a run id"
@@ -37,8 +38,13 @@ def _index_range(ref: str) -> tuple[int, int] | None:
     return int(m.group(1) or 1), int(m.group(2)) if m.group(2) else 0
 
 
-def _by_prefix(ref: str, records: Sequence[RunRecord]) -> list[RunRecord]:
-    return [r for r in records if r.id.startswith(ref.lower())]
+def _by_prefix(ref: str, records: Sequence[RunRecord]) -> tuple[list[RunRecord], int]:
+    """Up to five runs (or batches) whose id starts with ``ref`` and how many there are (one
+    query when they are a listing of the store)."""
+    if isinstance(records, PagedListing):
+        return records.starting(ref.lower(), 5)
+    found = [r for r in records if r.id.startswith(ref.lower())]
+    return found[:5], len(found)
 
 
 def resolve(records: Sequence[RunRecord], refs: Sequence[str], destructive: bool = False) -> list[RunRecord]:
@@ -55,13 +61,15 @@ def _resolve_one(records: Sequence[RunRecord], ref: str, destructive: bool) -> l
     if not ref:
         raise SelectionError(f"Empty run reference (accepted: {ACCEPTED})")
     span = _index_range(ref)
-    by_id = _by_prefix(ref, records) if ref.isdigit() or span is None else []
     if span is not None:
         start, end = span
-        end = end or len(records)
-        in_range = 1 <= start <= end <= len(records)
-        if in_range:
-            return list(records[start - 1:end])
+        if end:  # a bounded range is in the listing when its last position is (a listing reads one run)
+            if 1 <= start <= end and records[end - 1:end]:
+                return list(records[start - 1:end])
+        elif 1 <= start <= len(records):
+            return list(records[start - 1:])
+    by_id, matching = _by_prefix(ref, records) if ref.isdigit() or span is None else ([], 0)
+    if span is not None:
         if by_id and destructive:
             raise SelectionError(
                 f"Run reference '{ref}' is ambiguous: list index {ref} is out of range (1-{len(records)}), and it is "
@@ -72,7 +80,7 @@ def _resolve_one(records: Sequence[RunRecord], ref: str, destructive: bool) -> l
             raise SelectionError(f"Run index '{ref}' is out of range ({where}) (accepted: {ACCEPTED})")
     if not by_id:
         raise SelectionError(f"No run matches '{ref}' (accepted: {ACCEPTED})")
-    if len(by_id) > 1:
+    if matching > 1:
         ids = ", ".join(r.short_id for r in by_id[:5])
-        raise SelectionError(f"Run id '{ref}' is ambiguous: it starts {len(by_id)} runs ({ids}); give more characters")
+        raise SelectionError(f"Run id '{ref}' is ambiguous: it starts {matching} runs ({ids}); give more characters")
     return by_id

@@ -1,7 +1,14 @@
 """The SQLite index of a run store: a cache of the run directories, never the truth.
 
-One table, ``runs(id, batch, operation, status, started, data)``, ``data`` holding the record's
-JSON. WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
+Tables (schema 6): ``runs`` holds what is filtered and sorted (batch, operation, status, started,
+label), the record's JSON (``data``, decoded only for the rows a query returns) and the identity
+of its ``run.json`` (mtime, size, inode: a run whose file changed is read again, see runstore.py);
+``scalars`` holds each run's last value and step per key, ``flags`` its flag values and ``tags``
+its tags, each indexed by name so that a filter or an ORDER BY reads no record; ``manifests``
+holds each batch's manifest (its text, created, total, and its file's identity) and ``meta``
+the mtime of runs/ and batches/ when the index last matched their listings; ``batch_sums`` each
+batch's count of runs, first start and manifest's figures (kept by triggers on every write); ``skipped`` the run
+directories listed whose record could not be used (read again, and named, at each read). WAL mode with a busy timeout lets many processes write at once. Opening, migrating and
 repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a fresh store opened
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
 truncated or not ours is moved aside (``<index>.bad-N``) and rebuilt from the run directories,
@@ -11,22 +18,129 @@ with one line on stderr saying so. An index replaced or deleted by another proce
 from __future__ import annotations
 
 import fcntl
+import json
+import math
 import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hpwidgets.core.errors import StoreError
+from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import safety
 
-SCHEMA_VERSION = 1
-_TABLE = "CREATE TABLE runs (id TEXT PRIMARY KEY, batch TEXT, operation TEXT, status TEXT, started REAL, data TEXT)"
-_COLUMNS = ["id", "batch", "operation", "status", "started", "data"]
+SCHEMA_VERSION = 6
+_COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
+_SCHEMA = (
+    f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
+    "CREATE INDEX runs_started ON runs(started DESC, id)",
+    "CREATE INDEX runs_batch ON runs(batch, started DESC)",
+    "CREATE INDEX runs_status ON runs(status, started DESC, id)",
+    "CREATE INDEX batch_sums_order ON batch_sums(sort_at DESC, batch)",
+    # tier and started repeat the run's, so that a ranking walks one index (records.rank's tiers)
+    "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, tier INTEGER, started REAL, "
+    "PRIMARY KEY (run, key))",
+    "CREATE INDEX scalars_low ON scalars(key, tier, last, started DESC, run)",
+    "CREATE INDEX scalars_high ON scalars(key, tier, last DESC, started DESC, run)",
+    "CREATE TABLE flags (run TEXT, name TEXT, value, PRIMARY KEY (run, name))",
+    "CREATE INDEX flags_name ON flags(name, value)",
+    "CREATE TABLE tags (run TEXT, tag TEXT, PRIMARY KEY (run, tag))",
+    "CREATE INDEX tags_tag ON tags(tag)",
+    "CREATE TABLE manifests (id TEXT PRIMARY KEY, created REAL, total INTEGER, data TEXT, mtime, size, inode)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
+    "CREATE TABLE skipped (id TEXT PRIMARY KEY)",
+    # each batch's count of runs, first start and manifest's created and total, kept current by
+    # triggers on every write, in the order hpw batches lists them (sort_at, indexed)
+    "CREATE TABLE batch_sums (batch TEXT PRIMARY KEY, n INTEGER, first REAL, created REAL, total INTEGER, "
+    "sort_at REAL GENERATED ALWAYS AS (COALESCE(NULLIF(created, 0), first, 0)) VIRTUAL)",
+    "CREATE TRIGGER runs_added AFTER INSERT ON runs BEGIN "
+    "INSERT INTO batch_sums (batch, n, first, created, total) SELECT NEW.batch, 1, NEW.started, m.created, m.total "
+    "FROM (SELECT 1) LEFT JOIN manifests m ON m.id = NEW.batch WHERE true "
+    "ON CONFLICT(batch) DO UPDATE SET n = n + 1, "
+    "first = CASE WHEN first IS NULL OR NEW.started < first THEN COALESCE(NEW.started, first) ELSE first END; END",
+    "CREATE TRIGGER runs_removed AFTER DELETE ON runs BEGIN "
+    "UPDATE batch_sums SET n = n - 1, first = (SELECT MIN(started) FROM runs WHERE batch = OLD.batch) "
+    "WHERE batch = OLD.batch; DELETE FROM batch_sums WHERE batch = OLD.batch AND n <= 0; END",
+    "CREATE TRIGGER manifest_added AFTER INSERT ON manifests BEGIN "
+    "UPDATE batch_sums SET created = NEW.created, total = NEW.total WHERE batch = NEW.id; END",
+    "CREATE TRIGGER manifest_removed AFTER DELETE ON manifests BEGIN "
+    "UPDATE batch_sums SET created = NULL, total = NULL WHERE batch = OLD.id; END",
+)
+_TABLES = ["batch_sums", "flags", "manifests", "meta", "runs", "scalars", "skipped", "tags"]
+_CHILDREN = ("scalars", "flags", "tags")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-Row = tuple  # (id, batch, operation, status, started, data)
+Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None) when unknown
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a rebuild reads: the rows of the runs/ listing, the ids whose record could not be
+    used, and runs/'s mtime taken before it was listed."""
+
+    rows: list[Row]
+    skipped: list[str]
+    stamp: int | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the index keeps of one run: its columns, its record as JSON and its file's identity."""
+
+    record: RunRecord
+    data: str
+    identity: Identity = (None, None, None)
+
+    @classmethod
+    def of(cls, record: RunRecord, data: str | None = None, identity: Identity | None = None) -> Row:
+        return cls(record, data or json.dumps(record.to_json()), identity or (None, None, None))
+
+    def columns(self) -> tuple:
+        r = self.record
+        return (r.id, r.batch, r.operation, r.status.value, r.started, r.label, self.data, *self.identity)
+
+    def scalars(self) -> list[tuple]:
+        r = self.record
+        return [(r.id, k, v, r.step, _tier(r, v), r.started) for k, v in r.scalars.items()]
+
+    def flags(self) -> list[tuple]:
+        return [(self.record.id, k, _flag_value(v)) for k, v in self.record.flags.items()]
+
+    def tags(self) -> list[tuple]:
+        return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
+
+
+def _tier(record: RunRecord, value: float | None) -> int:
+    """records.rank's tier of a run by this value: 0 completed, 1 ended otherwise, 2 the rest."""
+    if value is None or math.isnan(value) or not record.status.is_finished():
+        return 2
+    return 0 if record.status is Status.COMPLETED else 1
+
+
+def _flag_value(value: Any) -> Any:
+    """A flag as SQLite keeps it: numbers and text as they are, anything else as JSON text
+    (so that a ranking that meets it falls back to Python's, see runstore.ranked)."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return json.dumps(value)
+
+
+def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> None:
+    verb = "INSERT" if replace else "INSERT OR IGNORE"
+    if replace:  # deleted first, so that the triggers keep batch_sums (a REPLACE fires none)
+        _delete(db, [r.record.id for r in rows])
+    db.executemany(f"{verb} INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [r.columns() for r in rows])
+    db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?,?,?)", [s for r in rows for s in r.scalars()])
+    db.executemany(f"{verb} INTO flags VALUES (?,?,?)", [f for r in rows for f in r.flags()])
+    db.executemany(f"{verb} INTO tags VALUES (?,?)", [t for r in rows for t in r.tags()])
+
+
+def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+    for table, key in (("runs", "id"), *((t, "run") for t in _CHILDREN)):
+        db.executemany(f"DELETE FROM {table} WHERE {key} = ?", [(i,) for i in ids])
 
 
 class IndexUnavailable(StoreError):
@@ -38,9 +152,9 @@ class _Unusable(Exception):
 
 
 class Index:
-    def __init__(self, path: str, load_all: Callable[[], list[Row]]) -> None:
+    def __init__(self, path: str, load_all: Callable[[], Listed]) -> None:
         self.path = path
-        self._load_all = load_all  # rows for every run directory, to rebuild from
+        self._load_all = load_all  # every run directory, to rebuild from
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None
@@ -96,19 +210,21 @@ class Index:
             db.execute("PRAGMA busy_timeout=30000")  # many kernels write at once: wait, never fail
             version = db.execute("PRAGMA user_version").fetchone()[0]  # read before anything is changed
             tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            if tables not in ([], ["runs"]):
+            tables.sort()
+            if tables and "runs" not in tables or any(t not in _TABLES for t in tables):
                 raise _Unusable(f"not a run index: it holds tables {', '.join(tables)}")
-            if version == SCHEMA_VERSION and tables:
+            if version == SCHEMA_VERSION and tables == _TABLES:
                 columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
                 if columns != _COLUMNS:
                     raise _Unusable(f"its runs table has columns {', '.join(columns)}")
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # changed once, under the flock
                 db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            if version != SCHEMA_VERSION or not tables:
+            if version != SCHEMA_VERSION or tables != _TABLES:
                 with _transaction(db):  # new, or an older schema of ours: build it here
-                    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                        self._create(db)
+                    now = sorted(n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"))
+                    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION or now != _TABLES:
+                        self._create(db)  # unless another process built it meanwhile
         except BaseException:
             db.close()
             raise
@@ -116,13 +232,20 @@ class Index:
         return db
 
     def _create(self, db: sqlite3.Connection) -> int:
-        db.execute("DROP TABLE IF EXISTS runs")
-        db.execute(_TABLE)
-        db.execute("CREATE INDEX runs_started ON runs(started)")
+        for table in _TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        tables = [t for t in _SCHEMA if t.startswith(("CREATE TABLE", "CREATE TRIGGER"))]
+        for statement in tables:
+            db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        rows = self._load_all()
-        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
-        return len(rows)
+        listed = self._load_all()
+        _write(db, listed.rows, replace=False)
+        for statement in _SCHEMA:  # the indexes, built once over every row (faster than row by row)
+            if statement not in tables:
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('runs', ?)", (listed.stamp,))
+        db.executemany("INSERT INTO skipped VALUES (?)", [(i,) for i in listed.skipped])
+        return len(listed.rows)
 
     def _replace(self, exc: BaseException) -> None:
         """Inside the flock: move the unusable file aside, build a new one, say so in one line."""
@@ -163,40 +286,101 @@ class Index:
 
         def work(db):
             with _transaction(db):
-                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?)", rows)
+                _write(db, rows)
 
         self._run(work)
 
-    def select(self, where: str, args: list, limit: int | None) -> list[str]:
-        sql = f"SELECT data FROM runs{where} ORDER BY started DESC, id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [data for (data,) in self._run(lambda db: db.execute(sql, args).fetchall())]
+    def query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        """The rows of one SELECT (built by query.py from fixed text and bound values)."""
+        return self._run(lambda db: db.execute(sql, args).fetchall())
 
-    def batches(self) -> set[str]:
-        return {b for (b,) in self._run(lambda db: db.execute("SELECT DISTINCT batch FROM runs").fetchall())}
+    def stamp(self, key: str) -> Any:
+        found = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return found[0][0] if found else None
+
+    def set_stamp(self, key: str, value: Any) -> None:
+        self._run(lambda db: db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)))
+
+    def advance_stamp(self, key: str, before: Any, after: Any) -> None:
+        """A writer that changed a folder and the index alike: the index still matches the
+        folder if it matched it before."""
+        self._run(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = ? AND value = ?", (after, key, before)))
+
+    def manifest_identities(self) -> dict[str, Identity]:
+        return {i: (m, s, n) for i, m, s, n in self.query("SELECT id, mtime, size, inode FROM manifests")}
+
+    def put_manifests(self, rows: list[tuple], gone: list[str]) -> None:
+        """``rows``: (id, created, total, data, mtime, size, inode); ``gone``: ids to drop."""
+
+        def work(db):
+            with _transaction(db):
+                db.executemany("INSERT OR REPLACE INTO manifests VALUES (?,?,?,?,?,?,?)", rows)
+                db.executemany("DELETE FROM manifests WHERE id = ?", [(i,) for i in gone])
+
+        self._run(work)
+
+    def stream(self, sql: str, args: Sequence = ()) -> Iterator[tuple]:
+        """The rows of one SELECT, fetched a few hundred at a time while the caller uses them."""
+        with self._lock:
+            try:
+                cursor = self._connection().execute(sql, args)
+                while chunk := cursor.fetchmany(500):
+                    yield from chunk
+            except sqlite3.DatabaseError as exc:
+                raise _as_store_error(exc, self.path) from None
+
+    def unfinished(self) -> list[tuple[str, Identity]]:
+        """The runs the index holds as pending or running, with their file's identity as read."""
+        rows = self.query("SELECT id, mtime, size, inode FROM runs WHERE status IN ('pending', 'running')")
+        return [(i, (m, s, n)) for i, m, s, n in rows]
+
+    def batches(self, prefix: str = "") -> set[str]:
+        """The batches with runs whose id starts with ``prefix``."""
+        return {b for (b,) in self.query("SELECT batch FROM batch_sums WHERE substr(batch, 1, ?) = ?", (len(prefix), prefix))}
 
     def ids(self) -> set[str]:
         return {i for (i,) in self._run(lambda db: db.execute("SELECT id FROM runs").fetchall())}
 
+    def present(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the index holds (a few: the skipped runs)."""
+        marks = ",".join("?" * len(ids))
+        return {i for (i,) in self.query(f"SELECT id FROM runs WHERE id IN ({marks})", ids)}
+
     def remove(self, ids: Iterable[str]) -> None:
-        gone = [(i,) for i in ids]
-        self._run(lambda db: db.executemany("DELETE FROM runs WHERE id = ?", gone))
+        gone = list(ids)
+
+        def work(db):
+            with _transaction(db):
+                _delete(db, gone)
+
+        self._run(work)
+
+    def skipped(self) -> list[str]:
+        return [i for (i,) in self.query("SELECT id FROM skipped")]
+
+    def unskip(self, ids: list[str]) -> None:
+        self._run(lambda db: db.executemany("DELETE FROM skipped WHERE id = ?", [(i,) for i in ids]))
 
     def reconcile(self, listed: set[str], exists: Callable[[str], bool], load: Callable[[list[str]], list[Row]]) -> None:
         """Make the index hold exactly the runs ``listed`` (the runs/ directory): cheap when it does."""
-        known = self.ids()
+        known = self.ids() | set(self.skipped())
         if known == listed:
             return
         rows = load(sorted(listed - known))
+        found = {r.record.id for r in rows}
+        skipped = [i for i in sorted(listed - known) if i not in found]
         gone = [i for i in known - listed if not exists(i)]  # a run made since the listing stays
-        if not rows and not gone:
+        if not rows and not gone and not skipped:
             return
 
         def work(db):
             with _transaction(db):
-                db.executemany("INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?)", rows)
-                db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
+                db.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in skipped])
+                db.executemany("DELETE FROM skipped WHERE id = ?", [(i,) for i in gone])
+                # a run another process indexed meanwhile keeps its (newer) row
+                fresh = [r for r in rows if db.execute("SELECT 1 FROM runs WHERE id = ?", (r.record.id,)).fetchone() is None]
+                _write(db, fresh, replace=False)
+                _delete(db, gone)
 
         self._run(work)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from typing import Any
 
 from hpwidgets.core.errors import StoreError
 from hpwidgets.core.records import RunRecord
@@ -57,8 +58,10 @@ class OutputLog:
         self.close()
 
 
-def read_record(runs_dir: str, name: str) -> RunRecord | None:
-    """The record in runs/<name>, checked; None (with one line on stderr) when it is unusable."""
+def read_record(runs_dir: str, name: str, keep_text: bool = False) -> Any:
+    """The record in runs/<name>, checked; None (with one line on stderr) when it is unusable.
+    ``keep_text``: (record, its JSON text) instead, the text as read when checking changed
+    nothing in it (a rebuild then encodes nothing again), else None."""
     folder = os.path.join(runs_dir, name)
     path = os.path.join(folder, "run.json")
     try:
@@ -92,4 +95,13 @@ def read_record(runs_dir: str, name: str) -> RunRecord | None:
     if record.id != name:
         report(path, f"its id {record.id!r} does not match its directory")
         return None
-    return record
+    if not keep_text:
+        return record
+    as_read = all(k in data for k in _REQUIRED) and len(record.scalars) == len(data.get("scalars") or {})
+    try:
+        return record, raw.decode("utf-8") if as_read else None
+    except UnicodeDecodeError:  # JSON in UTF-16 or -32: encoded again
+        return record, None
+
+
+_REQUIRED = ("batch", "operation", "flags")  # what RunRecord.checked fills in when it is missing

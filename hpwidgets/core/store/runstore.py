@@ -9,8 +9,9 @@ Layout under the root (``HPWIDGETS_HOME`` or ``~/.hpwidgets``, folders 0700, fil
     runs/<id>/sourcecode/     a copy of the script (what the trial ran)
     runs/<id>/trial.pid       the trial's process group and its start time (see owners.py)
     batches/<id>.json         a batch's manifest: what ``--resume`` needs to prepare it again
-    index.db (-wal, -shm, .lock)   a cache of the records (index.py); kept on local disk when
-                              the root is on NFS
+    index.db (-wal, -shm, .lock)   a cache of the records and manifests (index.py), and the
+                              query engine every reading command uses; kept on local disk
+                              when the root is on NFS (one index per node)
 
 Trust: the root and everything in it must be ours, not writable by others and not a symlink
 (store_safety.py); anything else is refused (the store) or skipped with one line (a run).
@@ -22,9 +23,17 @@ Contract:
   one process that runs its trial; a record is replaced atomically, so a reader sees the old
   one or the new one. The index is opened, migrated and repaired under a file lock (so a
   fresh store opened by many processes at once is set up once), written in short WAL
-  transactions with a busy timeout, and matched with the runs/ listing before it answers:
-  runs deleted by hand disappear and runs it missed come back. When it cannot be used (a full
-  disk), reads are answered from the run directories.
+  transactions with a busy timeout, and matched with the run directories before it answers,
+  reading only what changed: the runs/ listing when runs/'s mtime differs from the one the
+  index last matched (runs deleted by hand disappear, runs it missed come back), and each run
+  it holds as pending or running whose run.json's identity (mtime, size, inode) changed, so
+  that runs written through another index (another node of an NFS store) appear and reach
+  their final status. A finished run changed through another index (a label) is seen after a
+  rebuild. When the index cannot be used (a full disk), reads are answered from the run
+  directories.
+- Reading commands are queries (query.py, listing.py): a page of the listing, one run, a
+  ranking as ORDER BY ... LIMIT (``records.rank``'s order exactly), filters as WHERE, batches as
+  a GROUP BY; records are decoded only for the rows returned.
 - Records returned are frozen copies; changing the store never changes one already returned.
 - Reading has no side effects on runs (only the index, a cache, may be refreshed). Runs left
   ``running`` by a process that died are turned into ``terminated`` (and their trial's process
@@ -38,6 +47,8 @@ import os
 import shutil
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, StoreError
@@ -45,7 +56,22 @@ from hpwidgets.core.processes import owners
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import paths
 from hpwidgets.core.store import safety as store_safety
-from hpwidgets.core.store.index import Index, IndexUnavailable
+from hpwidgets.core.store.index import Index, IndexUnavailable, Listed, Row
+from hpwidgets.core.store.listing import RunListing
+from hpwidgets.core.store.query import (
+    EVERY_RUN,
+    RunQuery,
+    batch_count_sql,
+    batch_groups_sql,
+    column_kinds_sql,
+    count_sql,
+    names_sql,
+    operations_sql,
+    ranking_sql,
+    records_sql,
+    scalar_ranking_sql,
+    unranked_sql,
+)
 from hpwidgets.core.store.run_files import OutputLog, read_record, write_private
 from hpwidgets.core.store.safety import is_id, report
 
@@ -94,60 +120,184 @@ class Store:
         return names
 
     def _scan(self) -> list[RunRecord]:
-        return [r for r in map(self.load, self._listing()) if r is not None]
+        return [row.record for row in self._rows_of(self._listing())]
 
-    def _rows_of(self, names: list[str]) -> list[tuple]:
-        return _rows([r for r in map(self.load, names) if r is not None])
+    def _read(self, name: str) -> Row | None:
+        """The index's row for runs/<name>: the file's identity taken before it is read, so that
+        a change made while it is read is seen as a change next time."""
+        identity = _identity(os.path.join(self.runs_dir, name, "run.json"))
+        read = read_record(self.runs_dir, name, keep_text=True)
+        return None if read is None else Row.of(*read, identity=identity)
 
-    def _all_rows(self) -> list[tuple]:
-        return _rows(self._scan())
+    def _rows_of(self, names: list[str]) -> list[Row]:
+        return [row for row in map(self._read, names) if row is not None]
+
+    def _all_rows(self) -> Listed:
+        stamp = os.stat(self.runs_dir).st_mtime_ns  # before listing: a change made later is seen as one
+        names = self._listing()
+        rows = self._rows_of(names)
+        found = {r.record.id for r in rows}
+        return Listed(rows, [n for n in names if n not in found], stamp)
 
     # -- index ---------------------------------------------------------------------------
 
     def _sync(self) -> None:
-        """Let the index hold what runs/ holds: skipped while runs/ has not changed."""
+        """Let the index hold what runs/ holds, reading only what changed: the listing is
+        matched by ids (skipped while runs/ has not changed), and a run the index holds as
+        unfinished is read again when its run.json changed (another process, another node)."""
         stamp = os.stat(self.runs_dir).st_mtime_ns
-        if stamp == self._listed:
-            return
-        listed = set(self._listing())
-        self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
+        if stamp != self._listed and stamp != self.index.stamp("runs"):
+            listed = set(self._listing())
+            self.index.reconcile(listed, lambda i: os.path.lexists(os.path.join(self.runs_dir, i)), self._rows_of)
+            if _settled(stamp):  # kept for the next process: it skips the listing too
+                self.index.set_stamp("runs", stamp)
         self._listed = stamp
+        changed = [i for i, seen in self.index.unfinished()
+                   if _identity(os.path.join(self.runs_dir, i, "run.json")) != seen]
+        rows = self._rows_of(changed)
+        skipped = self.index.skipped()  # read again: named at each read, indexed once usable
+        if skipped:
+            known = self.index.present(skipped)
+            usable = self._rows_of([i for i in skipped if i not in known])
+            rows += usable
+            gone = [i for i in skipped if not os.path.lexists(os.path.join(self.runs_dir, i))]
+            if known or usable or gone:
+                self.index.unskip([*known, *(r.record.id for r in usable), *gone])
+        if rows:
+            self.index.put(rows)
 
     def rebuild_index(self) -> int:
         """Build the index again from the run directories; returns the number of runs."""
         return self.index.rebuild()
 
-    def _query(self, batch: str | None, operation: str | None, limit: int | None,
-               prefix: str | None = None, unfinished: bool = False) -> list[RunRecord]:
-        where, args = [], []
-        if unfinished:
-            where.append("status IN (?, ?)")
-            args.extend((Status.PENDING.value, Status.RUNNING.value))
-        for column, value in (("batch", batch), ("operation", operation)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if prefix is not None:
-            where.append("id LIKE ? ESCAPE '\\'")
-            args.append(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    def _ask(self, sql_and_args: tuple[str, list]) -> list[tuple]:
+        """One query over the index, matched with the run directories first."""
+        with self._lock:
+            self._sync()
+            return self.index.query(*sql_and_args)
+
+    def _fallback(self, exc: IndexUnavailable, query: RunQuery) -> list[RunRecord]:
+        print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
+        found = [r for r in self._scan() if query.matches(r)]
+        found.sort(key=lambda r: (r.started is None, -(r.started or 0), r.id))
+        return found
+
+    def select(self, query: RunQuery = EVERY_RUN, limit: int | None = None, offset: int = 0) -> list[RunRecord]:
+        """The runs ``query`` selects, newest first, from the ``offset``-th on, at most ``limit``."""
+        try:
+            return _decoded(self._ask(records_sql(query, limit, offset)))
+        except IndexUnavailable as exc:
+            found = self._fallback(exc, query)[offset:]
+            return found[:limit] if limit else found
+
+    def stream(self, query: RunQuery = EVERY_RUN) -> Iterator[RunRecord]:
+        """The runs ``query`` selects, newest first, decoded one at a time as they are used (a CSV)."""
         try:
             with self._lock:
                 self._sync()
-                texts = self.index.select(" WHERE " + " AND ".join(where) if where else "", args, limit)
-            return [RunRecord.from_json(json.loads(t)) for t in texts]
+            for (data,) in self.index.stream(*records_sql(query)):
+                yield RunRecord.from_json(json.loads(data))
         except IndexUnavailable as exc:
-            print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
-        found = [r for r in self._scan() if (not batch or r.batch == batch)
-                 and (not operation or r.operation == operation) and (prefix is None or r.id.startswith(prefix))
-                 and not (unfinished and r.status.is_finished())]
-        found.sort(key=lambda r: (-(r.started or 0), r.id))
-        return found[:limit] if limit else found
+            yield from self._fallback(exc, query)
+
+    def column_names(self, query: RunQuery = EVERY_RUN) -> tuple[list[str], list[str]]:
+        """The flag names and the scalar names of the runs ``query`` selects."""
+        try:
+            return tuple([n for (n,) in self._ask(names_sql(query, t))] for t in ("flags", "scalars"))
+        except IndexUnavailable as exc:
+            found = self._fallback(exc, query)
+            return [n for r in found for n in r.flags], [n for r in found for n in r.scalars]
+
+    def operations(self, query: RunQuery, column: str | None = None) -> tuple[dict[str, int], list[str]]:
+        """How many selected runs each operation has, and the operations whose runs have ``column``."""
+        try:
+            rows = self._ask(operations_sql(query, column))
+            return {op: n for op, n, _ in rows}, [op for op, _, having in rows if having]
+        except IndexUnavailable as exc:
+            found = self._fallback(exc, query)
+            counts: dict[str, int] = {}
+            for r in found:
+                counts[r.operation] = counts.get(r.operation, 0) + 1
+            having = {r.operation for r in found if column and (r.scalars.get(column) is not None or column in r.flags)}
+            return counts, sorted(having)
+
+    def count(self, query: RunQuery = EVERY_RUN) -> int:
+        try:
+            return self._ask(count_sql(query))[0][0]
+        except IndexUnavailable as exc:
+            return len(self._fallback(exc, query))
+
+    def ranked(self, query: RunQuery, column: str, descending: bool = False,
+               limit: int | None = None) -> list[RunRecord] | None:
+        """``records.rank`` of the selected runs by ``column`` (a scalar, else a flag), the first
+        ``limit``, as one query; None when the index cannot rank them exactly so (no run has the
+        column, a flag holds text, the index cannot be used): rank the records then."""
+        try:
+            has_scalar, has_flag, text = self._ask(column_kinds_sql(query, column))[0]
+            if not (has_scalar or has_flag) or text:
+                return None
+            if has_flag:
+                return _decoded(self._ask(ranking_sql(query, column, descending, limit)))
+            found = _decoded(self._ask(scalar_ranking_sql(query, column, descending, limit)))
+            if limit is None or len(found) < limit:
+                found += _decoded(self._ask(unranked_sql(query, column, limit and limit - len(found))))
+            return found
+        except IndexUnavailable:
+            return None
+
+    def batch_groups(self, query: RunQuery, limit: int | None = None, offset: int = 0,
+                     prefix: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The batches with runs among those ``query`` selects, newest first (see
+        query.batch_groups_sql), each with its manifest ({} without one), one page of them."""
+        with self._lock:
+            self._sync_manifests()
+            rows = self._ask(batch_groups_sql(query, limit, offset, prefix))
+        return [(i, _manifest(data)) for i, data in rows]
+
+    def batch_count(self, query: RunQuery, prefix: str | None = None) -> int:
+        with self._lock:
+            self._sync_manifests()
+            return self._ask(batch_count_sql(query, prefix))[0][0]
+
+    def _sync_manifests(self) -> None:
+        """Let the index hold batches/'s manifests, reading only those whose file changed;
+        skipped while batches/ has not changed (a manifest is replaced by a rename)."""
+        try:
+            stamp = os.stat(self.batches_dir).st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self.index.stamp("batches"):
+            return
+        known = self.index.manifest_identities()
+        seen = {}
+        if stamp is not None:
+            store_safety.check(self.batches_dir)
+            with os.scandir(self.batches_dir) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".json") and not entry.name.startswith("."):
+                        st = entry.stat(follow_symlinks=False)
+                        seen[entry.name[:-5]] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        rows = [(i, *_manifest_fields(os.path.join(self.batches_dir, i + ".json")), *identity)
+                for i, identity in seen.items() if known.get(i) != identity]
+        self.index.put_manifests(rows, [i for i in known if i not in seen])
+        if stamp is not None and _settled(stamp):
+            self.index.set_stamp("batches", stamp)
+
+    def listing(self, query: RunQuery = EVERY_RUN) -> RunListing:
+        """The runs ``query`` selects as a sequence read a page at a time (see listing.py)."""
+        return RunListing(self, query)
+
+    def _query(self, batch: str | None, operation: str | None, limit: int | None,
+               prefix: str | None = None, unfinished: bool = False) -> list[RunRecord]:
+        query = RunQuery(batch=batch or None, operation=operation or None, id_prefix=prefix)
+        return self.select(query.unfinished() if unfinished else query, limit)
 
     # -- runs ----------------------------------------------------------------------------
 
     def create(self, record: RunRecord, script_name: str | None = None, source: str | None = None) -> str:
         """Make the run's directory (with a copy of the script) and save its first record."""
         path = self.run_dir(record.id)
+        before = _mtime(self.runs_dir)
         try:
             store_safety.private_dir(path)
             if source is not None and script_name:
@@ -157,6 +307,10 @@ class Store:
         if source is not None and script_name:
             write_private(os.path.join(path, "sourcecode", script_name), source.encode("utf-8"))
         self.save(record)
+        try:
+            self.index.advance_stamp("runs", before, _mtime(self.runs_dir))  # no reader lists runs/ for it
+        except IndexUnavailable:
+            pass
         return path
 
     def save(self, record: RunRecord, series: dict[str, list] | None = None) -> None:
@@ -165,7 +319,7 @@ class Store:
             write_private(os.path.join(path, "series.json"), json.dumps(series).encode())
         text = json.dumps(record.to_json())
         write_private(os.path.join(path, "run.json"), text.encode())
-        self.index.put(_rows([record], [text]))
+        self.index.put([Row.of(record, text, _identity(os.path.join(path, "run.json")))])
 
     def open_output(self, run_id: str) -> OutputLog:
         path = os.path.join(self.run_dir(run_id), "output.log")
@@ -220,25 +374,26 @@ class Store:
 
     def _refresh(self, record: RunRecord) -> None:
         try:
-            self.index.put(_rows([record]))
+            self.index.put([Row.of(record, identity=_identity(os.path.join(self.run_dir(record.id), "run.json")))])
         except StoreError:
             pass
 
-    def batch_ids(self) -> set[str]:
-        """Every batch the store knows: from its runs and from the manifests."""
+    def batch_ids(self, prefix: str = "") -> set[str]:
+        """The batches the store knows whose id starts with ``prefix``: from its runs (the index's
+        batch summaries) and from the manifests."""
         try:
-            ids = self.index.batches()
+            ids = self.index.batches(prefix)
         except IndexUnavailable:
-            ids = {r.batch for r in self._scan()}
+            ids = {r.batch for r in self._scan() if r.batch.startswith(prefix)}
         store_safety.check(self.batches_dir)
         if os.path.isdir(self.batches_dir):
-            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json"))
+            ids.update(n[:-5] for n in os.listdir(self.batches_dir) if n.endswith(".json") and n.startswith(prefix))
         return {b for b in ids if store_safety.is_name(b)}  # never a path: it names a manifest
 
     def resolve_batch(self, ref: str, option: str = "batch") -> str:
         """The full id of the one batch whose id starts with ``ref``; ``option`` names the
         option that gave it in the error."""
-        found = sorted(b for b in self.batch_ids() if ref and b.startswith(ref))
+        found = sorted(self.batch_ids(ref)) if ref else []
         if len(found) == 1:
             return found[0]
         if not found:
@@ -288,6 +443,45 @@ class Store:
         self.__init__(state["root"], state["index_path"])
 
 
-def _rows(records: list[RunRecord], texts: list[str] | None = None) -> list[tuple]:
-    texts = texts or [json.dumps(r.to_json()) for r in records]
-    return [(r.id, r.batch, r.operation, r.status.value, r.started, t) for r, t in zip(records, texts)]
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _settled(stamp: int) -> bool:
+    """A folder's mtime that a change made in the same clock tick can no longer hide."""
+    return time.time_ns() - stamp > 2_000_000_000
+
+
+def _manifest_fields(path: str) -> tuple:
+    """(created, total, text) of a manifest; (None, None, None) when it cannot be read as one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return None, None, None
+    if not isinstance(data, dict):
+        return None, None, None
+    created, total = data.get("created"), data.get("total")
+    number = (int, float)
+    return (created if isinstance(created, number) else None, total if isinstance(total, int) else None, text)
+
+
+def _manifest(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
+
+
+def _decoded(rows: list[tuple]) -> list[RunRecord]:
+    return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+
+
+def _identity(path: str) -> tuple:
+    """A file's identity as the index keeps it: (mtime_ns, size, inode); all None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (None, None, None)
+    return st.st_mtime_ns, st.st_size, st.st_ino

@@ -56,7 +56,13 @@ from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.executors.line_batches import LineBatches
 from hpwidgets.core.run.executors.messages import EventFileBytes, NewLines, TaskEnded, WorkerLost
 from hpwidgets.core.run.executors.subprocess_group import GRACE_SECONDS, run_group
-from hpwidgets.core.run.executors.trial_files import FILES_MAX, append_tail, collect, event_file_tails, write_back
+from hpwidgets.core.run.executors.trial_files import (
+    FILES_MAX,
+    append_tail,
+    collect,
+    event_file_tails,
+    write_back,
+)
 from hpwidgets.core.run.process_tree import END_WITH_PARENT
 from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
