@@ -16,7 +16,8 @@ from hpwidgets.core.run.batch import prepare
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
 
-from .helpers import group_alive, hpw, wait_for
+from .helpers import group_alive, hpw
+from .support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="abstract Unix sockets are Linux's")
 
@@ -35,7 +36,7 @@ def _trial_group(store: Store, batch_id: str, x: int) -> int:
         path = run and os.path.join(store.run_dir(run.id), "trial.pid")
         return path if path and os.path.exists(path) else None
 
-    assert wait_for(pid_file, 30)
+    wait_for(pid_file, "the trial writing its pid", 30)
     with open(pid_file()) as fh:
         return int(fh.read().split(":")[0])
 
@@ -76,7 +77,7 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         store = Store()
-        assert wait_for(lambda: any(r.flags["x"] == 3 for r in store.runs()), 30)
+        wait_for(lambda: any(r.flags["x"] == 3 for r in store.runs()), "trial x=3 in the store", 30)
         batch_id = store.runs()[0].batch
         group = _trial_group(store, batch_id, 3)
         assert stop_requests.listening(batch_id)
@@ -84,7 +85,7 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
         assert (out.returncode, out.stderr) == (0, "")
         assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 completed, 1 terminated runs kept\n"
         assert runner.wait(30) == 0
-        assert wait_for(lambda: not group_alive(group), 10)  # no process left
+        wait_for(lambda: not group_alive(group), "the trial's process group ending", 10)  # no process left
     finally:
         if runner.poll() is None:
             runner.kill()
