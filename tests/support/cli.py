@@ -1,0 +1,25 @@
+"""The `hpw` command called in this process: its real parser and output, without starting and
+importing Python again for each call. What only a process of its own shows (signals, exit on a
+hangup, a detached supervisor) is tested with the real command (`tests.helpers.hpw`)."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
+from hpwidgets.cli import main
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def hpw_here(*args: str) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return Result(code, out.getvalue(), err.getvalue())
