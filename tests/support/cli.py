@@ -5,6 +5,7 @@ hangup, a detached supervisor) is tested with the real command (`tests.helpers.h
 from __future__ import annotations
 
 import io
+import signal
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 
@@ -19,7 +20,14 @@ class Result:
 
 
 def hpw_here(*args: str) -> Result:
+    """``hpw ARGS`` in this process; the handlers `hpw run` sets for SIGTERM and SIGHUP are put
+    back afterwards."""
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     return Result(code, out.getvalue(), err.getvalue())
