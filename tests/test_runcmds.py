@@ -1,5 +1,5 @@
-"""`hpw runs info|rm|restore|purge`, `hpw cat`, run references: the real command against a real
-store holding real runs."""
+"""`hpw runs info|rm|restore|purge`, `hpw cat`, run references: the real command (in this
+process, or a process of its own where stdin matters) against a real store holding real runs."""
 
 import os
 import re
