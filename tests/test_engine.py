@@ -40,6 +40,14 @@ def test_random_search_is_reproducible(home, train_py):
         assert r.scalars["loss"] == pytest.approx(math.sin(5 * x) * (1 - math.tanh(x * x)), abs=1e-12)
 
 
+def test_a_crashing_script_fails_with_its_traceback_kept(home, write_script):
+    """The real-process half of test_engine_outcomes.py's failures: stderr reaches output.log."""
+    batch = hp.run(write_script("x = 1\nraise RuntimeError('crash at one')\n"), flags={"x": 1})
+    assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "exit code 1: RuntimeError: crash at one")]
+    out = Store().output(batch.runs[0].id)
+    assert out.startswith("Traceback (most recent call last):") and out.endswith("RuntimeError: crash at one\n")
+
+
 def test_function_trials_in_process(home):
     def objective(x=0.1, noise=0.0):
         return {"loss": (x - 1) ** 2, "other": 3}

@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 from tests.support.cli import hpw_here
+from tests.support.records import record, stored
 
 
 @pytest.fixture
@@ -99,9 +100,7 @@ def _planted(home, ids):
     """Finished runs with chosen ids (the ambiguity needs ids that start with digits)."""
     store = Store(str(home))
     for i, run_id in enumerate(ids):
-        store.create(RunRecord(id=run_id, batch="b" * 32, operation="train.py", flags={"x": i},
-                               status=Status.COMPLETED, started=1000.0 + i, stopped=1001.0 + i, exit_code=0,
-                               scalars={"loss": float(i)}))
+        store.create(stored(i, id=run_id, flags={"x": i}, exit_code=0, scalars={"loss": float(i)}))
     return store
 
 
@@ -189,8 +188,7 @@ def test_rm_needs_a_reference_or_a_filter(env, home, grid):
 
 def test_a_running_run_is_not_deleted(env, home):
     store = Store(str(home))
-    store.create(RunRecord(id="d" * 32, batch="b" * 32, operation="t.py", flags={}, status=Status.RUNNING,
-                           started=1.0, owner=_me()))
+    store.create(record(id="d" * 32, operation="t.py", status=Status.RUNNING, started=1.0, owner=_me()))
     proc = hpw_here("runs", "rm", "dd", "-y")
     assert proc.returncode == 1
     assert proc.stderr == "hpw runs: error: Run dddddddd is running: stop it before deleting it\n"
