@@ -102,3 +102,18 @@ def test_the_engine_asks_its_optimizer_and_tells_it_what_each_trial_gave(home, w
     batch.start()
     assert [r.flags["x"] for r in batch.runs] == [-1.0, 1.5, 0.5]
     assert optimizer.told == [({"x": -1.0}, 1.0), ({"x": 1.5}, None), ({"x": 0.5}, 0.25)]  # a failure: None
+
+
+def test_each_way_a_trial_ends_gets_its_status_and_reason(home, write_script):
+    """The judgement behind the real timeout, signal and Stop tests, one ending each."""
+    endings = {0: Ending(("loss: 1",), exit_code=None, killed="timeout"),
+               1: Ending(("loss: 1",), exit_code=-9),
+               2: Ending(("loss: 1", "KeyboardInterrupt"), exit_code=130),
+               3: Ending(("step: 1", "loss: 2"), exit_code=0)}
+    batch = scripted(write_script, {"x": [0, 1, 2, 3]}, lambda f: endings[f["x"]], RunOptions(timeout=2.5)).start()
+    assert [(r.status.value, r.reason, r.scalars, r.step) for r in batch.runs] == [
+        ("failed", "timed out after 2.5 s", {"loss": 1.0}, None),
+        ("failed", "killed by signal 9", {"loss": 1.0}, None),
+        ("failed", "exit code 130: KeyboardInterrupt", {"loss": 1.0}, None),
+        ("completed", None, {"loss": 2.0}, 1),
+    ]
