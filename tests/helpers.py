@@ -1,12 +1,11 @@
-"""Helpers shared by the CLI and fault tests: the real `hpw` command, waiting, process groups;
-and the front end's message types read from its JSDoc, beside Python's."""
+"""Helpers shared by the CLI and fault tests: the real `hpw` command, process groups; and the
+front end's message types read from its JSDoc, beside Python's."""
 
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 import types
 import typing
 from typing import Any
@@ -18,16 +17,6 @@ def hpw(*args: str, env=None, input: str | None = None, cwd=None):
         [sys.executable, "-m", "hpwidgets.cli", *args],
         capture_output=True, text=True, env=env, input=input, cwd=cwd, timeout=120,
     )
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    """Poll ``predicate`` until it holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def group_alive(pgid: int) -> bool:

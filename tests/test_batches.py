@@ -8,6 +8,7 @@ import pytest
 
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.cli import hpw_here
 
 
 @pytest.fixture
@@ -16,15 +17,15 @@ def env(home):
 
 
 def test_plan_lists_the_optimizer_flags(env, home, train_py):
-    proc = hpw("run", train_py, "x=[-2.0:2.0]", "-o", "gp", "-m", "4", "-Fo", "kappa=2", "--preview", env=env)
+    proc = hpw_here("run", train_py, "x=[-2.0:2.0]", "-o", "gp", "-m", "4", "-Fo", "kappa=2", "--preview")
     assert proc.stdout.splitlines()[:10] == [
         "You are about to run train.py with gp optimizer (4 trials, minimize loss)", "  noise: 0.1",
         "  x: uniform[-2.0:2.0]", "Optimizer flags:", "  acq-func: LCB", "  kappa: 2.0", "  noise: gaussian",
         "  prev-trials: batch", "  random-starts: auto", "  xi: 0.01"]
-    forest = hpw("run", train_py, "x=[-2.0:2.0]", "-o", "forest", "-Fo", "prev-trials=batch", "--preview", env=env)
+    forest = hpw_here("run", train_py, "x=[-2.0:2.0]", "-o", "forest", "-Fo", "prev-trials=batch", "--preview")
     assert forest.stdout.splitlines()[3:9] == ["Optimizer flags:", "  acq-func: EI", "  kappa: 1.96",
                                                "  prev-trials: batch", "  random-starts: 3", "  xi: 0.05"]
-    grid = hpw("run", train_py, "x=[1,2]", "--preview", env=env)
+    grid = hpw_here("run", train_py, "x=[1,2]", "--preview")
     assert "Optimizer flags:" not in grid.stdout
 
 
@@ -33,7 +34,7 @@ def test_list_and_inspect_batches(env, home, train_py, write_script):
     flaky = write_script("x = 1\nif x == 2:\n    raise SystemExit(1)\nprint(f'loss: {-x}')\n", name="flaky.py")
     assert hpw("run", flaky, "x=[1,2,3]", "-y", env=env).returncode == 0
     assert hpw("run", train_py, "x=0.5", "-y", env=env).returncode == 0  # one run: not a batch
-    lines = hpw("batches", env=env).stdout.splitlines()
+    lines = hpw_here("batches").stdout.splitlines()
     assert len(lines) == 2
     assert re.fullmatch(r"\[1\] [0-9a-f]{8}  \S+ \S+  flaky\.py  grid  2 of 3 done · 1 failed  best loss -3 "
                         r"\([0-9a-f]{8}\)", lines[0])
@@ -41,16 +42,16 @@ def test_list_and_inspect_batches(env, home, train_py, write_script):
                         lines[1])
     flaky_batch = next(r.batch for r in Store().runs() if r.operation == "flaky.py")
     best = next(r for r in Store().runs() if r.operation == "flaky.py" and r.flags["x"] == 3)
-    info = hpw("runs", "info", flaky_batch[:10], env=env)
+    info = hpw_here("runs", "info", flaky_batch[:10])
     assert info.returncode == 0, info.stderr
     assert info.stdout.splitlines() == [
         f"batch: {flaky_batch}", "operation: flaky.py", f"script: {flaky}", "optimizer: grid",
         info.stdout.splitlines()[4], "flags:", "  x: [1,2,3]", "trials: 2 of 3 done · 1 failed",
         f"best: {best.short_id} loss -3.0 (x=3)", f"resume: hpw run --resume {flaky_batch[:8]}"]  # the failed one
     assert info.stdout.splitlines()[4].startswith("random_seed: ")
-    assert hpw("batches", "info", "2", env=env).stdout.splitlines()[1] == "operation: train.py"
-    assert hpw("batches", "-o", "flaky", env=env).stdout.count("\n") == 1
-    cmp = hpw("compare", "-t", "--batch", flaky_batch[:6], env=env)
+    assert hpw_here("batches", "info", "2").stdout.splitlines()[1] == "operation: train.py"
+    assert hpw_here("batches", "-o", "flaky").stdout.count("\n") == 1
+    cmp = hpw_here("compare", "-t", "--batch", flaky_batch[:6])
     assert len(cmp.stdout.splitlines()) == 4
 
 
@@ -70,7 +71,7 @@ def test_an_unfinished_batch_says_how_to_resume(env, home, write_script):
 
 def test_unknown_batch_is_one_line(env, home, train_py):
     assert hpw("run", train_py, "x=[1,2]", "-y", env=env).returncode == 0
-    proc = hpw("batches", "info", "zz", env=env)
+    proc = hpw_here("batches", "info", "zz")
     assert proc.returncode == 2
     assert proc.stderr.startswith("hpw batches: error: No run matches 'zz'")
 

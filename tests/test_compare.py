@@ -5,14 +5,13 @@ import os
 import pytest
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results import compare
+from tests.support.records import record
 
 
 def _rec(i, loss=None, **flags):
-    return RunRecord(id=f"{i:08d}" * 4, batch="b", operation="train.py", flags=flags or {"x": i},
-                     status=Status.COMPLETED, started=0.0, stopped=65.0,
-                     scalars={} if loss is None else {"loss": loss}, label=f"x={i}")
+    """Run i with flag x = i (unless given others), 65 s long."""
+    return record(i, loss, flags=flags or {"x": i}, started=0.0, stopped=65.0, label=f"x={i}")
 
 
 def test_select_sorts_with_missing_last():

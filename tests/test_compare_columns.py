@@ -8,6 +8,7 @@ import os
 import pytest
 
 from tests.helpers import hpw
+from tests.support.cli import hpw_here
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def runs(env, home, write_script):
 
 
 def test_columns_pick_flags_scalars_and_summaries(env, runs):
-    proc = hpw("compare", "-t", "--min", "loss", "-c", "x, loss,min loss,max loss,last loss,status", env=env)
+    proc = hpw_here("compare", "-t", "--min", "loss", "-c", "x, loss,min loss,max loss,last loss,status")
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("  ") for line in proc.stdout.splitlines()]
     rows = [[c.strip() for c in row if c.strip()] for row in rows]
@@ -32,23 +33,23 @@ def test_columns_pick_flags_scalars_and_summaries(env, runs):
 
 
 def test_csv_keeps_full_precision_of_the_chosen_columns(env, runs):
-    proc = hpw("compare", "--csv", "-", "-c", "x,min loss", "--min", "loss", env=env)
+    proc = hpw_here("compare", "--csv", "-", "-c", "x,min loss", "--min", "loss")
     rows = list(csv.reader(io.StringIO(proc.stdout)))
     assert rows[0] == ["run", "x", "min loss"]
     assert [r[1:] for r in rows[1:]] == [["1.0", "0.3333333333333333"], ["2.5", "0.8333333333333334"]]
 
 
 def test_skip_core(env, runs):
-    lines = hpw("compare", "--table", "--skip-core", env=env).stdout.splitlines()
+    lines = hpw_here("compare", "--table", "--skip-core").stdout.splitlines()
     assert lines[0].split() == ["run", "x", "step", "loss"]
 
 
 def test_unknown_column_is_a_usage_error(env, runs):
-    proc = hpw("compare", "-t", "-c", "x,lss", env=env)
+    proc = hpw_here("compare", "-t", "-c", "x,lss")
     assert proc.returncode == 2
     assert proc.stderr == ("hpw compare: error: Invalid value for --columns: 'lss': no such column (accepted: run, operation, started, "
                            "time, status, label, step, x, loss, min loss, max loss, last loss, ...)\n")
-    assert hpw("compare", "-t", "-c", "min x", env=env).returncode == 2  # x is a flag, not a scalar
+    assert hpw_here("compare", "-t", "-c", "min x").returncode == 2  # x is a flag, not a scalar
 
 
 def test_the_core_names_an_unknown_column_by_its_keyword(home):

@@ -24,6 +24,7 @@ from hpwidgets.core.errors import HpwError, OptionError
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.waiting import wait_for
 
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -224,7 +225,8 @@ def test_event_files_reach_the_curves_while_the_trial_runs_on_a_worker(dask_clus
     batch = hp.run(write_script(EVENTS), {"src": str(src), "gate": str(gate), "cut": ends[1]},
                    minimize="logs/loss", dask=dask_cluster.address, background=True)  # fmt: skip
     try:
-        _wait(lambda: [list(batch.snapshot().curve(r.id)) for r in batch.snapshot().runs] == [[(1, 1.0)]])
+        wait_for(lambda: [list(batch.snapshot().curve(r.id)) for r in batch.snapshot().runs] == [[(1, 1.0)]],
+                 "the event file's first value in the running trial's curve", 30)
     finally:
         gate.touch()
         batch.wait(60)
@@ -245,13 +247,6 @@ print("loss: 1")
 """
 
 
-def _wait(ok, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ok():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
-
-
 def _left_on_scheduler(cluster: Cluster) -> tuple[list[str], list[str]]:
     """The batches' attempt marks (datasets) and kill events still held by the scheduler."""
     events = cluster.client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions["events"]._events))
@@ -269,15 +264,15 @@ def test_stop_cancels_queued_and_kills_running(dask_cluster, write_script, tmp_p
     slots = WORKERS * THREADS  # 4 run, 2 wait in the scheduler's queue, 2 are never asked for
     batch = hp.run(script, {"x": list(range(slots + 4)), "folder": str(folder)}, workers=slots + 2,
                    dask=dask_cluster.address, background=True)  # fmt: skip
-    _wait(lambda: len(_pids(folder)) == slots and all(_pids(folder)))
+    wait_for(lambda: len(_pids(folder)) == slots and all(_pids(folder)), "a trial running on every slot")
     running = _pids(folder)
     batch.stop()
     batch.wait(60)
     assert batch.finished.status == "stopped"
     assert [r.status for r in batch.runs] == [Status.TERMINATED] * (slots + 2)
     assert len(_pids(folder)) == slots  # the queued trials never started
-    _wait(lambda: not any(_alive(p) for p in running), 10)
-    _wait(lambda: _left_on_scheduler(dask_cluster) == ([], []), 10)  # marks removed, kill events cleared
+    wait_for(lambda: not any(_alive(p) for p in running), "every running trial exiting", 10)
+    wait_for(lambda: _left_on_scheduler(dask_cluster) == ([], []), "the marks removed and the kill events cleared", 10)
 
 
 LOSABLE = """
@@ -302,7 +297,7 @@ def test_a_lost_worker_fails_the_trial_or_retries_it(dask_cluster, write_script,
     batch = hp.run(script, {"x": 3, "folder": str(folder)}, dask=dask_cluster.address, retries=retries,
                    background=True)  # fmt: skip
     marker = folder / "first"
-    _wait(marker.exists)
+    wait_for(marker.exists, "the trial writing its marker")
     trial, worker = (int(p) for p in marker.read_text().split())
     assert worker in dask_cluster.worker_pids()
     os.kill(worker, signal.SIGKILL)
@@ -314,7 +309,7 @@ def test_a_lost_worker_fails_the_trial_or_retries_it(dask_cluster, write_script,
     else:
         assert run.status is Status.FAILED
         assert run.reason.startswith("its Dask worker tcp://127.0.0.1:") and run.reason.endswith("was lost")
-    _wait(lambda: not _alive(trial), 10)  # the orphaned trial killed itself
+    wait_for(lambda: not _alive(trial), "the orphaned trial killing itself", 10)
 
 
 def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
@@ -331,7 +326,7 @@ def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
     fast, slow = batch.runs
     assert slow.status is Status.FAILED and slow.reason == "timed out after 1 s"
     assert fast.status is Status.COMPLETED and fast.scalars["loss"] == 1
-    _wait(lambda: not any(_alive(p) for p in _pids(folder)), 10)
+    wait_for(lambda: not any(_alive(p) for p in _pids(folder)), "every trial exiting", 10)
 
 
 GATED = """
@@ -351,7 +346,7 @@ def test_lines_stream_from_the_worker_while_the_trial_runs(dask_cluster, write_s
     gate = tmp_path / "gate"
     batch = hp.run(write_script(GATED), {"x": 1, "gate": str(gate)}, dask=dask_cluster.address, background=True)
     try:
-        _wait(lambda: [r.step for r in batch.snapshot().running()] == [1])
+        wait_for(lambda: [r.step for r in batch.snapshot().running()] == [1], "the running trial at step 1")
         snap = batch.snapshot()
         assert snap.running()[0].scalars == {"loss": 0.1}
         assert progress_text(snap).startswith("0 of 1 done · 1 running (#1 step 1 loss 0.1) ·")
@@ -388,7 +383,7 @@ def test_a_pruned_trial_is_killed_on_its_worker(dask_cluster, write_script, tmp_
     batch = hp.run(write_script(PRUNABLE), {"x": [1, 5], "pidfile": str(pidfile)}, workers=2,
                    prune="median", prune_flags={"min-trials": 1}, dask=dask_cluster.address, background=True)
     try:
-        _wait(lambda: batch.snapshot().done == 1)
+        wait_for(lambda: batch.snapshot().done == 1, "one trial done")
     finally:
         (tmp_path / "child.pid.gate").touch()
     batch.wait(60)
@@ -397,7 +392,8 @@ def test_a_pruned_trial_is_killed_on_its_worker(dask_cluster, write_script, tmp_
     assert (second.status, second.reason, second.scalars) == (Status.PRUNED, "pruned at step 1", {"loss": 5.0})
     assert Store().series(second.id) == {"loss": [[1, 5.0]]}
     child = int(pidfile.read_text())
-    _wait(lambda: not _alive(child), 10)  # the trial's whole group, grandchild included
+    wait_for(lambda: not _alive(child),
+             "the trial's grandchild exiting", 10)  # its grandchild too
     assert batch.finished.elapsed < 60  # not the 300 s the trial would have slept
 
 
@@ -427,7 +423,7 @@ def test_line_batches_coalesce_lines_in_order_each_once():
     batches = LineBatches(lambda start, lines: sent.append((start, lines)), every=0.01)
     for i in range(2000):
         batches.add(f"step: {i}")
-    _wait(lambda: sum(len(lines) for _, lines in sent) == 2000)
+    wait_for(lambda: sum(len(lines) for _, lines in sent) == 2000, "every line sent", 30)
     batches.end()
     assert [start for start, _ in sent] == [sum(len(lines) for _, lines in sent[:k]) for k in range(len(sent))]
     assert [line for _, lines in sent for line in lines] == [f"step: {i}" for i in range(2000)]
@@ -500,7 +496,7 @@ def test_a_setsid_grandchild_and_a_daemon_end_with_their_trial_on_the_worker(das
         (1, Status.COMPLETED, None), (5, Status.FAILED, "timed out after 3 s")]
     escaped = [pid for run in batch.runs for pid in _escaped(Store().run_dir(run.id), run.flags["x"])]
     try:  # their pid files came back with the trial's files
-        _wait(lambda: not any(_alive(pid) for pid in escaped), 10)
+        wait_for(lambda: not any(_alive(pid) for pid in escaped), "every escaped descendant ending", 10)
     finally:
         for pid in escaped:
             if _alive(pid):

@@ -9,8 +9,12 @@ import pytest
 
 import hpwidgets as hp
 from hpwidgets.core.errors import FlagSyntaxError, OptionError
+from hpwidgets.core.run.batch import prepare
+from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.cli import hpw_here
+from tests.support.runners import ScriptedRunner
 
 TRAINING = """\
 loss = 2.0
@@ -23,26 +27,25 @@ for epoch in range(3):
 
 def test_a_second_search_of_the_same_code_starts_fresh(home, write_script):
     path = write_script("x = 0.1\nprint('loss:', (x - 1.5) ** 2)\n")
-    env = dict(os.environ)
-    first = hpw("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "4", "--random-seed", "1",
-                "-y", env=env)
-    assert first.returncode == 0, first.stderr
-    again = hpw("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "3", "--random-seed", "2",
-                "-y", env=env)
+    first = prepare(path, {"x": "[-2.0:2.0]"}, RunOptions(optimizer="gp", max_trials=4, random_seed=1),
+                    runner=ScriptedRunner(lambda f: f"loss: {(f['x'] - 1.5) ** 2}")).start()  # as the script prints
+    assert first.finished.counts["completed"] == 4
+    again = hpw_here("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "3", "--random-seed", "2",
+                     "-y")
     assert again.returncode == 0, again.stderr
     assert "prior" not in again.stdout.lower()  # Guild's default: prev-trials=batch
-    asked = hpw("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "3", "--random-seed", "3",
-                "-Fo", "prev-trials=sourcecode", "--preview", env=env)
+    asked = hpw_here("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "3", "--random-seed", "3",
+                     "-Fo", "prev-trials=sourcecode", "--preview")
     assert asked.returncode == 0, asked.stderr
     assert "Priors: 7 earlier runs of script.py (prev-trials=sourcecode)" in asked.stdout.splitlines()
-    ran = hpw("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "1", "--random-seed", "3",
-              "-Fo", "prev-trials=sourcecode", "-y", env=env)
+    ran = hpw_here("run", path, "x=[-2.0:2.0]", "--optimizer", "gp", "--max-trials", "1", "--random-seed", "3",
+                   "-Fo", "prev-trials=sourcecode", "-y")
     assert ran.stdout.splitlines()[0] == "Found 7 earlier trials for use as priors (prev-trials=sourcecode)"
 
 
 def test_a_bad_prev_trials_mode_is_named_in_each_interface(home, write_script):
     path = write_script("x = 0.1\nprint('loss:', x)\n")
-    cli = hpw("run", path, "x=[-2.0:2.0]", "-o", "gp", "-Fo", "prev-trials=all", "-y", env=dict(os.environ))
+    cli = hpw_here("run", path, "x=[-2.0:2.0]", "-o", "gp", "-Fo", "prev-trials=all", "-y")
     assert cli.stderr.strip() == ("hpw run: error: Invalid value for -Fo prev-trials: 'all' "
                                   "(accepted: batch, sourcecode, operation)")
     with pytest.raises(OptionError) as info:
@@ -73,14 +76,13 @@ def test_the_objective_is_never_a_flag(home, write_script):
 
 def test_short_batch_ids_work_everywhere_and_bad_ones_say_so(home, write_script):
     path = write_script("x = 0\nprint('loss:', x)\n")
-    env = dict(os.environ)
     one = hp.run(path, {"x": "[1,2]"})
     hp.run(path, {"x": "[3]"})
-    table = hpw("compare", "--batch", one.id[:8], "--table", env=env)
+    table = hpw_here("compare", "--batch", one.id[:8], "--table")
     assert table.returncode == 0, table.stderr
     assert len(table.stdout.splitlines()) == 3  # the header and the batch's two runs
     assert len(hp.compare(batch=one.id[:6])) == 2
-    unknown = hpw("compare", "--batch", "zzzz", env=env)
+    unknown = hpw_here("compare", "--batch", "zzzz")
     assert (unknown.returncode, unknown.stdout) == (2, "")  # an unknown filter value is a usage error
     assert unknown.stderr.strip() == ("hpw compare: error: Invalid value for --batch: 'zzzz' "
                                       "(accepted: a batch id or its first characters (no batch has that id))")
@@ -92,7 +94,7 @@ def test_short_batch_ids_work_everywhere_and_bad_ones_say_so(home, write_script)
     for twin in ("abcd1111", "abcd2222"):  # two batches whose ids share their first characters
         with open(os.path.join(store.batches_dir, f"{twin}.json"), "w") as fh:
             fh.write("{}")
-    ambiguous = hpw("compare", "--batch", "abcd", env=env)
+    ambiguous = hpw_here("compare", "--batch", "abcd")
     assert ambiguous.returncode == 2
     assert ambiguous.stderr.strip() == (
         "hpw compare: error: Invalid value for --batch: 'abcd' (accepted: a batch id or its first characters "

@@ -17,7 +17,8 @@ from hpwidgets.core.processes.watch import WatchedBatch
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 
-from .helpers import group_alive, hpw, pid_alive, wait_for
+from .helpers import group_alive, hpw, pid_alive
+from .support.waiting import wait_for
 
 # x < 3 ends after `pause` seconds; x >= 3 sleeps 60 s (long enough to be stopped)
 SCRIPT = textwrap.dedent("""
@@ -67,8 +68,8 @@ def test_a_detached_batch_outlives_the_killed_process_that_started_it(script):
     os.killpg(starter.pid, signal.SIGKILL)  # a kernel restart: the kernel's whole group dies
     starter.wait()
     assert pid_alive(supervisor)
-    assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 60)
-    assert wait_for(lambda: not pid_alive(supervisor), 10)
+    wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), "the batch's lock being let go", 60)
+    wait_for(lambda: not pid_alive(supervisor), "the supervisor exiting", 10)
     runs = store.runs(batch=batch_id)
     assert sorted((r.flags["x"], r.status) for r in runs) == [(0, Status.COMPLETED), (1, Status.COMPLETED),
                                                               (2, Status.COMPLETED)]
@@ -85,17 +86,18 @@ def test_hpw_stop_ends_a_detached_batch_and_keeps_its_runs(script):
     batch_id = _detached(script, "x=[0,3,1]")  # the second trial sleeps 60 s
     store = Store()
     supervisor = _supervisor(store, batch_id)
-    assert wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
-                                for r in _records(store, batch_id)), 30)
+    wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
+                                for r in _records(store, batch_id)), "trial x=3 in the batch's event log", 30)
     sleeper = next(r for r in store.runs(batch=batch_id) if r.flags["x"] == 3)
-    assert wait_for(lambda: os.path.exists(os.path.join(store.run_dir(sleeper.id), "trial.pid")), 30)
+    wait_for(lambda: os.path.exists(os.path.join(store.run_dir(sleeper.id), "trial.pid")),
+             "trial x=3 writing its pid", 30)
     with open(os.path.join(store.run_dir(sleeper.id), "trial.pid")) as fh:
         trial_group = int(fh.read().split(":")[0])
     out = hpw("stop", batch_id[:5])
     assert (out.returncode, out.stderr) == (0, "")
     assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 of 3 done · 1 terminated\n"
-    assert not pid_alive(supervisor) or wait_for(lambda: not pid_alive(supervisor), 10)
-    assert wait_for(lambda: not group_alive(trial_group), 10)  # no process left
+    wait_for(lambda: not pid_alive(supervisor), "the supervisor exiting", 10)
+    wait_for(lambda: not group_alive(trial_group), "the trial's process group ending", 10)  # no process left
     runs = store.runs(batch=batch_id)
     assert sorted((r.flags["x"], r.status) for r in runs) == [(0, Status.COMPLETED), (3, Status.TERMINATED)]
     last = _records(store, batch_id)[-1]
@@ -220,10 +222,10 @@ def test_a_killed_supervisor_is_detected_and_resume_detach_takes_over(script):
     batch_id = _detached(script, "x=[0,3]")
     store = Store()
     supervisor = _supervisor(store, batch_id)
-    assert wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
-                                for r in _records(store, batch_id)), 30)
+    wait_for(lambda: any(r["type"] == "trial" and r["record"]["flags"]["x"] == 3
+                                for r in _records(store, batch_id)), "trial x=3 in the batch's event log", 30)
     os.kill(supervisor, signal.SIGKILL)
-    assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 10)
+    wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), "the batch's lock being let go", 10)
     out = hpw("watch", batch_id[:8])
     assert out.returncode == 1
     assert out.stdout.splitlines()[-1].startswith("Stopped: 1 of 2 done · 0 running · 0 failed · 1 terminated · ")

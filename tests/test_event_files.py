@@ -10,7 +10,7 @@ import struct
 from hpwidgets import api
 from hpwidgets.core.records import Status
 from hpwidgets.core.run.output.event_files import EventFile, EventFiles, masked_crc
-from tests.helpers import wait_for
+from tests.support.waiting import wait_for
 
 TB = os.path.join(os.path.dirname(__file__), "data", "stacks", "tensorboard")
 
@@ -114,7 +114,8 @@ def test_a_trials_event_files_reach_the_curves_while_it_runs(home, write_script,
     gate = str(tmp_path / "gate")
     batch = api.run(path, {"src": src, "gate": gate}, minimize="logs/loss", background=True)
     try:
-        assert wait_for(lambda: [list(batch.snapshot().curve(r.id)) for r in batch.snapshot().runs] == [[(1, 1.0)]])
+        assert wait_for(lambda: [list(batch.snapshot().curve(r.id)) for r in batch.snapshot().runs] == [[(1, 1.0)]],
+                        "the event file's first value in the running trial's curve")
     finally:
         open(gate, "w").close()
         batch.wait(60)

@@ -1,85 +1,92 @@
-"""Labels, tags and the run filters shared by runs, compare and runs rm: real runs, real store."""
+"""Labels, tags and the run filters shared by runs, compare and runs rm: runs planted in a real
+store, the real CLI called in this process; one real `hpw run` keeps its label and tags."""
 
 import datetime as dt
 import os
+import time
 
 import pytest
 
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import Status
 from hpwidgets.core.results.filters import parse_started
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.cli import hpw_here
+from tests.support.records import record, run_id
 
 
 @pytest.fixture
-def env(home):
-    return dict(os.environ)
+def runs(home):
+    """train.py x=1 (label 'base line', tags a b), train.py x=2 (tag b), a failed other.py, started
+    a minute ago in that order, each in a batch of its own."""
+    store, now = Store(str(home)), time.time()
+    planted = [
+        record(1, -0.25, flags={"noise": 0.1, "x": 1.0}, label="base line", tags=("a", "b")),
+        record(2, 0.5, flags={"noise": 0.1, "x": 2.0}, label="noise=0.1 x=2", tags=("b",)),
+        record(3, None, Status.FAILED, flags={"x": 1}, operation="other.py", label="x=1", exit_code=1,
+               reason="exit code 1"),
+    ]
+    for i, r in enumerate(planted):
+        store.create(r.evolve(batch=f"{i + 1:x}" * 32, started=now - 60 + i, stopped=now - 59 + i))
+    return {r.operation + str(r.flags["x"]): r for r in store.runs()}
 
 
-@pytest.fixture
-def runs(env, home, train_py, write_script):
-    """train.py x=1 (label 'base', tags a b), train.py x=2 (tag b), a failing other.py."""
-    assert hpw("run", train_py, "x=1", "--label", "base line", "--tag", "a", "--tag", "b", "-y", env=env).returncode == 0
-    assert hpw("run", train_py, "x=2", "--tag", "b", "-y", env=env).returncode == 0
-    other = write_script("x = 1\nraise SystemExit(2)\n", name="other.py")
-    assert hpw("run", other, "-y", env=env).returncode == 1
-    return {r.operation + str(r.flags["x"]): r for r in Store().runs()}
-
-
-def _listed(env, *args):
-    proc = hpw("runs", *args, env=env)
+def _listed(*args):
+    proc = hpw_here("runs", *args)
     assert proc.returncode == 0, proc.stderr
     return [line.split()[1] for line in proc.stdout.splitlines()]
 
 
-def test_run_label_and_tags_are_kept(env, runs):
-    assert runs["train.py1.0"].label == "base line" and runs["train.py1.0"].tags == ("a", "b")
-    assert runs["train.py2.0"].label == "noise=0.1 x=2" and runs["train.py2.0"].tags == ("b",)
-    assert hpw("runs", "info", runs["train.py1.0"].id, env=env).stdout.splitlines()[7:9] == ["label: base line",
-                                                                                            "tags: a b"]
+def test_run_label_and_tags_are_kept(home, train_py):
+    assert hpw("run", train_py, "x=1", "--label", "base line", "--tag", "a", "--tag", "b", "-y").returncode == 0
+    assert hpw("run", train_py, "x=2", "--tag", "b", "-y").returncode == 0
+    runs = {r.flags["x"]: r for r in Store().runs()}
+    assert runs[1.0].label == "base line" and runs[1.0].tags == ("a", "b")
+    assert runs[2.0].label == "noise=0.1 x=2" and runs[2.0].tags == ("b",)
+    assert hpw("runs", "info", runs[1.0].id).stdout.splitlines()[7:9] == ["label: base line", "tags: a b"]
 
 
-def test_filters_select_by_operation_label_tag_status(env, runs):
+def test_filters_select_by_operation_label_tag_status(runs):
     short = {k: r.short_id for k, r in runs.items()}
-    assert _listed(env, "-o", "other") == [short["other.py1"]]
-    assert _listed(env, "--label", "base") == [short["train.py1.0"]]
-    assert _listed(env, "--tag", "b") == [short["train.py2.0"], short["train.py1.0"]]
-    assert _listed(env, "--tag", "a", "--tag", "zz") == [short["train.py1.0"]]
-    assert _listed(env, "--failed") == [short["other.py1"]]
-    assert _listed(env, "--completed", "--tag", "a") == [short["train.py1.0"]]
-    assert _listed(env, "-C", "-E") == [short["other.py1"], short["train.py2.0"], short["train.py1.0"]]
-    assert _listed(env, "--running") == [] and _listed(env, "--terminated") == []
-    assert _listed(env, "--batch", runs["train.py2.0"].batch[:6]) == [short["train.py2.0"]]
-    assert _listed(env, "--started", "last hour") == _listed(env)
-    assert _listed(env, "--started", "before 2000-01-01") == []
+    assert _listed("-o", "other") == [short["other.py1"]]
+    assert _listed("--label", "base") == [short["train.py1.0"]]
+    assert _listed("--tag", "b") == [short["train.py2.0"], short["train.py1.0"]]
+    assert _listed("--tag", "a", "--tag", "zz") == [short["train.py1.0"]]
+    assert _listed("--failed") == [short["other.py1"]]
+    assert _listed("--completed", "--tag", "a") == [short["train.py1.0"]]
+    assert _listed("-C", "-E") == [short["other.py1"], short["train.py2.0"], short["train.py1.0"]]
+    assert _listed("--running") == [] and _listed("--terminated") == []
+    assert _listed("--batch", runs["train.py2.0"].batch[:6]) == [short["train.py2.0"]]
+    assert _listed("--started", "last hour") == _listed()
+    assert _listed("--started", "before 2000-01-01") == []
     # indexes count within the filtered listing
-    assert hpw("runs", "info", "2", "--tag", "b", env=env).stdout.startswith(f"id: {runs['train.py1.0'].id}")
+    assert hpw_here("runs", "info", "2", "--tag", "b").stdout.startswith(f"id: {runs['train.py1.0'].id}")
 
 
-def test_compare_filters(env, runs):
-    proc = hpw("compare", "-t", "--tag", "b", "--min", "loss", env=env)
+def test_compare_filters(runs):
+    proc = hpw_here("compare", "-t", "--tag", "b", "--min", "loss")
     assert proc.returncode == 0
     assert sorted(line.split()[0] for line in proc.stdout.splitlines()[1:]) == sorted(
         [runs["train.py1.0"].short_id, runs["train.py2.0"].short_id])
-    assert hpw("compare", "-t", "--failed", env=env).stdout.splitlines()[1].startswith(runs["other.py1"].short_id)
+    assert hpw_here("compare", "-t", "--failed").stdout.splitlines()[1].startswith(runs["other.py1"].short_id)
 
 
-def test_runs_rm_with_a_filter(env, home, runs):
-    rm = hpw("runs", "rm", "--failed", "-y", env=env)
+def test_runs_rm_with_a_filter(home, runs):
+    rm = hpw_here("runs", "rm", "--failed", "-y")
     assert rm.stdout == "Deleted 1 run(s) (into the trash)\n"
     assert sorted(os.listdir(home / "runs")) == sorted([runs["train.py1.0"].id, runs["train.py2.0"].id])
-    assert hpw("runs", "rm", "--tag", "nothing", "-y", env=env).stdout == "No runs selected\n"
+    assert hpw_here("runs", "rm", "--tag", "nothing", "-y").stdout == "No runs selected\n"
 
 
-def test_label_and_tag_commands(env, runs):
-    assert hpw("label", "1", "2", "tuned", env=env).stdout == "Labeled 2 run(s)\n"
+def test_label_and_tag_commands(runs):
+    assert hpw_here("label", "1", "2", "tuned").stdout == "Labeled 2 run(s)\n"
     assert [r.label for r in Store().runs()][:2] == ["tuned", "tuned"]
-    assert hpw("label", "--clear", "1", env=env).stdout == "Cleared label of 1 run(s)\n"
+    assert hpw_here("label", "--clear", "1").stdout == "Cleared label of 1 run(s)\n"
     assert Store().runs()[0].label == ""
-    assert hpw("tag", runs["train.py1.0"].id, "--add", "c", "--delete", "a", "--add", "b", env=env).stdout == \
+    assert hpw_here("tag", runs["train.py1.0"].id, "--add", "c", "--delete", "a", "--add", "b").stdout == \
         "Modified tags of 1 run(s)\n"
     assert Store().get(runs["train.py1.0"].id).tags == ("b", "c")
-    assert hpw("runs", "tag", "3", "-d", "b", env=env).returncode == 0
+    assert hpw_here("runs", "tag", "3", "-d", "b").returncode == 0
     assert Store().get(runs["train.py1.0"].id).tags == ("c",)
 
 
@@ -96,15 +103,15 @@ TAG_ERRORS = [
 
 
 @pytest.mark.parametrize("args,message", TAG_ERRORS)
-def test_label_tag_filter_errors(env, runs, args, message):
+def test_label_tag_filter_errors(runs, args, message):
     before = [r.to_json() for r in Store().runs()]
-    proc = hpw(*args, env=env)
+    proc = hpw_here(*args)
     assert proc.returncode == 2 and proc.stderr.endswith(message)
     assert [r.to_json() for r in Store().runs()] == before
 
 
-def test_run_rejects_a_tag_with_spaces(env, home, train_py):
-    proc = hpw("run", train_py, "--tag", "two words", "-y", env=env)
+def test_run_rejects_a_tag_with_spaces(home, train_py):
+    proc = hpw_here("run", train_py, "--tag", "two words", "-y")
     assert proc.returncode == 1
     assert proc.stderr == "hpw run: error: Invalid value for --tag: 'two words' (accepted: a word without spaces, " \
                           "such as baseline)\n"
@@ -140,13 +147,12 @@ def test_started_range_bounds():
     assert dt.datetime(2026, 11, 30).timestamp() not in r and None not in r
 
 
-def test_filter_on_batch_prefix_and_unlabeled(env, home):
+def test_filter_on_batch_prefix_and_unlabeled(home):
     store = Store(str(home))
     for i, (label, batch) in enumerate([("", "ab" * 16), ("x", "cd" * 16)]):
-        store.create(RunRecord(id=f"{i:032x}", batch=batch, operation="t.py", flags={}, status=Status.COMPLETED,
-                               started=10.0 + i, stopped=11.0 + i, label=label))
-    assert _listed(env, "-U") == [f"{0:032x}"[:8]]
-    assert _listed(env, "-B", "cdc") == [f"{1:032x}"[:8]]
+        store.create(record(i, batch=batch, operation="t.py", started=10.0 + i, stopped=11.0 + i, label=label))
+    assert _listed("-U") == [run_id(0)[:8]]
+    assert _listed("-B", "cdc") == [run_id(1)[:8]]
 
 
 def test_api_run_takes_label_and_tags(home):

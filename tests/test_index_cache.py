@@ -8,23 +8,17 @@ import sqlite3
 import pytest
 
 import hpwidgets as hp
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import Status
 from hpwidgets.core.results import compare
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
-
-
-def _rec(i: int, **kw) -> RunRecord:
-    base = dict(id=f"{i:02d}" + "ab" * 15, batch="b" * 32, operation="train.py", flags={"x": float(i)},
-                status=Status.COMPLETED, started=1000.0 + i, stopped=1001.0 + i, scalars={"loss": -i / 10})
-    base.update(kw)
-    return RunRecord(**base)
+from tests.support.records import run_id, stored
 
 
 def _filled(root, n: int = 3) -> Store:
     store = Store(str(root))
     for i in range(n):
-        store.create(_rec(i))
+        store.create(stored(i))
     store.close()
     return store
 
@@ -97,39 +91,39 @@ def test_a_bad_run_json_is_skipped_and_named(home, text, why):
         out = hpw(*command)
         assert out.returncode == 0, out.stderr
         assert out.stderr == f"hpwidgets: skipped {bad}: {why}\n"
-        assert bad_id[:8] not in out.stdout and _rec(1).short_id in out.stdout
+        assert bad_id[:8] not in out.stdout and stored(1).short_id in out.stdout
 
 
 def test_non_numeric_scalars_are_missing_values(home, write_script):
     store = _filled(home, 3)
-    with open(os.path.join(store.run_dir(_rec(1).id), "run.json")) as fh:
+    with open(os.path.join(store.run_dir(stored(1).id), "run.json")) as fh:
         data = json.load(fh)
     data["scalars"] = {"loss": "abc", "acc": True, "other": [1]}
-    with open(os.path.join(store.run_dir(_rec(1).id), "run.json"), "w") as fh:
+    with open(os.path.join(store.run_dir(stored(1).id), "run.json"), "w") as fh:
         json.dump(data, fh)
     os.remove(store.index_path)
     fresh = Store(str(home))
-    got = fresh.get(_rec(1).id)
+    got = fresh.get(stored(1).id)
     assert got.scalars == {} and got.value is None
     rows = compare.select(fresh.runs(), min="loss")
-    assert [r.id[:2] for r in rows] == ["02", "00", "01"]  # numbers sorted, the missing one last
+    assert [r.trial for r in rows] == [2, 0, 1]  # numbers sorted, the missing one last
     # a gp search of that script takes the runs as priors: the bad one is never told
     path = write_script("x = 0.0\nprint('loss:', x)\n", name="train.py")
     batch = hp.run(path, flags={"x": "[0.0:3.0]"}, optimizer="gp", max_trials=2, random_seed=1,
                    opt_flags={"prev-trials": "operation"})
-    assert sorted(r.id[:2] for r in batch.priors) == ["00", "02"]
+    assert sorted(r.trial for r in batch.priors) == [0, 2]
     assert [r.status for r in batch.runs] == [Status.COMPLETED, Status.COMPLETED]
 
 
 def test_runs_deleted_by_hand_go_and_runs_missing_from_the_index_come_back(home):
     store = Store(str(home))
     for i in range(3):
-        store.create(_rec(i))
+        store.create(stored(i))
     assert len(store.runs()) == 3
-    shutil.rmtree(store.run_dir(_rec(1).id))
-    assert [r.id[:2] for r in store.runs()] == ["02", "00"]
+    shutil.rmtree(store.run_dir(stored(1).id))
+    assert [r.trial for r in store.runs()] == [2, 0]
     # a second store with its own index writes a run: the first index never heard of it
-    Store(str(home), index_path=str(home / "other.db")).create(_rec(5))
-    assert [r.id[:2] for r in store.runs()] == ["05", "02", "00"]
-    assert store.get("05").flags == {"x": 5.0}
-    assert [r.id[:2] for r in Store(str(home)).runs(batch="b" * 32)] == ["05", "02", "00"]
+    Store(str(home), index_path=str(home / "other.db")).create(stored(5))
+    assert [r.trial for r in store.runs()] == [5, 2, 0]
+    assert store.get(run_id(5)[:8]).flags == {"x": 5.0}
+    assert [r.trial for r in Store(str(home)).runs(batch="b" * 32)] == [5, 2, 0]

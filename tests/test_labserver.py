@@ -21,7 +21,8 @@ from hpwidgets.core.processes import locks
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 
-from .helpers import hpw, wait_for
+from .helpers import hpw
+from .support.waiting import wait_for
 
 TOKEN = "hpw-labserver-token"
 BASE = "/user/someone/"
@@ -50,7 +51,8 @@ def server(tmp_path, home):
     log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}{BASE}hpwidgets"
-    assert wait_for(lambda: _status(f"{url}/batches", token=TOKEN) == 200 or proc.poll() is not None, 60)
+    wait_for(lambda: _status(f"{url}/batches", token=TOKEN) == 200 or proc.poll() is not None,
+             "the server answering (or exiting)", 60)
     yield url
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(15)
@@ -127,7 +129,8 @@ def test_the_api_lists_streams_shows_and_stops_a_detached_batch(server, write_sc
         "that id))")})
     assert _json(f"{server}/batches/0123abcd/stop", "POST")[0] == 404
 
-    assert wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)))
+    wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)),
+             "trial x=3 running")
     status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
     assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 2 of 3 done · 1 terminated"})
     assert sorted((r.flags["x"], r.status) for r in store.runs(batch=batch_id)) == [
@@ -146,7 +149,7 @@ def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_s
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         store = Store()
-        assert wait_for(lambda: len(store.runs()) == 2)
+        wait_for(lambda: len(store.runs()) == 2, "two runs in the store")
         batch_id = store.runs()[0].batch
         status, listing = _json(f"{server}/batches")
         row = listing["batches"][0]

@@ -16,7 +16,8 @@ from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results import compare
 from hpwidgets.core.run.scripts import inspect_script
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import hpw, wait_for
+from tests.helpers import hpw
+from tests.support.waiting import wait_for
 
 
 def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
@@ -26,7 +27,7 @@ def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         runs = home / "runs"
-        assert wait_for(lambda: runs.exists() and any(runs.glob("*/started")), 30)
+        wait_for(lambda: runs.exists() and any(runs.glob("*/started")), "the first trial starting", 30)
         batch_id = Store().runs()[0].batch
         second = subprocess.run([sys.executable, "-m", "hpwidgets.cli", "run", "--resume", batch_id[:8], "-y"],
                                 capture_output=True, text=True, timeout=20)

@@ -18,6 +18,7 @@ from hpwidgets.core.run.batch import prepare
 from hpwidgets.core.run.events import TrialFinished
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
+from tests.support.waiting import wait_for
 
 # x is the trial; it writes <x>.start, waits until `need` trials have started and until the
 # engine has recorded the trial named by `after` (the test writes <after>.told), then writes
@@ -132,18 +133,12 @@ def _alive(pid: int) -> bool:
         return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def wait_until(ok, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ok():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
-
-
 def test_stop_kills_every_running_trial_and_starts_no_more(home, write_script, tmp_path):
     script, folder = write_script(SLEEPER), tmp_path / "pids"
     folder.mkdir()
     batch = hp.run(script, {"x": [0, 1, 2, 3, 4], "folder": str(folder)}, workers=3, background=True)
-    wait_until(lambda: len([n for n in os.listdir(folder) if n.endswith(".pids")]) == 3)
+    wait_for(lambda: len([n for n in os.listdir(folder) if n.endswith(".pids")]) == 3,
+             "three trials writing their pids")
     pids = [
         int(p) for n in os.listdir(folder) if n.endswith(".pids") for p in (folder / n).read_text().split()
     ]
@@ -152,7 +147,7 @@ def test_stop_kills_every_running_trial_and_starts_no_more(home, write_script, t
     assert batch.done
     assert [r.status for r in batch.runs] == [Status.TERMINATED] * 3
     assert batch.finished.status == "stopped"
-    wait_until(lambda: not any(_alive(p) for p in pids), 10)  # the trials and their children
+    wait_for(lambda: not any(_alive(p) for p in pids), "every trial and its children exiting", 10)
 
 
 @pytest.mark.parametrize("kind", ["gp", "forest", "gbrt"])

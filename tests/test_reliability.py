@@ -16,7 +16,7 @@ from hpwidgets.core.store import paths as paths_mod
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive as _group_alive
 from tests.helpers import hpw
-from tests.helpers import wait_for as _wait_for
+from tests.support.waiting import wait_for
 
 SLEEPER = (
     "import os, subprocess, sys, time\n"
@@ -45,7 +45,8 @@ def test_timeout_kills_the_whole_process_group(home, write_script, tmp_path):
     assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "timed out after 1.5 s"), ("completed", None)]
     run_dir = Store().run_dir(batch.runs[0].id)
     pgid = int(open(os.path.join(run_dir, "pgid-1")).read())
-    assert _wait_for(lambda: not _group_alive(pgid), 10)  # the sleeping grandchild is gone too
+    wait_for(lambda: not _group_alive(pgid),
+             "the timed-out trial's process group ending", 10)  # the sleeping grandchild too
 
 
 def test_ctrl_c_in_hpw_run(home, write_script):
@@ -56,7 +57,8 @@ def test_ctrl_c_in_hpw_run(home, write_script):
     def written(path: str) -> bool:  # created and filled: the trial may be killed right after
         return os.path.exists(path) and os.path.getsize(path) > 0
 
-    assert _wait_for(lambda: any(written(os.path.join(store.run_dir(r.id), "pgid-1")) for r in store.runs()))
+    wait_for(lambda: any(written(os.path.join(store.run_dir(r.id), "pgid-1")) for r in store.runs()),
+             "trial x=1 writing its process group")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -64,7 +66,7 @@ def test_ctrl_c_in_hpw_run(home, write_script):
     runs = sorted(store.runs(), key=lambda r: r.trial)
     assert [(r.flags["x"], r.status) for r in runs] == [(0, Status.COMPLETED), (1, Status.TERMINATED)]
     pgid = int(open(os.path.join(store.run_dir(runs[1].id), "pgid-1")).read())
-    assert _wait_for(lambda: not _group_alive(pgid), 10)
+    wait_for(lambda: not _group_alive(pgid), "the trial's process group ending", 10)
 
 
 def test_killed_process_then_resume(home, write_script, tmp_path):
@@ -75,10 +77,11 @@ def test_killed_process_then_resume(home, write_script, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", path, "x=[0,1,2,3]", "-y"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = Store()
-    assert _wait_for(lambda: len(store.runs()) == 2)
+    wait_for(lambda: len(store.runs()) == 2, "two runs in the store")
     sleeping = [r for r in store.runs() if r.flags["x"] == 1][0]
     pgid_file = os.path.join(store.run_dir(sleeping.id), "pgid")
-    assert _wait_for(lambda: os.path.exists(pgid_file) and os.path.getsize(pgid_file) > 0)
+    wait_for(lambda: os.path.exists(pgid_file) and os.path.getsize(pgid_file) > 0,
+             "the trial writing its process group")
     pgid = int(open(pgid_file).read())
     proc.kill()
     proc.wait()
@@ -86,7 +89,7 @@ def test_killed_process_then_resume(home, write_script, tmp_path):
     assert [r.status.value for r in store.runs()].count("running") == 1  # reading changes nothing
     store.reap_orphans()  # the explicit step (a batch's start, `runs` and `compare` take it)
     runs = sorted(store.runs(), key=lambda r: r.trial)
-    assert _wait_for(lambda: not _group_alive(pgid), 10)
+    wait_for(lambda: not _group_alive(pgid), "the trial's process group ending", 10)
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
     assert runs[1].reason == "its process ended before the run finished"
     batch_id = runs[0].batch

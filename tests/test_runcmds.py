@@ -1,14 +1,16 @@
-"""`hpw runs info|rm|restore|purge`, `hpw cat`, run references: the real command against a real
-store holding real runs."""
+"""`hpw runs info|rm|restore|purge`, `hpw cat`, run references: the real command (in this
+process, or a process of its own where stdin matters) against a real store holding real runs."""
 
 import os
 import re
 
 import pytest
 
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.cli import hpw_here
+from tests.support.records import record, stored
 
 
 @pytest.fixture
@@ -27,12 +29,12 @@ def grid(env, home, write_script):
 
 
 def _ids(env, *args):
-    out = hpw("runs", *args, env=env).stdout
+    out = hpw_here("runs", *args).stdout
     return [line.split()[1] for line in out.splitlines()]
 
 
 def test_info_shows_flags_status_times_scalars_batch_dir(env, home, grid):
-    proc = hpw("runs", "info", "2", env=env)
+    proc = hpw_here("runs", "info", "2")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     rec = Store().runs()[1]
@@ -43,32 +45,32 @@ def test_info_shows_flags_status_times_scalars_batch_dir(env, home, grid):
     assert lines[9] == f"batch: {rec.batch} (trial 2)"
     assert lines[11] == f"run_dir: {home}/runs/{rec.id}"
     assert lines[12:] == ["flags:", "  x: 2", "scalars:", "  loss: 18.0 (step 2) min 18.0 max 20.0 (3 values)"]
-    assert hpw("runs", "info", env=env).stdout.splitlines()[0] == f"id: {grid[0]}"  # default: newest
+    assert hpw_here("runs", "info").stdout.splitlines()[0] == f"id: {grid[0]}"  # default: newest
 
 
 def test_info_of_a_failed_run_gives_its_reason_and_exit_code(env, home, write_script):
     path = write_script("x = 1\nprint('about to fail')\nraise SystemExit(3)\n")
     hpw("run", path, "-y", env=env)
-    lines = hpw("runs", "info", "1", env=env).stdout.splitlines()
+    lines = hpw_here("runs", "info", "1").stdout.splitlines()
     assert lines[2:4] == ["status: failed", "reason: exit code 3"]
     assert "exit_code: 3" in lines
 
 
 def test_cat_and_tail(env, home, grid):
-    full = hpw("cat", "1", env=env)
+    full = hpw_here("cat", "1")
     assert full.returncode == 0
     assert full.stdout == "step: 0\nloss: 30\nstep: 1\nloss: 29\nstep: 2\nloss: 28\ndone 3\n"
-    assert hpw("cat", "--tail", "2", env=env).stdout == "loss: 28\ndone 3\n"
-    assert hpw("cat", grid[2][:8], "--tail", "1", env=env).stdout == "done 1\n"
-    assert hpw("cat", "1", "--tail", "0", env=env).stdout == ""
-    bad = hpw("cat", "1", "--tail", "-1", env=env)
+    assert hpw_here("cat", "--tail", "2").stdout == "loss: 28\ndone 3\n"
+    assert hpw_here("cat", grid[2][:8], "--tail", "1").stdout == "done 1\n"
+    assert hpw_here("cat", "1", "--tail", "0").stdout == ""
+    bad = hpw_here("cat", "1", "--tail", "-1")
     assert bad.returncode == 2
     assert bad.stderr == "hpw cat: error: argument --tail: invalid value: -1 (accepted: 0 or a positive number of lines)\n"
 
 
 def test_indexes_and_ranges_name_runs_as_the_listing_numbers_them(env, home, grid):
     assert _ids(env) == [i[:8] for i in grid]
-    rm = hpw("runs", "rm", "-y", "2:3", env=env)  # options anywhere on the line
+    rm = hpw_here("runs", "rm", "-y", "2:3")  # options anywhere on the line
     assert rm.returncode == 0 and rm.stdout == "Deleted 2 run(s) (into the trash)\n"
     assert _ids(env) == [grid[0][:8]]
     assert _ids(env, "--deleted") == [grid[1][:8], grid[2][:8]]
@@ -98,35 +100,33 @@ def _planted(home, ids):
     """Finished runs with chosen ids (the ambiguity needs ids that start with digits)."""
     store = Store(str(home))
     for i, run_id in enumerate(ids):
-        store.create(RunRecord(id=run_id, batch="b" * 32, operation="train.py", flags={"x": i},
-                               status=Status.COMPLETED, started=1000.0 + i, stopped=1001.0 + i, exit_code=0,
-                               scalars={"loss": float(i)}))
+        store.create(stored(i, id=run_id, flags={"x": i}, exit_code=0, scalars={"loss": float(i)}))
     return store
 
 
 def test_a_destructive_command_never_acts_on_an_ambiguous_reference(env, home):
     store = _planted(home, ["99" + "a" * 30, "1" + "b" * 31, "c" * 32])
     # newest first: [1] ccc.., [2] 1bbb.., [3] 99aa..
-    out_of_range = hpw("runs", "rm", "99", "-y", env=env)
+    out_of_range = hpw_here("runs", "rm", "99", "-y")
     assert out_of_range.returncode == 2
     assert out_of_range.stderr == ("hpw runs: error: Run reference '99' is ambiguous: list index 99 is out of range "
                                    "(1-3), and it is also the start of run id 99aaaaaa; give the id up to a letter "
                                    "(or whole) to name that run\n")
-    assert hpw("runs", "purge", "99", "-y", env=env).returncode == 2
+    assert hpw_here("runs", "purge", "99", "-y").returncode == 2
     assert len(store.runs()) == 3
     # reading commands follow Guild: the index when in range, else the id
-    assert hpw("runs", "info", "1", env=env).stdout.startswith("id: " + "c" * 32)
-    assert hpw("runs", "info", "99", env=env).stdout.startswith("id: 99")
-    assert hpw("runs", "rm", "99a", "-y", env=env).returncode == 0  # the id, up to a letter
-    assert hpw("runs", "rm", "1", "-y", env=env).returncode == 0  # in range: the index, by the rule
+    assert hpw_here("runs", "info", "1").stdout.startswith("id: " + "c" * 32)
+    assert hpw_here("runs", "info", "99").stdout.startswith("id: 99")
+    assert hpw_here("runs", "rm", "99a", "-y").returncode == 0  # the id, up to a letter
+    assert hpw_here("runs", "rm", "1", "-y").returncode == 0  # in range: the index, by the rule
     assert [r.id[0] for r in store.runs()] == ["1"]
-    assert hpw("runs", "rm", "-y", "1" + "b" * 31, env=env).returncode == 0  # a whole id is an id
+    assert hpw_here("runs", "rm", "-y", "1" + "b" * 31).returncode == 0  # a whole id is an id
     assert store.runs() == []
 
 
 def test_ambiguous_id_prefix(env, home):
     _planted(home, ["ab" + "1" * 30, "ab" + "2" * 30])
-    proc = hpw("runs", "info", "ab", env=env)
+    proc = hpw_here("runs", "info", "ab")
     assert proc.returncode == 2
     assert proc.stderr == ("hpw runs: error: Run id 'ab' is ambiguous: it starts 2 runs (ab222222, ab111111); "
                            "give more characters\n")
@@ -157,29 +157,29 @@ def test_run_prompt_on_closed_stdin_is_an_error(env, home, train_py):
 
 
 def test_trash_restore_purge_permanent(env, home, grid):
-    assert hpw("runs", "rm", "1", "2", "-y", env=env).returncode == 0
+    assert hpw_here("runs", "rm", "1", "2", "-y").returncode == 0
     assert sorted(os.listdir(home / "trash" / "runs")) == sorted(grid[:2])
     assert os.listdir(home / "runs") == [grid[2]]
-    assert hpw("runs", "info", "--deleted", "2", env=env).stdout.splitlines()[11] == \
+    assert hpw_here("runs", "info", "--deleted", "2").stdout.splitlines()[11] == \
         f"run_dir: {home}/trash/runs/{grid[1]}"
-    assert hpw("cat", "-d", "1", "--tail", "1", env=env).stdout == "done 3\n"
-    restored = hpw("runs", "restore", grid[1][:8], "-y", env=env)
+    assert hpw_here("cat", "-d", "1", "--tail", "1").stdout == "done 3\n"
+    restored = hpw_here("runs", "restore", grid[1][:8], "-y")
     assert restored.stdout == "Restored 1 run(s)\n"
     assert _ids(env) == [grid[1][:8], grid[2][:8]]
     # rebuilding the index from the directories never brings back a trashed run
     assert Store().rebuild_index() == 2
-    not_there = hpw("runs", "restore", grid[2], "-y", env=env)
+    not_there = hpw_here("runs", "restore", grid[2], "-y")
     assert not_there.returncode == 2
     assert not_there.stderr.startswith(f"hpw runs: error: No run matches '{grid[2]}'")
-    purge = hpw("runs", "purge", "1", "-y", env=env)
+    purge = hpw_here("runs", "purge", "1", "-y")
     assert purge.stdout == "Purged 1 run(s)\n" and os.listdir(home / "trash" / "runs") == []
-    perm = hpw("runs", "rm", "--permanent", "-y", "2", env=env)
+    perm = hpw_here("runs", "rm", "--permanent", "-y", "2")
     assert perm.stdout == "Permanently deleted 1 run(s)\n"
     assert os.listdir(home / "runs") == [grid[1]] and os.listdir(home / "trash" / "runs") == []
 
 
 def test_rm_needs_a_reference_or_a_filter(env, home, grid):
-    proc = hpw("runs", "rm", "-y", env=env)
+    proc = hpw_here("runs", "rm", "-y")
     assert proc.returncode == 2
     assert proc.stderr == ("hpw runs rm: error: name the runs (accepted: a list index such as 1, a range such as "
                            "2:5, or the first characters of a run id) or give a filter\n")
@@ -188,9 +188,8 @@ def test_rm_needs_a_reference_or_a_filter(env, home, grid):
 
 def test_a_running_run_is_not_deleted(env, home):
     store = Store(str(home))
-    store.create(RunRecord(id="d" * 32, batch="b" * 32, operation="t.py", flags={}, status=Status.RUNNING,
-                           started=1.0, owner=_me()))
-    proc = hpw("runs", "rm", "dd", "-y", env=env)
+    store.create(record(id="d" * 32, operation="t.py", status=Status.RUNNING, started=1.0, owner=_me()))
+    proc = hpw_here("runs", "rm", "dd", "-y")
     assert proc.returncode == 1
     assert proc.stderr == "hpw runs: error: Run dddddddd is running: stop it before deleting it\n"
     assert os.listdir(home / "runs") == ["d" * 32]
@@ -204,11 +203,11 @@ def _me():
 
 def test_open_ranges(env, home):
     store = _planted(home, ["c" * 32, "d" * 32, "e" * 32, "f" * 32])  # newest first: f, e, d, c
-    assert hpw("runs", "rm", ":2", "-y", env=env).stdout == "Deleted 2 run(s) (into the trash)\n"
+    assert hpw_here("runs", "rm", ":2", "-y").stdout == "Deleted 2 run(s) (into the trash)\n"
     assert [r.id[0] for r in store.runs()] == ["d", "c"]
-    assert hpw("runs", "rm", "2:", "-y", env=env).returncode == 0
+    assert hpw_here("runs", "rm", "2:", "-y").returncode == 0
     assert [r.id[0] for r in store.runs()] == ["d"]
-    assert hpw("runs", "restore", "1:2", "-y", env=env).stdout == "Restored 2 run(s)\n"
+    assert hpw_here("runs", "restore", "1:2", "-y").stdout == "Restored 2 run(s)\n"
     assert [r.id[0] for r in store.runs()] == ["f", "e", "d"]  # the trash's own order: f, e, c
 
 
@@ -217,7 +216,7 @@ def test_a_planted_trash_link_is_refused(env, home, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     os.symlink(elsewhere, home / "trash")
-    proc = hpw("runs", "rm", "1", "-y", env=env)
+    proc = hpw_here("runs", "rm", "1", "-y")
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"hpw runs: error: Refusing {home}/trash: it is a symlink")
     assert os.listdir(home / "runs") == ["c" * 32] and os.listdir(elsewhere) == []

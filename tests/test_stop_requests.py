@@ -20,7 +20,8 @@ from hpwidgets.core.run.batch import prepare
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
 
-from .helpers import group_alive, hpw, wait_for
+from .helpers import group_alive, hpw
+from .support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_PEERCRED and /proc are Linux's")
 
@@ -55,7 +56,7 @@ def _trial_group(store: Store, batch_id: str, x: int) -> int:
         path = run and os.path.join(store.run_dir(run.id), "trial.pid")
         return path if path and os.path.exists(path) else None
 
-    assert wait_for(pid_file, 30)
+    wait_for(pid_file, "the trial writing its pid", 30)
     with open(pid_file()) as fh:
         return int(fh.read().split(":")[0])
 
@@ -107,7 +108,7 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         store = Store()
-        assert wait_for(lambda: any(r.flags["x"] == 3 for r in store.runs()), 30)
+        wait_for(lambda: any(r.flags["x"] == 3 for r in store.runs()), "trial x=3 in the store", 30)
         batch_id = store.runs()[0].batch
         group = _trial_group(store, batch_id, 3)
         assert stop_requests.listening(batch_id)
@@ -115,7 +116,7 @@ def test_hpw_stop_ends_a_batch_that_runs_in_a_plain_hpw_run(write_script, home):
         assert (out.returncode, out.stderr) == (0, "")
         assert out.stdout == f"Stopped batch {batch_id[:8]}: 1 of 3 done · 1 terminated\n"
         assert runner.wait(30) == 0
-        assert wait_for(lambda: not group_alive(group), 10)  # no process left
+        wait_for(lambda: not group_alive(group), "the trial's process group ending", 10)  # no process left
     finally:
         if runner.poll() is None:
             runner.kill()
@@ -201,7 +202,7 @@ def test_a_stop_place_another_user_made_first_is_said_and_the_batch_stays_stoppa
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         store = Store()
-        assert wait_for(lambda: store.runs(), 30)
+        assert wait_for(lambda: store.runs(), "the batch's first run", 30)
         batch_id = store.runs()[0].batch
         _trial_group(store, batch_id, 3)
         out = hpw("stop", batch_id[:8])
@@ -222,7 +223,7 @@ def test_a_socket_left_by_a_killed_process_is_replaced_when_the_batch_resumes(wr
     first = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", script, "x=[3,4]", "-y"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = Store()
-    assert wait_for(lambda: store.runs(), 30)
+    assert wait_for(lambda: store.runs(), "the batch's first run", 30)
     batch_id = store.runs()[0].batch
     group = _trial_group(store, batch_id, 3)
     first.send_signal(signal.SIGKILL)
@@ -233,7 +234,7 @@ def test_a_socket_left_by_a_killed_process_is_replaced_when_the_batch_resumes(wr
     again = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", "--resume", batch_id, "-y"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_for(lambda: stop_requests.listening(batch_id), 30)
+        assert wait_for(lambda: stop_requests.listening(batch_id), "the batch listening for stop requests", 30)
         out = hpw("stop", batch_id[:8])
         assert (out.returncode, out.stderr) == (0, "")
         assert again.wait(30) == 0

@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -93,24 +92,40 @@ def test_read_only_commands_write_nothing(home, write_script):
     assert snapshot() == before
 
 
-OPENER = (
-    "import os, sys, time\n"
-    "from hpwidgets.core.store.runstore import Store\n"
-    "while not os.path.exists(sys.argv[2]):\n"
-    "    time.sleep(0.001)\n"
-    "Store(sys.argv[1]).runs()\n"
-)
+# 80 processes forked from one that imported the store already (an import each would cost the
+# test most of its time); each blocks on a shared pipe, and all read its end at once when the
+# parent closes it. Prints each failure's traceback and exits with the number of failures.
+OPENERS = """
+import os, sys, traceback
+from hpwidgets.core.store.runstore import Store
+
+root, count = sys.argv[1], int(sys.argv[2])
+go_read, go_write = os.pipe()
+children = []
+for _ in range(count):
+    pid = os.fork()
+    if pid == 0:
+        os.close(go_write)
+        os.read(go_read, 1)  # returns when the parent closes its end
+        try:
+            Store(root).runs()
+        except BaseException:
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    children.append(pid)
+os.close(go_write)
+failed = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0 for pid in children)
+sys.exit(failed)
+"""
 
 
 def test_many_processes_open_a_fresh_store_at_once(tmp_path):
     for attempt in range(3):
-        root, go = tmp_path / f"store{attempt}", tmp_path / f"go{attempt}"
-        procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(root), str(go)],
-                                  stderr=subprocess.PIPE, text=True) for _ in range(80)]
-        time.sleep(1.0)  # let them all start waiting (not a timing assertion)
-        go.write_text("")
-        failed = [p.stderr.read() for p in procs if p.wait(timeout=300) != 0]
-        assert failed == [], failed[0]
+        root = tmp_path / f"store{attempt}"
+        proc = subprocess.run([sys.executable, "-c", OPENERS, str(root), "80"], capture_output=True, text=True,
+                              timeout=300)
+        assert (proc.returncode, proc.stderr) == (0, "")
         shutil.rmtree(root)
 
 

@@ -11,7 +11,8 @@ from hpwidgets.core.results.progress import progress_text
 from hpwidgets.core.run.batch import prepare, resume
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import hpw, pid_alive, wait_for
+from tests.helpers import hpw, pid_alive
+from tests.support.waiting import wait_for
 
 # Each trial prints its first step, then waits until the test opens its gate: no timing involved.
 GATED = """
@@ -30,13 +31,14 @@ def test_scalars_reach_the_read_model_while_trials_run(home, write_script, tmp_p
     gate = str(tmp_path / "gate")
     batch = prepare(path, {"x": [1, 2], "gate": gate}, RunOptions(workers=2)).start(background=True)
     try:
-        assert wait_for(lambda: [r.step for r in batch.snapshot().running()] == [1, 1])
+        wait_for(lambda: [r.step for r in batch.snapshot().running()] == [1, 1],
+                 "both running trials at step 1")
         snap = batch.snapshot()
         assert [r.scalars for r in snap.running()] == [{"loss": 0.1}, {"loss": 0.2}]
         assert progress_text(snap).startswith("0 of 2 done · 2 running (#1 step 1 loss 0.1, #2 step 1 loss 0.2) ·")
         assert [list(snap.curve(r.id)) for r in snap.runs] == [[(1, 0.1)], [(1, 0.2)]]
         open(f"{gate}-2", "w").close()
-        assert wait_for(lambda: batch.snapshot().done == 1)
+        wait_for(lambda: batch.snapshot().done == 1, "one trial done")
         snap = batch.snapshot()
         assert [r.status for r in snap.runs] == [Status.RUNNING, Status.COMPLETED]
         assert progress_text(snap).startswith("1 of 2 done · 1 running (#1 step 1 loss 0.1) ·")
@@ -74,7 +76,7 @@ def test_a_pruned_trial_is_killed_with_its_group_and_kept_as_pruned(home, write_
     assert out[-1].endswith(": 2 of 2 done · 1 pruned; best loss 1 (pidfile="
                             f"{pidfile} x=1)")
     child = int(pidfile.read_text())
-    assert wait_for(lambda: not pid_alive(child), 10), "the trial's grandchild outlived the prune"
+    wait_for(lambda: not pid_alive(child), "the pruned trial's grandchild exiting", 10)
     store = Store()
     first, second = sorted(store.runs(), key=lambda r: r.trial)
     assert (second.status, second.reason, second.scalars, second.step) == (Status.PRUNED, "pruned at step 1",

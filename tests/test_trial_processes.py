@@ -16,7 +16,8 @@ import hpwidgets as hp
 from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.executors.subprocess_group import run_group
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import group_alive, wait_for
+from tests.helpers import group_alive
+from tests.support.waiting import wait_for
 
 # The trial exits at once, leaving `sleep 50` in its process group with its stdout.
 LEAVES_A_CHILD = (
@@ -78,7 +79,7 @@ def test_a_child_left_in_the_group_is_killed_when_the_trial_exits(home, write_sc
     assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
     for r in batch.runs:
         pid = int(open(os.path.join(Store().run_dir(r.id), f"child-{r.flags['x']}")).read())
-        assert wait_for(lambda pid=pid: _pid_gone(pid), 5)
+        wait_for(lambda pid=pid: _pid_gone(pid), "the trial's child exiting", 5)
 
 
 def test_a_daemon_holding_stdout_does_not_block_the_batch_and_ends_with_its_trial(home, write_script):
@@ -88,7 +89,7 @@ def test_a_daemon_holding_stdout_does_not_block_the_batch_and_ends_with_its_tria
     assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
     for r in batch.runs:
         pid = int(open(os.path.join(Store().run_dir(r.id), f"daemon-{r.flags['x']}")).read() or 0)
-        assert wait_for(lambda pid=pid: _pid_gone(pid), 5)
+        assert wait_for(lambda pid=pid: _pid_gone(pid), "the daemon ending with its trial", 5)
 
 
 @pytest.mark.parametrize("closes_output", [False, True])
@@ -100,7 +101,7 @@ def test_timeout_ends_a_trial_that_ignores_sigterm(home, write_script, closes_ou
     assert [(r.status.value, r.reason) for r in batch.runs] == [("failed", "timed out after 1 s")] * 2
     for r in batch.runs:
         pgid = int(open(os.path.join(Store().run_dir(r.id), f"pgid-{r.flags['x']}")).read())
-        assert wait_for(lambda pgid=pgid: not group_alive(pgid), 5)
+        wait_for(lambda pgid=pgid: not group_alive(pgid), "the timed-out trial's process group ending", 5)
 
 
 # A grandchild in a session of its own and a double-forked daemon, each writing its pid file
@@ -145,8 +146,8 @@ def test_a_setsid_grandchild_and_a_double_forked_daemon_end_with_their_trial(hom
     escaped: list[int] = []
     try:
         if end == "stop":
-            assert wait_for(lambda: batch.runs and os.path.exists(
-                os.path.join(Store().run_dir(batch.runs[0].id), "daemon-5")), 30)
+            wait_for(lambda: batch.runs and os.path.exists(
+                os.path.join(Store().run_dir(batch.runs[0].id), "daemon-5")), "the trial's daemon writing its pid", 30)
             batch.stop()
         assert _finish_or_stop(batch, 20)
         run = batch.runs[-1]
@@ -154,7 +155,7 @@ def test_a_setsid_grandchild_and_a_double_forked_daemon_end_with_their_trial(hom
         assert (run.status.value, run.reason) == {
             "exit": ("completed", None), "timeout": ("failed", "timed out after 2 s"),
             "stop": ("terminated", "stopped before it finished"), "prune": ("pruned", "pruned at step 1")}[end]
-        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), 5), "a descendant outlived its trial"
+        wait_for(lambda: all(_pid_gone(pid) for pid in escaped), "every descendant ending with its trial", 5)
     finally:
         for pid in escaped:
             if not _pid_gone(pid):
@@ -171,12 +172,14 @@ def test_sigterm_and_sighup_to_hpw_run_act_as_ctrl_c(home, write_script, sig, co
     def pgid_files():
         return sorted(runs.glob("*/pgid-*")) if runs.exists() else []
 
-    assert wait_for(lambda: len(pgid_files()) == 2 and all(p.stat().st_size for p in pgid_files()), 30)
+    wait_for(lambda: len(pgid_files()) == 2 and all(p.stat().st_size for p in pgid_files()),
+             "both trials writing their process group", 30)
     pgids = [int(p.read_text()) for p in pgid_files()]
     proc.send_signal(sig)
     try:
         out, err = proc.communicate(timeout=10)  # the trials ignore SIGTERM and sleep 50 s
-        gone = wait_for(lambda: not any(group_alive(pgid) for pgid in pgids), 5)
+        wait_for(lambda: not any(group_alive(pgid) for pgid in pgids),
+                 "every trial's process group ending", 5)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -189,7 +192,6 @@ def test_sigterm_and_sighup_to_hpw_run_act_as_ctrl_c(home, write_script, sig, co
     records = [json.loads(p.read_text()) for p in runs.glob("*/run.json")]
     assert sorted((r["flags"]["x"], r["status"]) for r in records) == [
         (0, "completed"), (1, "terminated"), (2, "terminated")]
-    assert gone
 
 
 SECRET = "sk-live-5b1e0c9d"
@@ -259,12 +261,13 @@ def test_escaped_descendants_end_when_a_detached_batch_with_two_workers_is_stopp
 
     escaped: list[int] = []
     try:
-        assert wait_for(lambda: len(pid_files()) == 4 and all(os.path.exists(p) and os.path.getsize(p) for p in pid_files()), 30)
+        assert wait_for(lambda: len(pid_files()) == 4 and all(os.path.exists(p) and os.path.getsize(p) for p in pid_files()),
+                        "four pid files written", 30)
         escaped = [int(open(p).read()) for p in pid_files()]
         stopped = hpw("stop", store.runs()[0].batch[:8])
         assert (stopped.returncode, stopped.stderr) == (0, "")
         assert sorted(r.status.value for r in store.runs()) == ["terminated", "terminated"]
-        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), 5), "a descendant outlived its trial"
+        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), "every escaped descendant ending", 5), "a descendant outlived its trial"
     finally:
         for pid in escaped:
             if not _pid_gone(pid):

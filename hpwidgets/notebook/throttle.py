@@ -12,8 +12,12 @@ from collections.abc import Callable
 
 
 class Throttle:
-    def __init__(self, refresh: Callable[[], None], interval: float = 0.25, name: str = "hpw-refresh") -> None:
-        self._refresh, self._interval, self._name = refresh, interval, name
+    """``pause(event, seconds)`` waits between refreshes until ``event`` is set or ``seconds`` pass,
+    returning whether it was set; tests give one driven by a clock they advance."""
+
+    def __init__(self, refresh: Callable[[], None], interval: float = 0.25, name: str = "hpw-refresh",
+                 pause: Callable[[threading.Event, float], bool] = threading.Event.wait) -> None:
+        self._refresh, self._interval, self._name, self._pause = refresh, interval, name, pause
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -48,5 +52,5 @@ class Throttle:
                 self._refresh()
             except Exception:  # a broken redraw must not end live updates
                 traceback.print_exc()
-            if self._closed.wait(self._interval):
+            if self._pause(self._closed, self._interval):
                 return

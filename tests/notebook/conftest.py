@@ -19,15 +19,29 @@ SLEEPY = textwrap.dedent("""
 """)
 
 
+# The gate is waited for in a function: a module-level name would be a flag.
+GATED = textwrap.dedent("""
+    import os, time
+    x = 0
+    def wait_for_the_gate():
+        for _ in range(6000):
+            if os.path.exists(GATE):
+                return
+            time.sleep(0.01)
+    wait_for_the_gate()
+    print(f"loss: {x}")
+""")
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, home):
-    """A temp folder holding train.py, sleepy.py and slow.py (1 s a trial), made the current
-    directory; a temp store."""
+    """A temp folder holding train.py, sleepy.py and gated.py (its trials wait until the test
+    creates the file `go` there, at most 60 s), made the current directory; a temp store."""
     folder = tmp_path / "work"
     folder.mkdir()
     shutil.copy(EXAMPLES / "train.py", folder / "train.py")
     (folder / "sleepy.py").write_text(SLEEPY)
-    (folder / "slow.py").write_text("import time\nx = 0\ntime.sleep(1.0)\nprint(f'loss: {x}')\n")
+    (folder / "gated.py").write_text(GATED.replace("GATE", repr(str(folder / "go"))))
     monkeypatch.chdir(folder)
     return folder
 

@@ -9,7 +9,8 @@ from jupyter_client.manager import start_new_kernel
 
 from hpwidgets.core.processes import detach, locks
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import pid_alive, wait_for
+from tests.helpers import pid_alive
+from tests.support.waiting import wait_for
 
 from .test_kernel_faults import _execute
 
@@ -37,7 +38,8 @@ def test_a_detached_batch_outlives_a_restart_and_a_shutdown_and_is_watched_from_
         batch_id = text.strip().splitlines()[-1]
         supervisor = detach.supervisor_pid(store, batch_id)
         assert supervisor is not None
-        assert wait_for(lambda: any(r.flags["x"] == 1 for r in store.runs(batch=batch_id)), 30)
+        wait_for(lambda: any(r.flags["x"] == 1 for r in store.runs(batch=batch_id)),
+                 "trial x=1 in the store", 30)
         km.restart_kernel(now=True)  # SIGKILL to the kernel
         kc.wait_for_ready(timeout=60)
         assert pid_alive(supervisor) and locks.is_running(store.batches_dir, batch_id)
@@ -57,6 +59,6 @@ def test_a_detached_batch_outlives_a_restart_and_a_shutdown_and_is_watched_from_
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    assert wait_for(lambda: not pid_alive(supervisor), 10)
+    wait_for(lambda: not pid_alive(supervisor), "the supervisor exiting", 10)
     assert sorted((r.flags["x"], r.status.value) for r in store.runs(batch=batch_id)) == [
         (0, "completed"), (1, "completed"), (2, "completed")]

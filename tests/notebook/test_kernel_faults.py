@@ -12,7 +12,7 @@ from jupyter_client.manager import start_new_kernel
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive as _group_alive
-from tests.helpers import wait_for as _wait_for
+from tests.support.waiting import wait_for
 
 # x = 1 hangs (and records its process group) while the file MARK exists; the others print at once.
 SCRIPT = (
@@ -77,7 +77,7 @@ def test_interrupt_during_wait_stops_the_batch(kernel, home):
     assert _execute(kc, "%load_ext hpwidgets")[0] == "ok"
     msg_id = kc.execute("%hprun hang.py x=[0,1,2] --wait")
     store = Store(str(home))
-    assert _wait_for(lambda: _pgid_of_hanging_trial(store) is not None)
+    wait_for(lambda: _pgid_of_hanging_trial(store) is not None, "the hanging trial writing its process group")
     pgid = _pgid_of_hanging_trial(store)
     km.interrupt_kernel()
     reply = kc.get_shell_msg(timeout=60)
@@ -85,7 +85,7 @@ def test_interrupt_during_wait_stops_the_batch(kernel, home):
         reply = kc.get_shell_msg(timeout=60)
     runs = sorted(store.runs(), key=lambda r: r.trial)
     assert [(r.flags["x"], r.status) for r in runs] == [(0, Status.COMPLETED), (1, Status.TERMINATED)]
-    assert _wait_for(lambda: not _group_alive(pgid), 10)
+    wait_for(lambda: not _group_alive(pgid), "the hanging trial's process group ending", 10)
     # the kernel lives on and answers
     assert _execute(kc, "print('still here')") == ("ok", "still here\n")
 
@@ -95,14 +95,14 @@ def test_restart_mid_batch_then_resume(kernel, home):
     assert _execute(kc, "%load_ext hpwidgets")[0] == "ok"
     assert _execute(kc, "b = %hprun hang.py x=[0,1,2,3]")[0] == "ok"  # background: returns at once
     store = Store(str(home))
-    assert _wait_for(lambda: _pgid_of_hanging_trial(store) is not None)
+    wait_for(lambda: _pgid_of_hanging_trial(store) is not None, "the hanging trial writing its process group")
     pgid = _pgid_of_hanging_trial(store)
     km.restart_kernel(now=True)  # SIGKILL: the batch thread dies with the kernel
     kc.wait_for_ready(timeout=60)
     store.reap_orphans()  # what `hpw runs`, `%hpruns` and a batch's start do first
     runs = sorted(store.runs(), key=lambda r: r.trial)
     assert [(r.flags["x"], r.status.value) for r in runs] == [(0, "completed"), (1, "terminated")]
-    assert _wait_for(lambda: not _group_alive(pgid), 10)
+    wait_for(lambda: not _group_alive(pgid), "the hanging trial's process group ending", 10)
 
     # the hang is fixed outside the script (resume runs only the script the batch ran); finish it
     os.remove(os.path.join(os.path.dirname(store.root), "hang-on"))

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results.read_model import BatchState
 from hpwidgets.core.run.batch import prepare
 from hpwidgets.core.run.events import TrialFinished
@@ -15,6 +14,7 @@ from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 from hpwidgets.pictures.manyflags import ManyFlagsPlot, live_plot
 from hpwidgets.pictures.plot import LivePlot
+from tests.support.records import record as run_record
 from tests.test_explain import FLAGS, separable
 
 KNOWN = {"a": (0.0, float), "lr": (0.01, float), "opt": ("adam", str), "c": (0.0, float)}
@@ -34,8 +34,7 @@ def test_the_view_follows_the_number_of_flags():
 
 
 def record(i, loss, a=0.0, lr=0.01, opt="adam", c=0.0):
-    return RunRecord(id=f"{i:032x}", batch="b", operation="t.py", flags={"a": a, "lr": lr, "opt": opt, "c": c},
-                     status=Status.COMPLETED, scalars={"loss": loss}, trial=i)
+    return run_record(i, loss, flags={"a": a, "lr": lr, "opt": opt, "c": c}, operation="t.py")
 
 
 def test_each_trial_line_is_drawn_once_until_the_colours_change():

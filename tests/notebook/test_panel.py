@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from ipywidgets import Dropdown
 
 import hpwidgets as hp
 from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 from hpwidgets.notebook.panel import Panel
-
-
-def wait_for(predicate, seconds=30):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+from tests.support.waiting import wait_for
 
 
 def test_form_has_a_box_per_flag_prefilled_with_its_default(workdir):
@@ -52,7 +44,7 @@ def test_run_starts_the_batch_in_the_background_with_its_dashboard(workdir, home
     assert panel.batch.finished.counts == {"completed": 3, "failed": 0, "terminated": 0, "pruned": 0}
     assert [r.flags for r in panel.batch.runs] == [{"noise": 0.1, "x": x} for x in (-2.0, 0.0, 2.0)]
     assert panel.batch.plan.seed == 3
-    wait_for(lambda: not panel.run_button.disabled)
+    wait_for(lambda: not panel.run_button.disabled, "the Run button enabled again")
     assert panel.stop_button.disabled
 
 
@@ -79,11 +71,12 @@ def test_stop_ends_a_long_batch(workdir, home):
     panel = hp.panel("sleepy.py", store=store)
     panel.fields["x"].value = "[0,2,3]"
     panel.run_button.click()
-    wait_for(lambda: any(r.flags["x"] == 2 and r.status.value == "running" for r in panel.dashboard.batch.snapshot().runs))
+    wait_for(lambda: any(r.flags["x"] == 2 and r.status.value == "running" for r in panel.dashboard.batch.snapshot().runs),
+             "trial x=2 running")
     panel.stop_button.click()
     panel.batch.wait(20)
     assert {r.flags["x"]: r.status.value for r in store.runs()} == {0: "completed", 2: "terminated"}
-    wait_for(lambda: not panel.run_button.disabled)
+    wait_for(lambda: not panel.run_button.disabled, "the Run button enabled again")
 
 
 def test_a_flag_with_choices_is_a_dropdown_with_a_grid_of_all(workdir, home):

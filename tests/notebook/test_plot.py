@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from hpwidgets.core.errors import OptionError
-from hpwidgets.core.records import RunRecord, Status
+from hpwidgets.core.records import Status
 from hpwidgets.core.results.read_model import BatchState
 from hpwidgets.core.run.events import ModelUpdated, TrialFinished
 from hpwidgets.core.search.plan import RunOptions, build_plan
 from hpwidgets.pictures.axes import truth_curve
 from hpwidgets.pictures.plot import LivePlot as _LivePlot
+from tests.support.records import record
 
 FLAGS = {"x": (0.1, float), "n": (1, int), "opt": ("adam", str)}
 
@@ -39,11 +40,6 @@ class LivePlot:
         return getattr(self.plot, name)
 
 
-def record(i, loss, status=Status.COMPLETED, **flags):
-    return RunRecord(id=f"r{i}", batch="b", operation="train.py", flags=flags, status=status,
-                     scalars={} if loss is None else {"loss": loss}, trial=i)
-
-
 def test_one_flag_one_panel_with_truth_and_best():
     p = LivePlot(plan({"x": "[-2.0:2.0]"}), truth=np.sin)
     assert len(p.figure.axes) == 1
@@ -52,7 +48,7 @@ def test_one_flag_one_panel_with_truth_and_best():
     assert ax.get_xlim() == pytest.approx((-2.12, 2.12))
     assert p._truth_line.get_xdata()[0] == -2.0 and len(p._truth_line.get_xdata()) == 400
     for i, (x, loss) in enumerate([(0.5, 0.3), (-1.0, -0.4), (1.5, 0.1)]):
-        p.add(record(i, loss, x=x))
+        p.add(record(i, loss, flags={"x": x}))
     assert p.render().startswith(b"\x89PNG")
     points, best = p._flag_panels[0][1:]
     assert list(points.get_xdata()) == [0.5, -1.0, 1.5]
@@ -63,16 +59,16 @@ def test_one_flag_one_panel_with_truth_and_best():
 def test_maximize_marks_the_highest():
     p = LivePlot(plan({"x": "[-2.0:2.0]"}, maximize="loss"))
     for i, loss in enumerate([0.3, 0.9, 0.1]):
-        p.add(record(i, loss, x=float(i)))
+        p.add(record(i, loss, flags={"x": float(i)}))
     p.render()
     assert list(p._flag_panels[0][2].get_ydata()) == [0.9]
 
 
 def test_failed_and_valueless_trials_add_no_point():
     p = LivePlot(plan({"x": "[-2.0:2.0]"}))
-    p.add(record(0, None, Status.FAILED, x=0.0))
-    p.add(record(1, float("nan"), x=0.0))
-    p.add(record(2, 0.5, Status.TERMINATED, x=0.0))
+    p.add(record(0, None, Status.FAILED, flags={"x": 0.0}))
+    p.add(record(1, float("nan"), flags={"x": 0.0}))
+    p.add(record(2, 0.5, Status.TERMINATED, flags={"x": 0.0}))
     p.render()
     assert p.points == 0 and list(p._flag_panels[0][1].get_xdata()) == []
 
@@ -83,7 +79,7 @@ def test_several_flags_get_a_panel_each_and_a_convergence_panel():
     assert [ax.get_xlabel() for ax in visible] == ["n", "opt", "x", "trial"]
     assert [t.get_text() for t in visible[1].get_xticklabels()] == ["adam", "sgd"]
     for i, loss in enumerate([0.5, 0.2, 0.7, 0.1]):
-        p.add(record(i, loss, x=0.1 * i, n=i + 1, opt="sgd" if i % 2 else "adam"))
+        p.add(record(i, loss, flags={"x": 0.1 * i, "n": i + 1, "opt": "sgd" if i % 2 else "adam"}))
     p.render()
     assert list(p._flag_panels[1][1].get_xdata()) == [0.0, 1.0, 0.0, 1.0]  # categories by index
     _ax, dots, line = p._conv
@@ -94,7 +90,7 @@ def test_several_flags_get_a_panel_each_and_a_convergence_panel():
 def test_convergence_follows_trial_order_when_trials_finish_out_of_order():
     p = LivePlot(plan({"x": "[-2.0:2.0]", "n": "[1:5]"}))
     for i, loss in [(1, 0.2), (0, 0.5), (2, 0.3)]:
-        p.add(record(i, loss, x=0.0, n=1))
+        p.add(record(i, loss, flags={"x": 0.0, "n": 1}))
     p.render()
     assert list(p._conv[2].get_ydata()) == [0.5, 0.2, 0.2]
 
@@ -121,15 +117,15 @@ def test_gp_band_follows_the_model():
 
 def test_y_limits_only_widen_so_the_background_is_reused():
     p = LivePlot(plan({"x": "[-2.0:2.0]"}))
-    p.add(record(0, 0.0, x=0.0))
-    p.add(record(1, 1.0, x=1.0))
+    p.add(record(0, 0.0, flags={"x": 0.0}))
+    p.add(record(1, 1.0, flags={"x": 1.0}))
     p.render()
     limits = p.figure.axes[0].get_ylim()
     background = p._background
-    p.add(record(2, 0.5, x=0.5))
+    p.add(record(2, 0.5, flags={"x": 0.5}))
     p.render()
     assert p.figure.axes[0].get_ylim() == limits and p._background is background
-    p.add(record(3, 5.0, x=0.5))
+    p.add(record(3, 5.0, flags={"x": 0.5}))
     p.render()
     assert p.figure.axes[0].get_ylim()[1] > 5.0 and p._background is not background
 
@@ -151,16 +147,16 @@ def test_truth_curve_vectorized_or_pointwise():
 def test_no_searched_flag_shows_the_convergence_panel_only():
     p = LivePlot(plan({}))
     assert [ax.get_xlabel() for ax in p.figure.axes] == ["trial"]
-    p.add(record(0, 0.5, x=0.1))
+    p.add(record(0, 0.5, flags={"x": 0.1}))
     assert p.render().startswith(b"\x89PNG")
     assert list(p._conv[2].get_ydata()) == [0.5]
 
 
 def test_priors_are_drawn_apart_from_the_batch_and_counted():
     build = plan({"x": "[-2.0:2.0]"}, optimizer="gp")
-    priors = [record(90 + i, loss, x=x) for i, (x, loss) in enumerate([(1.0, 0.2), (-1.0, 0.9)])]
+    priors = [record(90 + i, loss, flags={"x": x}) for i, (x, loss) in enumerate([(1.0, 0.2), (-1.0, 0.9)])]
     p = LivePlot(build, priors=priors)
-    p.add(record(0, 0.5, x=0.0))
+    p.add(record(0, 0.5, flags={"x": 0.0}))
     p.render()
     earlier = [line for line in p.figure.axes[0].get_lines() if line.get_label() == "earlier runs (2)"]
     assert len(earlier) == 1

@@ -1,23 +1,16 @@
-"""The table widget's Python side, the front-end module's location, the throttle."""
+"""The table widget's Python side and the front-end module's location."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results import compare
 from hpwidgets.core.results.formats import columns_for
 from hpwidgets.notebook import _static
 from hpwidgets.notebook.table import CsvFile, CsvRequest, RunsTable, to_html
-from hpwidgets.notebook.throttle import Throttle
 from tests.helpers import as_js_typedef, js_typedefs
-
-
-def rec(i, loss, status=Status.COMPLETED, **flags):
-    return RunRecord(id=f"{i:08d}ffff", batch="b", operation="train.py", flags=flags, status=status,
-                     scalars={} if loss is None else {"loss": loss}, trial=i)
+from tests.support.records import record
 
 
 def test_esm_prefers_the_wheel_copy_then_the_repository(tmp_path, monkeypatch):
@@ -48,7 +41,8 @@ def test_show_sets_columns_rows_and_caption_in_one_message():
     table = RunsTable(list)
     states = []
     table.send_state = lambda key=None: states.append(sorted(key) if key else None)
-    table.show([rec(0, 0.25, x=-2.0, label="<b>"), rec(1, None, Status.RUNNING, x=1.5, label="q")], "top 2")
+    table.show([record(0, 0.25, flags={"x": -2.0, "label": "<b>"}),
+                record(1, None, Status.RUNNING, flags={"x": 1.5, "label": "q"})], "top 2")
     assert table.columns == ["run", "status", "loss", "=label", "x", "time"]  # a flag named like a column: =name
     assert table.rows == [["00000000", "completed", "0.25", "<b>", "-2", ""], ["00000001", "running", "", "q", "1.5", ""]]
     assert table.caption == "top 2"
@@ -68,52 +62,10 @@ def test_to_html_escapes_everything():
 
 def test_table_bundle_has_an_html_fallback():
     table = RunsTable(list)
-    table.show([rec(0, 0.5, x=1.0)], "1 run")
+    table.show([record(0, 0.5, flags={"x": 1.0})], "1 run")
     data, _meta = table._repr_mimebundle_()
     assert data["text/html"] == table.to_html()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == table.model_id
-
-
-def test_throttle_coalesces_pokes_and_stops_on_close():
-    calls = []
-    gate = threading.Event()
-
-    def refresh():
-        calls.append(time.monotonic())
-        gate.wait(1)
-
-    throttle = Throttle(refresh, interval=0.05)
-    throttle.poke()
-    while not calls:
-        time.sleep(0.001)
-    for _ in range(100):
-        throttle.poke()  # arrive while the first refresh runs: one more refresh, not a hundred
-    gate.set()
-    time.sleep(0.3)
-    assert len(calls) == 2
-    assert calls[1] - calls[0] >= 0.05
-    throttle.close()
-    throttle.poke()
-    time.sleep(0.1)
-    assert len(calls) == 2
-
-
-def test_a_failing_refresh_does_not_end_the_thread(capsys):
-    calls = []
-
-    def refresh():
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("boom")
-
-    throttle = Throttle(refresh, interval=0.0)
-    throttle.poke()
-    time.sleep(0.1)
-    throttle.poke()
-    time.sleep(0.1)
-    throttle.close()
-    assert len(calls) == 2
-    assert "RuntimeError: boom" in capsys.readouterr().err
 
 
 def test_the_csv_messages_are_the_same_in_python_and_the_front_end():
@@ -123,11 +75,11 @@ def test_the_csv_messages_are_the_same_in_python_and_the_front_end():
 
 
 def test_a_csv_request_is_answered_with_a_csv_file_that_keeps_every_field_as_json():
-    table = RunsTable(lambda: [rec(1, 0.5, x=2)], csv_name="hpw-1a2b3c4d.csv")
+    table = RunsTable(lambda: [record(1, 0.5, flags={"x": 2})], csv_name="hpw-1a2b3c4d.csv")
     sent = []
     table.send = sent.append
     table._handle_custom_msg(json.loads(json.dumps(CsvRequest(type="csv"))), [])  # as the comm delivers it
     (answer,) = sent
     assert json.loads(json.dumps(answer)) == answer == CsvFile(
-        type="csv", name="hpw-1a2b3c4d.csv", text=compare.to_csv([rec(1, 0.5, x=2)]))
+        type="csv", name="hpw-1a2b3c4d.csv", text=compare.to_csv([record(1, 0.5, flags={"x": 2})]))
     assert list(answer) == list(CsvFile.__annotations__)

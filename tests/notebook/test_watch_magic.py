@@ -10,7 +10,8 @@ from hpwidgets.core.processes.watch import WatchedBatch
 from hpwidgets.core.store.runstore import Store
 from hpwidgets.notebook.dashboard import Dashboard
 
-from ..helpers import pid_alive, wait_for
+from ..helpers import pid_alive
+from ..support.waiting import wait_for
 
 
 def test_hprun_detach_shows_the_dashboard_fed_from_the_store(ip, shown, home):
@@ -32,10 +33,10 @@ def test_hpwatch_follows_a_detached_batch_and_its_stop_ends_it(ip, shown, home):
     shown.clear()
     watched = ip.run_line_magic("hpwatch", started.id[:6])  # as a second notebook would
     dashboard = shown[0].dashboard
-    assert wait_for(lambda: any(r.flags["x"] == 2 for r in watched.snapshot().running()), 30)
+    wait_for(lambda: any(r.flags["x"] == 2 for r in watched.snapshot().running()), "trial x=2 running", 30)
     dashboard._on_stop()  # the Stop button signals the supervisor
     assert watched.wait(30).done
-    assert wait_for(lambda: not pid_alive(supervisor), 10)
+    wait_for(lambda: not pid_alive(supervisor), "the supervisor exiting", 10)
     assert not locks.is_running(store.batches_dir, started.id)
     assert watched.finished.status == "stopped"
     assert {r.flags["x"]: r.status.value for r in store.runs(batch=started.id)} == {0: "completed", 2: "terminated"}
