@@ -28,8 +28,9 @@ OUTPUT = "hpwidgets/labextension"  # package.json's jupyterlab.outputDir
 STAMP = ".source-hash"
 NPM = ["npm", "--no-audit", "--no-fund", "--loglevel=error"]
 NEEDS_NODE = ("the Runs sidebar is built with node and npm, and {missing} not on PATH: install Node.js 18 or "
-              "newer with npm (Debian/Ubuntu: apt-get install nodejs npm), or install hpwidgets from a wheel "
-              "or an sdist, which carry the sidebar built")
+              "newer with npm (Debian/Ubuntu: apt-get install nodejs npm)")
+ELSE_A_DIST = ", or install hpwidgets from a wheel or an sdist, which carry the sidebar built"
+THEN_REBUILD = ", then run scripts/build_labextension.sh"
 
 
 def source_hash(source: Path) -> str:
@@ -59,9 +60,9 @@ def build_sidebar(target_name: str, version: str) -> None:
     if missing:
         because = NEEDS_NODE.format(missing=" and ".join(missing) + (" are" if len(missing) > 1 else " is"))
         if version == "editable":
-            print(f"hpwidgets: installing without the Runs sidebar: {because}", file=sys.stderr)
+            print(f"hpwidgets: installing without the Runs sidebar: {because}{THEN_REBUILD}", file=sys.stderr)
             return
-        sys.exit(f"hpwidgets: {because}")  # SystemExit: pip shows this line, no traceback
+        sys.exit(f"hpwidgets: {because}{ELSE_A_DIST}")  # SystemExit: pip shows this line, no traceback
 
     from hatch_jupyter_builder import npm_builder
 

@@ -37,9 +37,9 @@ pytestmark = pytest.mark.install
 REPO = Path(__file__).resolve().parents[1]
 VERSION = hpwidgets.__version__
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-NO_NODE = ("hpwidgets: the Runs sidebar is built with node and npm, and node and npm are not on PATH: install "
-           "Node.js 18 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm), or install hpwidgets from "
-           "a wheel or an sdist, which carry the sidebar built")
+NO_NODE = ("the Runs sidebar is built with node and npm, and node and npm are not on PATH: install Node.js 18 or "
+           "newer with npm (Debian/Ubuntu: apt-get install nodejs npm)")
+ELSE_A_DIST = ", or install hpwidgets from a wheel or an sdist, which carry the sidebar built"
 SIDEBAR_FILES = {"package.json", "static/style.js"}  # besides the webpack chunks, named by their hashes
 
 
@@ -90,7 +90,7 @@ def pip_into(venv: Path, *args: str) -> list[str]:
 
 def installed_version(venv: Path) -> str | None:
     found = list((venv / "lib").glob("python3*/site-packages/hpwidgets-*.dist-info"))
-    return found[0].name.split("-")[1].removesuffix(".dist-info") if found else None
+    return found[0].name.removesuffix(".dist-info").split("-")[1] if found else None
 
 
 @pytest.fixture(scope="session")
@@ -183,16 +183,32 @@ def test_the_installed_package_answers_hpw_version_and_imports_from_its_venv(ins
     assert imported.stdout.splitlines() == [str(site / "hpwidgets" / "__init__.py"), VERSION]
 
 
-def test_pip_install_of_a_clean_checkout_without_node_stops_in_one_line_that_says_what_to_install(tmp_path):
+def pip_install_without_node(tmp_path: Path, *args: str) -> tuple[int, list[str], Path]:
+    """``pip install ARGS CLEAN-COPY`` into a fresh venv with no node or npm on PATH: its exit
+    code, its output's stripped lines and the venv."""
     source = clean_copy(tmp_path / "checkout")
     venv = new_venv(tmp_path / "venv")
-    out = subprocess.run(pip_into(venv, "install", "--no-deps", str(source)), capture_output=True, text=True,
-                         cwd=tmp_path, env=environment(str(venv / "bin")), timeout=600)
-    said = [line.strip() for line in (out.stdout + out.stderr).splitlines()]
-    assert out.returncode == 1
-    assert [line for line in said if line.startswith("hpwidgets:")] == [NO_NODE]
+    out = subprocess.run(pip_into(venv, "install", "--no-deps", *args, str(source)), capture_output=True,
+                         text=True, cwd=tmp_path, env=environment(str(venv / "bin")), timeout=600)
+    return out.returncode, [line.strip() for line in (out.stdout + out.stderr).splitlines()], venv
+
+
+def test_pip_install_of_a_clean_checkout_without_node_stops_in_one_line_that_says_what_to_install(tmp_path):
+    code, said, venv = pip_install_without_node(tmp_path)
+    assert code == 1
+    assert [line for line in said if line.startswith("hpwidgets:")] == [f"hpwidgets: {NO_NODE}{ELSE_A_DIST}"]
     assert not any("Traceback" in line for line in said)
     assert installed_version(venv) is None
+
+
+def test_an_editable_install_without_node_goes_on_without_the_sidebar_and_says_how_to_add_it(tmp_path):
+    code, said, venv = pip_install_without_node(tmp_path, "--verbose", "--editable")  # -v: the backend's output
+    assert code == 0, "\n".join(said[-40:])
+    assert [line for line in said if line.startswith("hpwidgets:")] == [
+        f"hpwidgets: installing without the Runs sidebar: {NO_NODE}, then run scripts/build_labextension.sh"]
+    assert installed_version(venv) == VERSION
+    assert not (venv / "share" / "jupyter" / "labextensions" / "hpwidgets" / "package.json").exists()
+    assert (venv / "etc" / "jupyter" / "jupyter_server_config.d" / "hpwidgets.json").is_file()
 
 
 def test_pip_install_of_a_clean_checkout_with_node_builds_the_sidebar_into_its_wheel(tmp_path):
