@@ -53,13 +53,28 @@ def environment(path: str | None = None, **extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run(command: list[str], log: Path, **kwargs) -> str:
-    """Run ``command``, its output to ``log``; fail with the output's end unless it exits 0."""
-    with open(log, "w") as out:
-        code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=900, **kwargs).returncode
-    text = ANSI.sub("", log.read_text(errors="replace"))
-    assert code == 0, f"{' '.join(command)} exited with {code}:\n{text[-4000:]}"
-    return text
+def run_together(jobs: list[tuple[list[str], Path, dict[str, str]]], cwd: Path) -> list[str]:
+    """Run every (command, log, env) at once, each one's output to its log; when all are done,
+    fail with the end of the output of any that did not exit 0. Their outputs, in order."""
+    procs = []
+    for command, log, env in jobs:
+        with open(log, "w") as out:
+            procs.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env))
+    codes = []
+    for proc in procs:
+        try:
+            codes.append(proc.wait(900))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            codes.append(f"killed after 900 s: {proc.wait()}")
+    texts = [ANSI.sub("", log.read_text(errors="replace")) for _command, log, _env in jobs]
+    for (command, _log, _env), code, text in zip(jobs, codes, texts):
+        assert code == 0, f"{' '.join(command)} exited with {code}:\n{text[-4000:]}"
+    return texts
+
+
+def run(command: list[str], log: Path, cwd: Path, env: dict[str, str]) -> str:
+    return run_together([(command, log, env)], cwd)[0]
 
 
 def clean_copy(dest: Path) -> Path:
@@ -93,35 +108,43 @@ def installed_version(venv: Path) -> str | None:
     return found[0].name.removesuffix(".dist-info").split("-")[1] if found else None
 
 
+def shared_files(wheel: Path) -> set[str]:
+    """The files a wheel puts in the environment's share/ and etc/ (its shared data)."""
+    data = f"hpwidgets-{VERSION}.data/data/"
+    with zipfile.ZipFile(wheel) as archive:
+        return {name.removeprefix(data) for name in archive.namelist() if name.startswith(data)}
+
+
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory) -> dict[str, Path]:
-    """``python -m build`` of a clean copy: {"sdist": ..., "wheel": ...}."""
+    """Built at once from two clean copies: ``python -m build``'s "sdist" and "wheel" (built from
+    the sdist), and the "checkout wheel" of ``pip wheel``, the build step of ``pip install .``."""
     pytest.importorskip("build")
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("building from a checkout needs node and npm (bash tests/run.sh installs them)")
     base = tmp_path_factory.mktemp("dists")
-    source = clean_copy(base / "checkout")
-    run([sys.executable, "-m", "build", "--outdir", str(base / "dist"), str(source)], base / "build.log",
-        cwd=base, env=environment())
-    (sdist,), (wheel,) = (base / "dist").glob("*.tar.gz"), (base / "dist").glob("*.whl")
-    return {"sdist": sdist, "wheel": wheel}
+    release, checkout = clean_copy(base / "release"), clean_copy(base / "checkout")
+    run_together([
+        ([sys.executable, "-m", "build", "--outdir", str(base / "dist"), str(release)], base / "build.log",
+         environment()),
+        ([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(base / "pip"), str(checkout)],
+         base / "pip.log", environment()),
+    ], cwd=base)
+    (sdist,), (wheel,), (checkout_wheel,) = (
+        (base / "dist").glob("*.tar.gz"), (base / "dist").glob("*.whl"), (base / "pip").glob("*.whl"))
+    return {"sdist": sdist, "wheel": wheel, "checkout wheel": checkout_wheel}
 
 
 @pytest.fixture(scope="session")
 def installed(dists, tmp_path_factory) -> dict[str, Path]:
-    """{"wheel": venv, "sdist": venv}, installed in parallel; the sdist with no node on PATH."""
+    """{"wheel": venv, "sdist": venv}, installed at once; the sdist with no node on PATH."""
     base = tmp_path_factory.mktemp("venvs")
-    venvs = {kind: new_venv(base / kind) for kind in dists}
-    logs = {kind: base / f"{kind}.log" for kind in dists}
-    procs = {}
-    for kind, venv in venvs.items():
-        path = str(venv / "bin") if kind == "sdist" else None
-        with open(logs[kind], "w") as log:
-            procs[kind] = subprocess.Popen(pip_into(venv, "install", str(dists[kind])), stdout=log,
-                                           stderr=subprocess.STDOUT, cwd=base, env=environment(path))
-    for kind, proc in procs.items():
-        code = proc.wait(900)
-        assert code == 0, f"installing the {kind}: pip exited with {code}:\n{logs[kind].read_text()[-4000:]}"
+    venvs = {kind: new_venv(base / kind) for kind in ("wheel", "sdist")}
+    run_together([
+        (pip_into(venv, "install", str(dists[kind])), base / f"{kind}.log",
+         environment(str(venv / "bin") if kind == "sdist" else None))
+        for kind, venv in venvs.items()
+    ], cwd=base)
     return venvs
 
 
@@ -141,13 +164,13 @@ def test_python_m_build_makes_an_sdist_that_carries_the_built_sidebar_and_a_whee
                if n.startswith(f"{top}/hpwidgets/labextension/")}
     assert SIDEBAR_FILES <= sidebar and f"{top}/PKG-INFO" in names
     assert [n for n in names if "node_modules" in n] == []
+    sidebar_dir = "share/jupyter/labextensions/hpwidgets/"
+    assert shared_files(dists["wheel"]) == {
+        *(f"{sidebar_dir}{name}" for name in sidebar | {"install.json"}),  # the sdist's build; how to uninstall
+        "etc/jupyter/jupyter_server_config.d/hpwidgets.json",  # the server extension, enabled
+    }
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         files = wheel.namelist()
-    data = f"hpwidgets-{VERSION}.data/data/"
-    shared = {n.removeprefix(f"{data}share/jupyter/labextensions/hpwidgets/") for n in files
-              if n.startswith(f"{data}share/jupyter/labextensions/hpwidgets/")}
-    assert shared == sidebar | {"install.json"}  # the sdist's build, as it is, and how to uninstall
-    assert f"{data}etc/jupyter/jupyter_server_config.d/hpwidgets.json" in files
     assert "hpwidgets/static/table.js" in files
     assert [n for n in files if n.startswith("hpwidgets/labextension")] == []  # not twice
     assert dists["wheel"].name == f"hpwidgets-{VERSION}-py3-none-any.whl"
@@ -211,19 +234,11 @@ def test_an_editable_install_without_node_goes_on_without_the_sidebar_and_says_h
     assert (venv / "etc" / "jupyter" / "jupyter_server_config.d" / "hpwidgets.json").is_file()
 
 
-def test_pip_install_of_a_clean_checkout_with_node_builds_the_sidebar_into_its_wheel(tmp_path):
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("needs node and npm (bash tests/run.sh installs them)")
-    source = clean_copy(tmp_path / "checkout")
-    # `pip wheel` is the build step of `pip install .`, without installing the dependencies again
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(tmp_path / "out"), str(source)],
-        tmp_path / "pip.log", cwd=tmp_path, env=environment())
-    (wheel,) = (tmp_path / "out").glob("*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        files = archive.namelist()
-    shared = f"hpwidgets-{VERSION}.data/data/share/jupyter/labextensions/hpwidgets/"
-    assert {f"{shared}{name}" for name in SIDEBAR_FILES | {"install.json"}} <= set(files)
-    assert (source / "hpwidgets" / "labextension" / "package.json").is_file()
+def test_pip_install_of_a_clean_checkout_with_node_builds_the_sidebar_into_its_wheel(dists):
+    shared = shared_files(dists["checkout wheel"])
+    sidebar = "share/jupyter/labextensions/hpwidgets/"
+    assert {f"{sidebar}{name}" for name in SIDEBAR_FILES | {"install.json"}} <= shared
+    assert shared == shared_files(dists["wheel"])  # the same build as the released wheel's
 
 
 @pytest.mark.e2e
