@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
+import time
 from pathlib import Path
 
 SOURCE = "js/labextension"
@@ -66,8 +67,11 @@ def build_sidebar(target_name: str, version: str) -> None:
 
     from hatch_jupyter_builder import npm_builder
 
+    started = time.time()
     npm_builder(target_name, version, path=SOURCE, build_cmd="build", npm=NPM, force=True)
-    (root / OUTPUT / STAMP).write_text(source_hash(root / SOURCE) + "\n")
+    built = root / OUTPUT / "package.json"  # rewritten by every build
+    if built.is_file() and built.stat().st_mtime >= started - 1:  # not when told to skip npm
+        (root / OUTPUT / STAMP).write_text(source_hash(root / SOURCE) + "\n")
 
 
 if __name__ == "__main__":

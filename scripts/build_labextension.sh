@@ -18,4 +18,4 @@ if ! python "$repo/hatch_build.py" --up-to-date || ! cmp -s "$built" "$installed
   echo "labextension: not built: node and npm are needed (apt-get install nodejs npm)" >&2
   exit 1
 fi
-echo "labextension: built into hpwidgets/labextension and installed"
+echo "labextension: installed from hpwidgets/labextension (built again if its sources changed)"
