@@ -1,37 +1,80 @@
-"""Ship the Runs sidebar in the wheel: the prebuilt labextension and the server extension's config.
+"""Build the Runs sidebar (js/labextension -> hpwidgets/labextension) inside the build backend.
 
-Both go to the environment's shared data (``share/jupyter/labextensions/hpwidgets/`` and
-``etc/jupyter/jupyter_server_config.d/``), where JupyterLab and jupyter_server find them, so
-``pip install hpwidgets`` needs no node. A wheel without the built labextension is refused; an
-editable install goes on without it (a machine without node: the sidebar is then missing).
+pyproject.toml hands this function to hatch-jupyter-builder's hook, as JupyterLab's extension
+template hands it ``npm_builder``: it runs for the sdist and the wheel, the sdist carries the built
+sidebar, and a wheel built from an sdist (``PKG-INFO`` there) runs no npm at all. Around
+``npm_builder`` (``npm install`` then ``npm run build``, the build being ``jupyter-builder build .``)
+it adds two things:
+
+- the build is skipped when its sources (package.json, the lock, ``src/``, ``style/``) hash as
+  those of the last build (``.source-hash`` in the output); ``npm_builder``'s own test compares
+  modification times of one folder, which misses ``style/`` and the lock;
+- without node or npm, one line says what to install (no traceback); an editable install goes on
+  without the sidebar, so a machine without node can still set up and run the library.
+
+``python hatch_build.py --up-to-date`` exits 0 when the built sidebar matches its sources
+(scripts/build_labextension.sh asks before it reinstalls).
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import sys
+import time
 from pathlib import Path
-from typing import Any
 
-from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+SOURCE = "js/labextension"
+OUTPUT = "hpwidgets/labextension"  # package.json's jupyterlab.outputDir
+STAMP = ".source-hash"
+NPM = ["npm", "--no-audit", "--no-fund", "--loglevel=error"]
+NEEDS_NODE = ("the Runs sidebar is built with node and npm, and {missing} not on PATH: install Node.js 18 or "
+              "newer with npm (Debian/Ubuntu: apt-get install nodejs npm)")
+ELSE_A_DIST = ", or install hpwidgets from a wheel or an sdist, which carry the sidebar built"
+THEN_REBUILD = ", then run scripts/build_labextension.sh"
 
-LABEXTENSION = "share/jupyter/labextensions/hpwidgets"
-SERVER_CONFIG = "etc/jupyter/jupyter_server_config.d/hpwidgets.json"
+
+def source_hash(source: Path) -> str:
+    """A digest of every file the build reads from ``source`` (js/labextension)."""
+    files = [source / "package.json", source / "package-lock.json"]
+    files += sorted(p for folder in ("src", "style") for p in (source / folder).rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
-class SidebarHook(BuildHookInterface):
-    PLUGIN_NAME = "custom"
+def is_up_to_date(root: Path) -> bool:
+    built = root / OUTPUT
+    stamp = built / STAMP
+    return (built / "package.json").is_file() and stamp.is_file() and stamp.read_text().strip() == source_hash(
+        root / SOURCE)
 
-    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel":
+
+def build_sidebar(target_name: str, version: str) -> None:
+    """hatch-jupyter-builder's build function: build the sidebar unless it is up to date."""
+    root = Path.cwd()  # the backend runs in the project's root
+    if is_up_to_date(root):
+        print(f"hpwidgets: the Runs sidebar in {OUTPUT} is up to date", file=sys.stderr)
+        return
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        because = NEEDS_NODE.format(missing=" and ".join(missing) + (" are" if len(missing) > 1 else " is"))
+        if version == "editable":
+            print(f"hpwidgets: installing without the Runs sidebar: {because}{THEN_REBUILD}", file=sys.stderr)
             return
-        root = Path(self.root)
-        shared = build_data.setdefault("shared_data", {})
-        shared[str(root / "jupyter-config" / "jupyter_server_config.d" / "hpwidgets.json")] = SERVER_CONFIG
-        built = root / "hpwidgets" / "labextension"
-        if not (built / "package.json").is_file():
-            if version == "editable":
-                return
-            raise RuntimeError(f"hpwidgets: the Runs sidebar is not built ({built} has no package.json): "
-                               "run scripts/build_labextension.sh first (it needs node and npm)")
-        for path in sorted(built.rglob("*")):
-            if path.is_file():
-                shared[str(path)] = f"{LABEXTENSION}/{path.relative_to(built).as_posix()}"
+        sys.exit(f"hpwidgets: {because}{ELSE_A_DIST}")  # SystemExit: pip shows this line, no traceback
+
+    from hatch_jupyter_builder import npm_builder
+
+    started = time.time()
+    npm_builder(target_name, version, path=SOURCE, build_cmd="build", npm=NPM, force=True)
+    built = root / OUTPUT / "package.json"  # rewritten by every build
+    if built.is_file() and built.stat().st_mtime >= started - 1:  # not when told to skip npm
+        (root / OUTPUT / STAMP).write_text(source_hash(root / SOURCE) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--up-to-date"]:
+        sys.exit("usage: python hatch_build.py --up-to-date")
+    sys.exit(0 if is_up_to_date(Path(__file__).resolve().parent) else 1)

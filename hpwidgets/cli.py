@@ -30,7 +30,7 @@ commands:
 
 RUN is a list index of `hpw runs` (1, 2:5) or the first characters of a run id.
 
-`hpw COMMAND -h` tells more."""
+`hpw COMMAND -h` tells more; `hpw --version` says which hpwidgets this is."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from hpwidgets import __version__
+
+        print(f"hpwidgets {__version__}")
+        return 0
     command, rest = argv[0], argv[1:]
     handlers = {"run": _run, "runs": _runs, "batches": _batches, "compare": _compare, "cat": _cat, "label": _label,
                 "tag": _tag, "plot": _plot, "watch": _watch, "stop": _stop, "tensorboard": _tensorboard}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine (Python 3.11, pip, apt): a virtual environment in .venv with hpwidgets
-# installed from this checkout. Usage: source scripts/setup.sh [EXTRAS]   (EXTRAS like "test,dask")
+# installed from this checkout, editable (the build backend builds the Runs sidebar when node and
+# npm are there, and goes on without it otherwise). Usage: source scripts/setup.sh [EXTRAS]
+# (EXTRAS like "test,dask")
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 extras="${1:-}"

@@ -10,7 +10,7 @@ if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 # Debian's own nodejs comes without npm (NodeSource's includes it): add it only when missing
 command -v npm >/dev/null 2>&1 || apt_install npm
 cd "$repo"
-bash scripts/build_labextension.sh  # the Runs sidebar (npm ci and the build skipped when unchanged)
+bash scripts/build_labextension.sh  # the Runs sidebar, when setup.sh ran before node was there (skipped when built)
 ruff check hpwidgets tests bench
 node --test js/
 python -m pytest tests "$@"

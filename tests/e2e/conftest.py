@@ -5,11 +5,13 @@ workspaces, config and runtime folders, a kernel spec for this very Python (so t
 this checkout's hpwidgets) and HPWIDGETS_HOME pointing to a temp run store. ``chromium``
 (session) is the system Chromium driven by Playwright. ``open_notebook`` (per test) writes a
 notebook into the server root, opens it in a fresh browser context and returns a ``Notebook``
-that runs cells, waits on selectors and fails the test on any JavaScript error.
+that runs cells, waits on selectors and fails the test on any JavaScript error. ``running_lab``
+starts the same server from another environment (tests/test_install.py: an installed wheel).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,18 +155,20 @@ def _stop_lab(lab: Lab) -> None:
             pass
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory) -> Lab:
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def running_lab(base: Path, python: str, pythonpath: str | None) -> Iterator[Lab]:
+    """``jupyter lab`` of the environment of ``python``, its kernel that same interpreter, with
+    ``pythonpath`` before any inherited one (None: no PYTHONPATH, so the environment's own
+    installed hpwidgets is what runs), in folders under ``base``; stopped on exit."""
     root, settings, workspaces = base / "root", base / "settings", base / "workspaces"
     data, config, runtime, home = base / "data", base / "config", base / "runtime", base / "hpw-home"
     for folder in (root, settings, workspaces, data, config, runtime):
         folder.mkdir()
-    # The kernel: this interpreter, so it imports the hpwidgets under test.
+    # The kernel: the server's interpreter, so it imports the hpwidgets under test.
     _write_json(
         data / "kernels" / KERNEL / "kernel.json",
         {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": KERNEL_DISPLAY,
             "language": "python",
             "metadata": {"debugger": False},
@@ -185,16 +190,19 @@ def lab(tmp_path_factory) -> Lab:
         "JUPYTER_PATH": os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")])),
         "JUPYTER_CONFIG_DIR": str(config),
         "JUPYTER_RUNTIME_DIR": str(runtime),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "PYTHONUNBUFFERED": "1",
     }
+    if pythonpath is None:
+        env.pop("PYTHONPATH", None)
+    else:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, os.environ.get("PYTHONPATH")]))
     log = base / "lab.log"
     last_error: Exception | None = None
     for _attempt in range(3):  # a free port can be taken between the probe and the bind
         port = _free_port()
         url = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
         command = [
-            sys.executable,
+            python,
             "-m",
             "jupyterlab",
             "--no-browser",
@@ -229,10 +237,19 @@ def lab(tmp_path_factory) -> Lab:
             last_error = exc
             _stop_lab(server)
             continue
-        yield server
-        _stop_lab(server)
+        try:
+            yield server
+        finally:
+            _stop_lab(server)
         return
     raise RuntimeError(f"could not start jupyter lab: {last_error}")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    """The server of this interpreter, importing this checkout's hpwidgets."""
+    with running_lab(tmp_path_factory.mktemp("lab"), sys.executable, str(REPO)) as server:
+        yield server
 
 
 # -- the browser ---------------------------------------------------------------------------
