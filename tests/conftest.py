@@ -88,3 +88,18 @@ def finished(home, write_script):
         store.create(run)
         runs.append(run)
     return store, batch.id, runs[0]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright, one per session: the e2e tests and the installed
+    wheel's sidebar test share it (a second sync Playwright in one process cannot start)."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-liberation)")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 import hpwidgets
-from tests.e2e.conftest import chromium, running_lab  # noqa: F401  (chromium: the browser fixture)
+from tests.e2e.conftest import running_lab
 from tests.e2e.notebook_page import TOKEN
 
 pytestmark = pytest.mark.install
@@ -246,7 +246,7 @@ def test_pip_install_of_a_clean_checkout_with_node_builds_the_sidebar_into_its_w
 
 
 @pytest.mark.e2e
-def test_the_runs_sidebar_of_the_installed_wheel_lists_and_opens_a_batch_in_jupyterlab(installed, chromium,  # noqa: F811
+def test_the_runs_sidebar_of_the_installed_wheel_lists_and_opens_a_batch_in_jupyterlab(installed, chromium,
                                                                                           tmp_path):
     venv = installed["wheel"]
     with running_lab(tmp_path, str(venv / "bin" / "python"), pythonpath=None) as lab:

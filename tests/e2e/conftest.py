@@ -255,15 +255,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 # -- the browser ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-liberation)")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+# the browser is tests/conftest.py's `chromium`: one Playwright per session, for e2e and install tests
 
 
 @pytest.fixture
