@@ -54,6 +54,7 @@ def launch(batch) -> str:
     store: Store = batch.store
     if not batch.engine.resumed:
         batch.save_manifest()
+    batch.release()  # a --resume's lock: the supervisor takes it and lists the finished runs again
     if locks.is_running(store.batches_dir, batch.id):
         raise OptionError("detach", batch.id[:8], f"a batch that no process runs; batch {batch.id[:8]} already "
                                                   "has a supervisor (hpw watch or hpw stop it)")

@@ -38,6 +38,7 @@ class Batch(BatchHandle):
         self.plan, self.engine, self.store, self.info = plan, engine, store, info
         self.request = request or {"flags": {}, "options": {}}  # what --resume needs to prepare it again
         self._thread: threading.Thread | None = None
+        self.held_lock: int | None = None  # --resume takes the batch's lock before it lists the finished runs
 
     @property
     def id(self) -> str:
@@ -62,7 +63,9 @@ class Batch(BatchHandle):
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
             self.save_manifest()
-        lock = locks.acquire(self.store.batches_dir, self.id, locks.LOOK)  # held until the batch ends
+        lock, self.held_lock = self.held_lock, None
+        if lock is None:
+            lock = locks.acquire(self.store.batches_dir, self.id, locks.LOOK)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
         held = (lock, StopListener.open(self.id, self.stop))  # `hpw stop` and the Runs sidebar reach it
@@ -90,6 +93,12 @@ class Batch(BatchHandle):
             listener.close()
         locks.release(lock)
         self._done.set()
+
+    def release(self) -> None:
+        """Drop the lock a resumed batch holds since it was prepared, when it will not start (a
+        preview, an answer of no, a supervisor that runs it instead)."""
+        lock, self.held_lock = self.held_lock, None
+        locks.release(lock)
 
     def _interrupted(self) -> None:
         """Ctrl-C (a kernel interrupt) while waiting stops the batch: it runs in this process."""
@@ -226,8 +235,21 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     manifest = manifests.load(store, ref)
     if not manifest.get("script"):
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
-    if locks.is_running(store.batches_dir, manifest["id"]):
+    # the lock first, then the finished runs: a second --resume waiting at its prompt meanwhile
+    # would otherwise run again the trials this one finishes
+    lock = locks.acquire(store.batches_dir, manifest["id"], locks.LOOK)
+    if lock is None:
         raise _still_running(manifest["id"], ref)
+    try:
+        batch = _prepare_rest(manifest, ref, store, runner, want_model)
+    except BaseException:
+        locks.release(lock)
+        raise
+    batch.held_lock = lock
+    return batch
+
+
+def _prepare_rest(manifest: dict[str, Any], ref: str, store: Store, runner: Any, want_model: bool) -> Batch:
     runs = store.runs(batch=manifest["id"])
     done = [r for r in runs if is_done(r)]  # not run again
     # the script must be the one the batch ran: never whatever a path names today
