@@ -137,6 +137,9 @@ def stop(store: Store, ref: str) -> str:
     batch_id = store.resolve_batch(ref, option="BATCH")
     short = batch_id[:8]
     if not locks.is_running(store.batches_dir, batch_id):
+        if any(r.batch == batch_id for r in store.reap_orphans()):  # its process died: its trials end now
+            return (f"Stopped batch {short}: {_counts(store, batch_id)} (its process had ended; the trials it "
+                    "left running are ended now)")
         raise DetachError(f"batch {short} is not running (it ended: {_counts(store, batch_id)}); nothing changed")
     pid = supervisor_pid(store, batch_id)
     if pid is not None:
