@@ -166,8 +166,9 @@ def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_s
             run.wait(30)
 
 
-def test_after_a_supervisors_sigkill_the_sidebar_reaps_before_it_answers_and_stop_ends_the_trial(
-        server, write_script):
+def _orphaned_trial(write_script) -> tuple[str, int]:
+    """A detached batch whose supervisor got SIGKILL while its second trial runs: the batch's id
+    and the trial's process group, alive (its own session: the kill did not reach it)."""
     script = write_script(SCRIPT, "sleepy.py")
     out = hpw("run", script, "x=[0,3]", "-y", "--detach")
     assert out.returncode == 0, out.stderr
@@ -180,7 +181,12 @@ def test_after_a_supervisors_sigkill_the_sidebar_reaps_before_it_answers_and_sto
     pgid = int(open(pgid_file).read().split(":")[0])
     os.kill(detach.supervisor_pid(store, batch_id), signal.SIGKILL)
     assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 10)
-    assert group_alive(pgid)  # its own session: the supervisor's kill did not reach it
+    assert group_alive(pgid)
+    return batch_id, pgid
+
+
+def test_after_a_supervisors_sigkill_stop_ends_the_trial_it_left_running(server, write_script):
+    batch_id, pgid = _orphaned_trial(write_script)
 
     status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
     assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 1 of 2 done · 1 terminated (its "
@@ -192,18 +198,7 @@ def test_after_a_supervisors_sigkill_the_sidebar_reaps_before_it_answers_and_sto
 
 
 def test_after_a_supervisors_sigkill_the_listing_ends_the_trial_it_left_running(server, write_script):
-    script = write_script(SCRIPT, "sleepy.py")
-    out = hpw("run", script, "x=[0,3]", "-y", "--detach")
-    assert out.returncode == 0, out.stderr
-    store = Store()
-    batch_id = store.resolve_batch(out.stdout.split()[1])
-    assert wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)))
-    trial = next(r for r in store.runs(batch=batch_id) if r.flags["x"] == 3)
-    pgid_file = os.path.join(store.run_dir(trial.id), "trial.pid")
-    assert wait_for(lambda: os.path.exists(pgid_file))
-    pgid = int(open(pgid_file).read().split(":")[0])
-    os.kill(detach.supervisor_pid(store, batch_id), signal.SIGKILL)
-    assert wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), 10)
+    batch_id, pgid = _orphaned_trial(write_script)
 
     status, listing = _json(f"{server}/batches")
     assert [(b["running"], b["progress"].split(" · best ")[0]) for b in listing["batches"]] == [
