@@ -109,9 +109,12 @@ def _read_answer(fd: int, proc: subprocess.Popen) -> str:
 
 def write_owner(store: Store, batch_id: str) -> None:
     """The supervisor's token: host, pid and the pid's start time."""
-    fd = safety.open_private(owner_path(store, batch_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(owners.current_token())
+    try:
+        fd = safety.open_private(owner_path(store, batch_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(owners.current_token())
+    except OSError as exc:
+        raise StoreError.writing(exc, owner_path(store, batch_id)) from None
 
 
 def supervisor_pid(store: Store, batch_id: str) -> int | None:
