@@ -87,7 +87,7 @@ def test_detach_on_a_full_disk_fails_in_hpw_runs_one_line_unless_its_first_trial
         out = hpw("run", path, "x=[3,4]", "-y", "--detach", env=env)
         if out.returncode == 0:  # it ran: its first trial is recorded, a watcher finds it
             batch_id = Store(env["HPWIDGETS_HOME"]).resolve_batch(out.stdout.split()[1])
-            assert wait_for(lambda: not locks.is_running(os.path.join(env["HPWIDGETS_HOME"], "batches"), batch_id))
+            assert wait_for(lambda b=batch_id: not locks.is_running(str(small_disk / "store" / "batches"), b))
             assert [r.flags["x"] for r in Store(env["HPWIDGETS_HOME"]).runs(batch=batch_id)][-1:] == [3]
         else:
             refused += 1
