@@ -206,3 +206,22 @@ def test_after_a_supervisors_sigkill_the_listing_ends_the_trial_it_left_running(
     assert wait_for(lambda: not group_alive(pgid), 10)
     status, view = _json(f"{server}/batches/{batch_id}")
     assert [r[1] for r in view["table"]["rows"]] == ["completed", "terminated"]
+
+
+def test_a_record_out_of_range_is_skipped_by_the_listing_a_batchs_view_and_its_csv(server, write_script):
+    out = hpw("run", write_script("x = 0\nprint('loss:', x)\n"), "x=[1,2]", "-y")
+    assert out.returncode == 0, out.stderr
+    store = Store()
+    batch_id = store.runs()[0].batch
+    good = sorted(r.short_id for r in store.runs())
+    bad = os.path.join(store.run_dir("ff" * 16), "run.json")
+    os.makedirs(os.path.dirname(bad))
+    with open(bad, "w") as fh:
+        fh.write('{"id": "' + "ff" * 16 + f'", "batch": "{batch_id}", "operation": "script.py", "flags": {{}}, '
+                 '"status": "completed", "started": 1e300, "stopped": Infinity}')
+    status, listing = _json(f"{server}/batches")
+    assert status == 200 and [b["progress"].split(" · best ")[0] for b in listing["batches"]] == ["2 of 2 done"]
+    status, view = _json(f"{server}/batches/{batch_id}")
+    assert status == 200 and sorted(row[0] for row in view["table"]["rows"]) == good
+    status, body = _request(f"{server}/batches/{batch_id}/csv", token=TOKEN)
+    assert status == 200 and sorted(line[:8] for line in body.decode().splitlines()) == [*good, "run,oper"]
