@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -124,14 +123,13 @@ _INT64 = 1 << 63  # what the index (SQLite) stores as an integer
 
 
 def _number(value: Any) -> float | None:
-    """A scalar as a number; None (a missing value) for text, a bool, NaN or an integer no float holds."""
+    """A scalar as a number; None (a missing value) for text, a bool or an integer no float holds."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None
     try:
-        number = float(value)
+        return float(value)
     except OverflowError:
         return None
-    return None if math.isnan(number) else number
 
 
 def _check_flags(flags: dict[str, Any]) -> None:
