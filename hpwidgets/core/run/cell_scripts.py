@@ -10,6 +10,11 @@ private companion file ``cell-<hash>.names.pkl`` that the trial reads before the
 modules as imports (``np`` -> ``import numpy as np``), other values pickled. The trial gets
 copies: nothing it does changes the notebook. A value that cannot travel (a function or
 class defined in the notebook, an open file) is refused up front, by name.
+
+Both files are code we run, so both are held to the store's rules (core/store/safety.py): ours,
+not readable by group or others, no link; anything else is refused in one line. The names file
+is read once when a batch is prepared, its hash kept in the manifest (``--resume`` refuses
+other names), and each trial unpickles that copy from its own run directory.
 """
 
 from __future__ import annotations
