@@ -109,8 +109,10 @@ def _run(args: list[str]) -> int:
         print(batch.describe())
         for line in preview_lines(batch):
             print(line)
+        batch.release()
         return 0
     if not ns.yes and not _confirm(batch.describe()):
+        batch.release()
         return 0
     if ns.detach:
         from hpwidgets.core.processes.detach import launch

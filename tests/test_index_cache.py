@@ -94,6 +94,74 @@ def test_a_bad_run_json_is_skipped_and_named(home, text, why):
         assert bad_id[:8] not in out.stdout and stored(1).short_id in out.stdout
 
 
+
+OUT_OF_RANGE = [
+    ('"started": 1e300', "'started' must be a time in seconds since 1970 (0 to 253402300799), got 1e+300"),
+    ('"started": Infinity', "'started' must be a time in seconds since 1970 (0 to 253402300799), got inf"),
+    ('"stopped": NaN', "'stopped' must be a time in seconds since 1970 (0 to 253402300799), got nan"),
+    ('"objective": ""', "'objective' must name a scalar, got ''"),
+    ('"direction": "up"', "'direction' must be min or max, got 'up'"),
+    ('"trial": -5', "'trial' must be an integer from 0 to 9223372036854775807, got -5"),
+    ('"exit_code": 123456789012345678901234567890',
+     "'exit_code' must be an integer from -9223372036854775808 to 9223372036854775807, got 123456789012345678901234567890"),
+    ('"flags": {"x": 123456789012345678901234567890}',
+     "flag 'x' must be an integer from -9223372036854775808 to 9223372036854775807, got 123456789012345678901234567890"),
+]
+READING = (["runs"], ["runs", "info", "1"], ["compare", "--table"], ["compare", "--min", "loss", "--table"], ["batches"])
+
+
+def _answers(env=None) -> list[tuple[int, str]]:
+    return [(out.returncode, out.stdout) for out in (hpw(*command, env=env) for command in READING)]
+
+
+@pytest.mark.parametrize("field, why", OUT_OF_RANGE, ids=["started-1e300", "started-inf", "stopped-nan", "objective-empty",
+                                                         "direction", "trial", "exit-code", "flag"])
+def test_a_record_with_a_value_out_of_range_is_skipped_in_one_line(home, field, why):
+    store = _filled(home, 2)
+    healthy = _answers()
+    bad_id = "ff" * 16
+    os.makedirs(store.run_dir(bad_id))
+    bad = os.path.join(store.run_dir(bad_id), "run.json")
+    data = {k: v for k, v in _rec(9, id=bad_id).to_json().items() if k != field.split(":")[0].strip('"')}
+    with open(bad, "w") as fh:
+        fh.write(json.dumps(data)[:-1] + ", " + field + "}")
+    os.remove(store.index_path)
+    for command, answer in zip(READING, healthy):
+        out = hpw(*command)
+        assert (out.returncode, out.stdout) == answer, out.stderr
+        assert out.stderr == f"hpwidgets: skipped {bad}: {why}\n"
+
+
+def test_an_index_row_whose_data_is_not_json_sets_the_index_aside_and_it_is_rebuilt(home):
+    store = _filled(home, 3)
+    healthy = _answers()
+    for n, command in enumerate(READING, 1):
+        db = sqlite3.connect(store.index_path)
+        db.execute("UPDATE runs SET data = '{not json'")
+        db.commit()
+        db.close()
+        out = hpw(*command)
+        assert (out.returncode, [out.stdout]) == (0, [healthy[n - 1][1]]), out.stderr
+        assert out.stderr.count("\n") == 1 and out.stderr.startswith(
+            f"hpwidgets: the run index {store.index_path} was unusable (a ")
+        assert out.stderr.endswith(f"moved it to {store.index_path}.bad-{n} and rebuilt it from 3 run directories\n")
+        assert hpw(*command).stderr == ""  # rebuilt: the next read is quiet
+
+
+def test_an_index_row_of_a_manifest_that_is_not_json_sets_the_index_aside(home, write_script):
+    assert hpw("run", write_script("x = 0\nprint('loss:', x)\n"), "x=[1,2]", "-y").returncode == 0
+    healthy = hpw("batches").stdout
+    index_path = Store().index_path
+    db = sqlite3.connect(index_path)
+    db.execute("UPDATE manifests SET data = '[1, 2'")
+    db.commit()
+    db.close()
+    out = hpw("batches")
+    assert (out.returncode, out.stdout) == (0, healthy)
+    assert out.stderr == (f"hpwidgets: the run index {index_path} was unusable (a batch's manifest is not JSON: "
+                          f"Expecting ',' delimiter: line 1 column 6 (char 5)); moved it to {index_path}.bad-1 "
+                          "and rebuilt it from 2 run directories\n")
+
 def test_non_numeric_scalars_are_missing_values(home, write_script):
     store = _filled(home, 3)
     with open(os.path.join(store.run_dir(stored(1).id), "run.json")) as fh:

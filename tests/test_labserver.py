@@ -17,11 +17,11 @@ import urllib.request
 
 import pytest
 
-from hpwidgets.core.processes import locks
+from hpwidgets.core.processes import detach, locks
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 
-from .helpers import hpw
+from .helpers import group_alive, hpw
 from .support.waiting import wait_for
 
 TOKEN = "hpw-labserver-token"
@@ -167,3 +167,65 @@ def test_a_batch_running_in_another_process_is_listed_shown_and_stopped_by_its_s
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait(30)
+
+
+def _orphaned_trial(write_script) -> tuple[str, int]:
+    """A detached batch whose supervisor got SIGKILL while its second trial runs: the batch's id
+    and the trial's process group, alive (its own session: the kill did not reach it)."""
+    script = write_script(SCRIPT, "sleepy.py")
+    out = hpw("run", script, "x=[0,3]", "-y", "--detach")
+    assert out.returncode == 0, out.stderr
+    store = Store()
+    batch_id = store.resolve_batch(out.stdout.split()[1])
+    wait_for(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING for r in store.runs(batch=batch_id)),
+             "the trial x=3 running")
+    trial = next(r for r in store.runs(batch=batch_id) if r.flags["x"] == 3)
+    pgid_file = os.path.join(store.run_dir(trial.id), "trial.pid")
+    wait_for(lambda: os.path.exists(pgid_file), "the trial writing its pid")
+    pgid = int(open(pgid_file).read().split(":")[0])
+    os.kill(detach.supervisor_pid(store, batch_id), signal.SIGKILL)
+    wait_for(lambda: not locks.is_running(store.batches_dir, batch_id), "the killed supervisor's lock dropped", 10)
+    assert group_alive(pgid)
+    return batch_id, pgid
+
+
+def test_after_a_supervisors_sigkill_stop_ends_the_trial_it_left_running(server, write_script):
+    batch_id, pgid = _orphaned_trial(write_script)
+
+    status, answer = _json(f"{server}/batches/{batch_id}/stop", "POST")
+    assert (status, answer) == (200, {"message": f"Stopped batch {batch_id[:8]}: 1 of 2 done · 1 terminated (its "
+                                                 "process had ended; the trials it left running are ended now)"})
+    wait_for(lambda: not group_alive(pgid), "the orphaned trial ending", 10)
+    status, listing = _json(f"{server}/batches")
+    assert [(b["running"], b["progress"].split(" · best ")[0]) for b in listing["batches"]] == [
+        (False, "1 of 2 done · 1 terminated")]
+
+
+def test_after_a_supervisors_sigkill_the_listing_ends_the_trial_it_left_running(server, write_script):
+    batch_id, pgid = _orphaned_trial(write_script)
+
+    status, listing = _json(f"{server}/batches")
+    assert [(b["running"], b["progress"].split(" · best ")[0]) for b in listing["batches"]] == [
+        (False, "1 of 2 done · 1 terminated")]
+    wait_for(lambda: not group_alive(pgid), "the orphaned trial ending", 10)
+    status, view = _json(f"{server}/batches/{batch_id}")
+    assert [r[1] for r in view["table"]["rows"]] == ["completed", "terminated"]
+
+
+def test_a_record_out_of_range_is_skipped_by_the_listing_a_batchs_view_and_its_csv(server, write_script):
+    out = hpw("run", write_script("x = 0\nprint('loss:', x)\n"), "x=[1,2]", "-y")
+    assert out.returncode == 0, out.stderr
+    store = Store()
+    batch_id = store.runs()[0].batch
+    good = sorted(r.short_id for r in store.runs())
+    bad = os.path.join(store.run_dir("ff" * 16), "run.json")
+    os.makedirs(os.path.dirname(bad))
+    with open(bad, "w") as fh:
+        fh.write('{"id": "' + "ff" * 16 + f'", "batch": "{batch_id}", "operation": "script.py", "flags": {{}}, '
+                 '"status": "completed", "started": 1e300, "stopped": Infinity}')
+    status, listing = _json(f"{server}/batches")
+    assert status == 200 and [b["progress"].split(" · best ")[0] for b in listing["batches"]] == ["2 of 2 done"]
+    status, view = _json(f"{server}/batches/{batch_id}")
+    assert status == 200 and sorted(row[0] for row in view["table"]["rows"]) == good
+    status, body = _request(f"{server}/batches/{batch_id}/csv", token=TOKEN)
+    assert status == 200 and sorted(line[:8] for line in body.decode().splitlines()) == [*good, "run,oper"]

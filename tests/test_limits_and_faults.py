@@ -41,6 +41,33 @@ def test_resume_is_refused_while_its_owner_runs_the_batch(home, write_script):
     Store().reap_orphans()  # kills the orphaned trial
 
 
+def test_two_resumes_of_one_batch_never_run_a_trial_twice(home, write_script, tmp_path):
+    broken = tmp_path / "broken"
+    broken.write_text("")
+    path = write_script(f"import os\nx = 0\nif x == 1 and os.path.exists({str(broken)!r}): raise SystemExit(3)\n"
+                        "print('loss:', x)\n")
+    assert hpw("run", path, "x=[0,1,2,3]", "-y").returncode == 0  # 3 of 4 done, 1 failed
+    os.remove(broken)
+    batch_id = Store().runs()[0].batch
+    prompt = tmp_path / "prompt"
+    with open(prompt, "w") as err:  # the first waits at its prompt while the second runs
+        first = subprocess.Popen([sys.executable, "-m", "hpwidgets.cli", "run", "--resume", batch_id[:8]],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        try:
+            wait_for(lambda: "Continue? (Y/n) " in prompt.read_text(), "the first resume at its prompt", 60)
+            second = hpw("run", "--resume", batch_id[:8], "-y")
+            first.communicate("y\n", timeout=60)
+        finally:
+            first.kill()
+            first.wait()
+    assert (second.returncode, second.stderr) == (1, (
+        f"hpw run: error: Invalid value for --resume: '{batch_id[:8]}' (accepted: a batch that no process is "
+        f"running; batch {batch_id[:8]} is still running: stop it first)\n"))
+    assert first.returncode == 0
+    final = sorted((r.flags["x"], r.status.value) for r in Store().runs(batch=batch_id))
+    assert final == [(0, "completed"), (1, "completed"), (1, "failed"), (2, "completed"), (3, "completed")]
+
+
 def test_a_script_that_deletes_its_run_directory_fails_that_trial_only(home, write_script):
     # the batch writes the trial's output into the same folder meanwhile: delete until it is gone
     path = write_script("import os, shutil\nx = 0\nhere = os.getcwd()\nwhile x == 1 and os.path.exists(here):\n"

@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
+from hpwidgets.core.processes import locks
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -72,6 +74,32 @@ def test_full_disk_run_fails_in_one_line_and_rm_frees_space(small_disk, write_sc
     statuses = [r.status for r in Store(env["HPWIDGETS_HOME"]).runs()]
     assert Status.RUNNING not in statuses and statuses.count(Status.COMPLETED) == 2
 
+
+
+def test_detach_on_a_full_disk_fails_in_hpw_runs_one_line_unless_its_first_trial_is_recorded(small_disk, write_script):
+    env = {**os.environ, "HPWIDGETS_HOME": str(small_disk / "store")}
+    path = write_script("x = 0\nprint('loss:', x)\n")
+    refused = 0
+    for pages in (8, 12, 16, 24, 48):  # room left: the manifest, the index, the first record, its output
+        assert hpw("run", path, "x=[1]", "-y", env=env).returncode == 0
+        filler = _fill(small_disk)
+        os.truncate(filler, os.path.getsize(filler) - 4096 * pages)
+        out = hpw("run", path, "x=[3,4]", "-y", "--detach", env=env)
+        if out.returncode == 0:  # it ran: its first trial is recorded, a watcher finds it
+            batch_id = Store(env["HPWIDGETS_HOME"]).resolve_batch(out.stdout.split()[1])
+            wait_for(lambda b=batch_id: not locks.is_running(str(small_disk / "store" / "batches"), b), "the supervisor to end")
+            assert [r.flags["x"] for r in Store(env["HPWIDGETS_HOME"]).runs(batch=batch_id)][-1:] == [3]
+        else:
+            refused += 1
+            assert (out.returncode, out.stdout, len(out.stderr.splitlines())) == (1, "", 1), out.stderr
+            assert out.stderr.startswith(f"hpw run: error: no space left on {small_disk}/store/")
+            assert out.stderr.endswith(": free some space (hpw runs rm --permanent RUN..., or hpw runs purge) "
+                                       "and try again\n")
+        os.remove(filler)
+        listing = hpw("runs", env=env)  # space is back: a run the supervisor left is reaped
+        assert " running " not in listing.stdout and listing.stderr == "", (pages, listing.stdout, listing.stderr)
+        shutil.rmtree(small_disk / "store")
+    assert refused >= 2
 
 def test_read_only_commands_write_nothing(home, write_script):
     path = write_script("x = 0\nprint('loss:', x)\n")

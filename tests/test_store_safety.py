@@ -259,6 +259,112 @@ def test_resume_refuses_a_manifest_of_another_user(home, write_script, other_use
         batch_mod.resume(batch.id[:8])
 
 
+
+# -- %%hprun cell files ----------------------------------------------------------------------------
+
+CELL = "x = 0\nprint('loss:', x + offset)\n"
+
+
+class _Planted:
+    """A value whose unpickling writes a marker: what a planted names file would run as us."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _planted_names(marker) -> bytes:
+    import pickle
+
+    return pickle.dumps({"modules": {}, "values": {"offset": pickle.dumps(_Planted(str(marker)))}})
+
+
+def _plant(path: str, data: bytes, how: str, other_user, elsewhere) -> str:
+    """Put ``data`` at ``path`` as another user's file, a world-readable one, or a symlink; the
+    line that refuses it starts with the returned text."""
+    if os.path.lexists(path):
+        os.remove(path)
+    if how == "symlink":
+        elsewhere.write_bytes(data)
+        os.chmod(elsewhere, 0o600)
+        os.symlink(elsewhere, path)
+        return f"Refusing {path}: it is a symlink"
+    with open(path, "wb") as fh:
+        fh.write(data)
+    if how == "another user's":
+        os.chmod(path, 0o600)
+        os.chown(path, *other_user)
+        return f"Refusing {path}: it is owned by uid {other_user[0]}, not by you"
+    os.chmod(path, 0o644)
+    return f"Refusing {path}: it is readable by group or others (mode 0644)"
+
+
+def _cell_batch() -> tuple[str, str]:
+    """A %%hprun cell's batch over x=[1,2,3] whose last run was deleted: (its cell script, its id)."""
+    from hpwidgets.core.run.cell_scripts import write_cell
+
+    path = write_cell(Store(), CELL, {"offset": 10.0})
+    batch = hp.run(path, flags={"x": [1, 2, 3]})
+    assert sorted(r.scalars["loss"] for r in batch.runs) == [11.0, 12.0, 13.0]
+    Store().delete([batch.runs[2].id])
+    return path, batch.id
+
+
+@pytest.mark.parametrize("how", ["another user's", "world-readable", "symlink"])
+def test_a_planted_names_file_is_refused_on_resume_and_never_unpickled(home, tmp_path, other_user, how):
+    from hpwidgets.core.run.cell_scripts import names_file
+
+    path, batch_id = _cell_batch()
+    marker = tmp_path / "pwned"
+    refusal = _plant(names_file(path), _planted_names(marker), how, other_user, tmp_path / "elsewhere.pkl")
+    out = hpw("run", "--resume", batch_id[:8], "-y")
+    assert (out.returncode, out.stderr.count("\n")) == (1, 1), out.stderr
+    assert out.stderr.startswith(f"hpw run: error: {refusal}") and not marker.exists()
+    assert len(Store().runs(batch=batch_id)) == 2
+
+
+def test_resume_refuses_a_names_file_that_changed_since_the_batch_started(home, tmp_path):
+    from hpwidgets.core.run.cell_scripts import names_file, write_cell
+
+    path, batch_id = _cell_batch()
+    marker = tmp_path / "pwned"
+    names = names_file(path)
+    with open(names, "wb") as fh:  # ours and private, but not what the batch's trials took
+        fh.write(_planted_names(marker))
+    out = hpw("run", "--resume", batch_id[:8], "-y")
+    assert out.returncode == 1 and not marker.exists()
+    assert out.stderr == (
+        f"hpw run: error: Invalid value for --resume: '{batch_id[:8]}' (accepted: a batch whose cell takes the "
+        f"notebook values it started with; {names} holds others (the cell ran again since): run the cell again "
+        "to start a new batch)\n")
+    assert write_cell(Store(), CELL, {"offset": 10.0}) == path  # the cell run again with its values
+    done = hpw("run", "--resume", batch_id[:8], "-y")
+    assert done.returncode == 0, done.stderr
+    assert sorted(r.scalars["loss"] for r in Store().runs(batch=batch_id)) == [11.0, 12.0, 13.0]
+
+
+@pytest.mark.parametrize("how", ["another user's", "world-readable", "symlink"])
+def test_a_planted_cell_script_is_refused_and_nothing_runs(home, tmp_path, other_user, how):
+    import hashlib
+
+    from hpwidgets.core.run.cell_scripts import HEADER, cells_dir, write_cell
+
+    store = Store()
+    os.makedirs(cells_dir(store), mode=0o700, exist_ok=True)
+    marker = tmp_path / "pwned"
+    path = os.path.join(cells_dir(store), f"cell-{hashlib.sha256((HEADER + CELL).encode()).hexdigest()[:12]}.py")
+    planted = f"x = 0\nopen({str(marker)!r}, 'w').close()\nprint('loss:', x)\n".encode()
+    refusal = _plant(path, planted, how, other_user, tmp_path / "elsewhere.py")
+    with pytest.raises(StoreError) as info:  # the magic's one line
+        write_cell(store, CELL, {"offset": 10.0})
+    assert str(info.value).startswith(refusal)
+    with pytest.raises(StoreError) as info:  # nor is it run by its path
+        hp.run(path, flags={"x": [1]})
+    assert str(info.value).startswith(refusal)
+    assert not marker.exists() and store.runs() == []
+
 def test_network_store_index_dir_planted_in_shared_tmp_is_refused(tmp_path, monkeypatch, other_user):
     from hpwidgets.core.store import paths as paths_mod
 

@@ -100,9 +100,43 @@ class RunRecord:
             raise ValueError("'id' is missing")
         if data.get("status", "pending") not in _STATUSES:
             raise ValueError(f"'status' must be one of {', '.join(_STATUSES)}, got {data['status']!r}")
-        scalars = {k: float(v) for k, v in (data.get("scalars") or {}).items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        for name in ("started", "stopped"):  # a time a date can show: 1e300, Infinity or NaN end a listing
+            if data.get(name) is not None and not 0 <= data[name] <= LATEST_TIME:
+                raise ValueError(f"'{name}' must be a time in seconds since 1970 (0 to {LATEST_TIME:.0f}), "
+                                 f"got {data[name]!r}")
+        for name in ("exit_code", "step", "trial"):
+            if data.get(name) is not None and not (0 if name == "trial" else -_INT64) <= data[name] < _INT64:
+                raise ValueError(f"'{name}' must be an integer from {0 if name == 'trial' else -_INT64} to "
+                                 f"{_INT64 - 1}, got {data[name]!r}")
+        _check_flags(data.get("flags") or {})
+        if "objective" in data and not data["objective"].strip():
+            raise ValueError("'objective' must name a scalar, got ''")
+        if data.get("direction", "min") not in ("min", "max"):
+            raise ValueError(f"'direction' must be min or max, got {data['direction']!r}")
+        scalars = {k: v for k, v in ((k, _number(v)) for k, v in (data.get("scalars") or {}).items())
+                   if v is not None}
         return cls.from_json({"batch": "", "operation": "", "flags": {}, **data, "scalars": scalars})
+
+
+LATEST_TIME = 253402300799.0  # 9999-12-31 23:59:59 UTC: the last time a date shows
+_INT64 = 1 << 63  # what the index (SQLite) stores as an integer
+
+
+def _number(value: Any) -> float | None:
+    """A scalar as a number; None (a missing value) for text, a bool or an integer no float holds."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _check_flags(flags: dict[str, Any]) -> None:
+    """Integers the index can store (NaN and infinities are float flags a script may be given)."""
+    for name, value in flags.items():
+        if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+            raise ValueError(f"flag '{name}' must be an integer from {-_INT64} to {_INT64 - 1}, got {value!r}")
 
 
 def _is(value: Any, kinds: tuple) -> bool:

@@ -35,6 +35,9 @@ class _Handler(APIHandler):
     async def _off_loop(self, work: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, work, *args)
 
+    async def _store(self) -> Any:
+        return await self._off_loop(self.watcher.reaped_store)  # reaped first, as the CLI's commands do
+
     def _fail(self, status: int, message: str) -> None:
         self.set_status(status)
         self.finish(json.dumps(Message(message=message)))
@@ -55,7 +58,7 @@ class BatchesHandler(_Handler):
     async def get(self) -> None:
         from hpwidgets.core.results.batch_info import overview
 
-        rows = await self._off_loop(overview, self.watcher.store())
+        rows = await self._off_loop(overview, await self._store())
         self.finish(json.dumps(Listing(batches=rows)))
 
 
@@ -64,7 +67,7 @@ class BatchHandler(_Handler):
     async def get(self, ref: str) -> None:
         from hpwidgets.labserver.view import batch_view
 
-        store = self.watcher.store()
+        store = await self._store()
         view = await self._answer(lambda: batch_view(store, store.resolve_batch(ref, option="batch")))
         if view is not None:
             self.finish(json.dumps(view))
@@ -75,7 +78,7 @@ class CsvHandler(_Handler):
     async def get(self, ref: str) -> None:
         from hpwidgets.labserver.view import batch_csv
 
-        store = self.watcher.store()
+        store = await self._store()
         found = await self._answer(lambda: (store.resolve_batch(ref, option="batch"),))
         if found is None:
             return
@@ -88,6 +91,7 @@ class CsvHandler(_Handler):
 class StopHandler(_Handler):
     @tornado.web.authenticated
     async def post(self, ref: str) -> None:
+        # stop reaps the batch itself: a supervisor's SIGKILL left its trials running, and this ends them
         line = await self._answer(detach.stop, self.watcher.store(), ref)  # waits for the supervisor's end
         if line is not None:
             self.watcher.poke()

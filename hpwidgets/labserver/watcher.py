@@ -46,6 +46,14 @@ class StoreWatcher:
             self._store = Store()
         return self._store
 
+    def reaped_store(self) -> Store:
+        """The store after the CLI's explicit step: runs whose process died (a supervisor's SIGKILL)
+        are terminated and their trials killed, so no answer shows a dead batch's trial running.
+        Blocking: called off the event loop."""
+        store = self.store()
+        store.reap_orphans()
+        return store
+
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
         self._queues.add(queue)
@@ -86,7 +94,7 @@ class StoreWatcher:
     def _listing(self) -> str:
         from hpwidgets.core.results.batch_info import overview
 
-        rows = overview(self.store())
+        rows = overview(self.reaped_store())
         self._running = [row["id"] for row in rows if row["running"]]
         return json.dumps(ListingEvent(batches=rows, at=time.time()))
 

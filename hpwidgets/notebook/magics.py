@@ -92,6 +92,7 @@ class HpMagics(Magics):
         if ns.preview:
             print(batch.describe())
             print("\n".join(preview_lines(batch)))
+            batch.release()
             return None
         if ns.detach:
             from hpwidgets.core.processes.detach import launch

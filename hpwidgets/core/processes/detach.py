@@ -54,6 +54,7 @@ def launch(batch) -> str:
     store: Store = batch.store
     if not batch.engine.resumed:
         batch.save_manifest()
+    batch.release()  # a --resume's lock: the supervisor takes it and lists the finished runs again
     if locks.is_running(store.batches_dir, batch.id):
         raise OptionError("detach", batch.id[:8], f"a batch that no process runs; batch {batch.id[:8]} already "
                                                   "has a supervisor (hpw watch or hpw stop it)")
@@ -108,9 +109,12 @@ def _read_answer(fd: int, proc: subprocess.Popen) -> str:
 
 def write_owner(store: Store, batch_id: str) -> None:
     """The supervisor's token: host, pid and the pid's start time."""
-    fd = safety.open_private(owner_path(store, batch_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(owners.current_token())
+    try:
+        fd = safety.open_private(owner_path(store, batch_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(owners.current_token())
+    except OSError as exc:
+        raise StoreError.writing(exc, owner_path(store, batch_id)) from None
 
 
 def supervisor_pid(store: Store, batch_id: str) -> int | None:
@@ -136,6 +140,9 @@ def stop(store: Store, ref: str) -> str:
     batch_id = store.resolve_batch(ref, option="BATCH")
     short = batch_id[:8]
     if not locks.is_running(store.batches_dir, batch_id):
+        if any(r.batch == batch_id for r in store.reap_orphans()):  # its process died: its trials end now
+            return (f"Stopped batch {short}: {_counts(store, batch_id)} (its process had ended; the trials it "
+                    "left running are ended now)")
         raise DetachError(f"batch {short} is not running (it ended: {_counts(store, batch_id)}); nothing changed")
     pid = supervisor_pid(store, batch_id)
     if pid is not None:

@@ -116,7 +116,10 @@ class EventLog:
             return
         line = (json.dumps(data, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            os.write(self._fd, line)  # one write per line, O_APPEND: a reader never sees half of two
+            try:
+                os.write(self._fd, line)  # one write per line, O_APPEND: a reader never sees half of two
+            except OSError as exc:  # a full disk: the supervisor's one line
+                raise StoreError.writing(exc, self.path) from None
 
     def close(self) -> None:
         with self._lock:

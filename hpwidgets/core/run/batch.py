@@ -14,7 +14,7 @@ from hpwidgets.core.processes.stop_requests import StopListener
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.results.counts import is_done
 from hpwidgets.core.results.read_model import BatchSnapshot
-from hpwidgets.core.run.cell_scripts import cell_names
+from hpwidgets.core.run import cell_scripts
 from hpwidgets.core.run.engine import Engine
 from hpwidgets.core.run.executors.inprocess import FunctionRunner
 from hpwidgets.core.run.executors.local import ScriptRunner
@@ -38,6 +38,7 @@ class Batch(BatchHandle):
         self.plan, self.engine, self.store, self.info = plan, engine, store, info
         self.request = request or {"flags": {}, "options": {}}  # what --resume needs to prepare it again
         self._thread: threading.Thread | None = None
+        self.held_lock: int | None = None  # --resume takes the batch's lock before it lists the finished runs
 
     @property
     def id(self) -> str:
@@ -62,7 +63,9 @@ class Batch(BatchHandle):
     def start(self, background: bool = False) -> Batch:
         if not self.engine.resumed:
             self.save_manifest()
-        lock = locks.acquire(self.store.batches_dir, self.id, locks.LOOK)  # held until the batch ends
+        lock, self.held_lock = self.held_lock, None
+        if lock is None:
+            lock = locks.acquire(self.store.batches_dir, self.id, locks.LOOK)  # held until the batch ends
         if lock is None:
             raise _still_running(self.id)
         held = (lock, StopListener.open(self.id, self.stop))  # `hpw stop` and the Runs sidebar reach it
@@ -91,6 +94,12 @@ class Batch(BatchHandle):
         locks.release(lock)
         self._done.set()
 
+    def release(self) -> None:
+        """Drop the lock a resumed batch holds since it was prepared, when it will not start (a
+        preview, an answer of no, a supervisor that runs it instead)."""
+        lock, self.held_lock = self.held_lock, None
+        locks.release(lock)
+
     def _interrupted(self) -> None:
         """Ctrl-C (a kernel interrupt) while waiting stops the batch: it runs in this process."""
         self.stop()
@@ -102,8 +111,8 @@ class Batch(BatchHandle):
     def save_manifest(self) -> None:
         """What --resume needs to run the rest of the batch again later (core/store/manifests.py)."""
         manifests.write(self.store, self.plan, self.id, script=self.info.path if self.info else None,
-                        source_hash=self.engine.source_hash, flags=self.request["flags"],
-                        options=self.request["options"])
+                        source_hash=self.engine.source_hash, names_hash=self.request.get("names_hash"),
+                        flags=self.request["flags"], options=self.request["options"])
 
 
 def function_flags(fn: Callable[..., Any]) -> dict[str, tuple[Any, type | None]]:
@@ -141,6 +150,7 @@ def prepare(
     batch_id: str | None = None,
     resumed: list[RunRecord] | tuple = (),
     expect_source: str | None = None,
+    expect_names: str | None = None,
 ) -> Batch:
     """Check everything and build the batch; nothing is written until it starts."""
     options = options or RunOptions()
@@ -164,21 +174,28 @@ def prepare(
                 raise OptionError(name, getattr(options, name), "left as it is for a function: its results are "
                                                                 "read as it returns or yields them")
         runner = runner or FunctionRunner(target, options.objective.name)
-        source_hash, script_name, source = _function_hash(target), None, None
+        source_hash, script_name, source, names = _function_hash(target), None, None, None
     else:
+        cell_scripts.check_cell(str(target))  # a %%hprun cell: ours, private, no link
         info = inspect_script(str(target))
         for name in given:
             info.flag(name)  # raises UnknownFlagError listing the script's flags
         known = {n: (f.default, f.type) for n, f in info.flags.items()}
         operation = info.name
-        if options.dask is not None and cell_names(info.path):
+        names = cell_scripts.read_names(info.path)
+        if options.dask is not None and names is not None:
             raise OptionError("dask", options.dask, "None for a notebook cell that uses the notebook's names: "
                                                     "its trials run on this machine")
-        runner = runner or (None if options.dask is not None else ScriptRunner(info))
+        runner = runner or (None if options.dask is not None else ScriptRunner(info, names))
         source_hash = hashlib.sha256(info.source.encode()).hexdigest()
         script_name, source = info.name, info.source
         if expect_source is not None and source_hash != expect_source:  # what runs is what was checked
-            raise _SourceChanged(info.path)
+            raise _SourceChanged(f"a batch whose script is unchanged; {info.path} changed since the batch "
+                                 "started: start a new batch")
+        if expect_source is not None and cell_scripts.names_hash(names) != expect_names:
+            raise _SourceChanged(f"a batch whose cell takes the notebook values it started with; "
+                                 f"{cell_scripts.names_file(info.path)} holds others (the cell ran again since): "
+                                 "run the cell again to start a new batch")
     plan = build_plan(operation, known, given, options)
     patterns = Patterns(options.output_scalars, options.builtin_scalars)  # checked before any trial
     store.reap_orphans()  # runs a dead process left running must not count as running
@@ -202,7 +219,8 @@ def prepare(
             engine.pruning.replay(earlier.id, [(step, plan.objective.minimized(v)) for step, v in points],
                                   completed=earlier.status is Status.COMPLETED)
     engine.events.subscribe(StoreRecorder(store, script_name, source, record_start=info is not None), critical=True)
-    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": manifest_options(options)}
+    request = {"flags": {k: _jsonable(v) for k, v in given.items()}, "options": manifest_options(options),
+               "names_hash": cell_scripts.names_hash(names)}
     return Batch(plan, engine, store, info, request)
 
 
@@ -226,8 +244,21 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
     manifest = manifests.load(store, ref)
     if not manifest.get("script"):
         raise OptionError("resume", ref, "a batch of a script (a function's batch cannot be resumed from its id)")
-    if locks.is_running(store.batches_dir, manifest["id"]):
+    # the lock first, then the finished runs: a second --resume waiting at its prompt meanwhile
+    # would otherwise run again the trials this one finishes
+    lock = locks.acquire(store.batches_dir, manifest["id"], locks.LOOK)
+    if lock is None:
         raise _still_running(manifest["id"], ref)
+    try:
+        batch = _prepare_rest(manifest, ref, store, runner, want_model)
+    except BaseException:
+        locks.release(lock)
+        raise
+    batch.held_lock = lock
+    return batch
+
+
+def _prepare_rest(manifest: dict[str, Any], ref: str, store: Store, runner: Any, want_model: bool) -> Batch:
     runs = store.runs(batch=manifest["id"])
     done = [r for r in runs if is_done(r)]  # not run again
     # the script must be the one the batch ran: never whatever a path names today
@@ -236,14 +267,14 @@ def resume(ref: str, store: Store | None = None, runner: Any = None, want_model:
         raise OptionError("resume", ref, "a batch whose script's hash was recorded (none found: start a new batch)")
     try:
         return prepare(manifest["script"], manifest["flags"], manifests.run_options(manifest), store, runner=runner,
-                       batch_id=manifest["id"], resumed=done, want_model=want_model, expect_source=expect)
+                       batch_id=manifest["id"], resumed=done, want_model=want_model, expect_source=expect,
+                       expect_names=manifest.get("names_hash"))
     except _SourceChanged as exc:
-        raise OptionError("resume", ref, "a batch whose script is unchanged; "
-                          f"{exc.args[0]} changed since the batch started: start a new batch") from None
+        raise OptionError("resume", ref, exc.args[0]) from None
 
 
 class _SourceChanged(Exception):
-    """The script's text differs from the one the batch ran."""
+    """The script's text, or a cell's notebook values, differ from the ones the batch ran with."""
 
 
 def _still_running(batch_id: str, ref: str | None = None) -> OptionError:

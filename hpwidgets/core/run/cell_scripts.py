@@ -10,6 +10,11 @@ private companion file ``cell-<hash>.names.pkl`` that the trial reads before the
 modules as imports (``np`` -> ``import numpy as np``), other values pickled. The trial gets
 copies: nothing it does changes the notebook. A value that cannot travel (a function or
 class defined in the notebook, an open file) is refused up front, by name.
+
+Both files are code we run, so both are held to the store's rules (core/store/safety.py): ours,
+not readable by group or others, no link; anything else is refused in one line. The names file
+is read once when a batch is prepared, its hash kept in the manifest (``--resume`` refuses
+other names), and each trial unpickles that copy from its own run directory.
 """
 
 from __future__ import annotations
@@ -54,9 +59,9 @@ def write_cell(store: Store, body: str, namespace: Mapping[str, Any]) -> str:
         raise ScriptError(f"Cannot write the cell into {folder}: {exc.strerror}") from None
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     path = os.path.join(folder, f"cell-{digest}.py")
-    if not os.path.lexists(path):
+    if not os.path.lexists(path) or safety.read_secret(path) != source.encode():  # a link or another's: refused
         write_private(path, source.encode())
-    write_private_names(names_file(path), free_names(tree), namespace)
+    write_private_names(names_file(path), free_names(tree), namespace)  # replaces whatever is there
     return path
 
 
@@ -115,9 +120,29 @@ def names_file(cell_path: str) -> str:
     return cell_path[:-3] + ".names.pkl"
 
 
-def cell_names(script_path: str) -> str | None:
-    """The names file of a cell script (None for any other script, or a cell without one)."""
-    if not _CELL_NAME.match(os.path.basename(script_path)):
+def is_cell(script_path: str) -> bool:
+    return bool(_CELL_NAME.match(os.path.basename(script_path)))
+
+
+def check_cell(script_path: str) -> None:
+    """A cell script is held to the store's rules before it is read: ours, private (not even
+    readable by others), no link; UnsafePathError says which rule it breaks."""
+    if is_cell(script_path):
+        safety.check(os.path.dirname(script_path))  # the cells folder too
+        safety.read_secret(script_path)
+
+
+def read_names(script_path: str) -> bytes | None:
+    """The names file of a cell script as the store's rules allow it (ours, private, no link),
+    read once: its trials get this copy. None for any other script, or a cell without one."""
+    if not is_cell(script_path):
         return None
-    path = names_file(script_path)
-    return path if os.path.exists(path) else None
+    try:
+        return safety.read_secret(names_file(script_path))
+    except FileNotFoundError:
+        return None
+
+
+def names_hash(names: bytes | None) -> str | None:
+    """What the manifest keeps of the names a batch's trials got: ``--resume`` must find the same."""
+    return None if names is None else hashlib.sha256(names).hexdigest()

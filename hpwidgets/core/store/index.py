@@ -391,6 +391,16 @@ class Index:
 
         return self._run(work)
 
+    def set_aside(self, why: str) -> None:
+        """Move this index aside and rebuild it from the run directories (a row whose data is not
+        a record: the index is a cache, and one bad row says its file cannot be trusted)."""
+        with self._lock:
+            self._connection()
+            seen = self._file
+            self.close()
+            with self._file_lock():
+                self._repair(_Unusable(why), seen)
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:

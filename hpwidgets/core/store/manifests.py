@@ -30,16 +30,17 @@ def path_of(store: Store, batch_id: str) -> str:
 
 
 def write(store: Store, plan: BatchPlan, batch_id: str, *, script: str | None, source_hash: str | None,
-          flags: dict[str, Any], options: dict[str, Any]) -> None:
+          flags: dict[str, Any], options: dict[str, Any], names_hash: str | None = None) -> None:
     """Record what ``--resume`` needs to run the rest of the batch later: ``flags`` as given and
-    ``options`` as JSON; the plan's seed is kept so that a resumed batch draws the same points."""
+    ``options`` as JSON; the plan's seed is kept so that a resumed batch draws the same points;
+    ``names_hash``: a ``%%hprun`` cell's names file (core/run/cell_scripts.py) its trials took."""
     folder = store.batches_dir
     try:
         safety.private_dir(folder)
     except OSError as exc:
         raise StoreError.writing(exc, folder) from None
     data = {"id": batch_id, "operation": plan.operation, "total": plan.total, "optimizer": plan.optimizer,
-            "script": script, "source_hash": source_hash, "flags": flags,
+            "script": script, "source_hash": source_hash, "names_hash": names_hash, "flags": flags,
             "options": {**options, "random_seed": plan.seed}, "created": time.time()}
     write_private(path_of(store, batch_id), json.dumps(data).encode())
 

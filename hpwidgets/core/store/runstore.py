@@ -185,20 +185,40 @@ class Store:
     def select(self, query: RunQuery = EVERY_RUN, limit: int | None = None, offset: int = 0) -> list[RunRecord]:
         """The runs ``query`` selects, newest first, from the ``offset``-th on, at most ``limit``."""
         try:
-            return _decoded(self._ask(records_sql(query, limit, offset)))
+            return self._records(records_sql(query, limit, offset))
         except IndexUnavailable as exc:
             found = self._fallback(exc, query)[offset:]
             return found[:limit] if limit else found
 
     def stream(self, query: RunQuery = EVERY_RUN) -> Iterator[RunRecord]:
         """The runs ``query`` selects, newest first, decoded one at a time as they are used (a CSV)."""
+        given: set[str] = set()
         try:
-            with self._lock:
-                self._sync()
-            for (data,) in self.index.stream(*records_sql(query)):
-                yield RunRecord.from_json(json.loads(data))
+            for attempt in (0, 1):
+                with self._lock:
+                    self._sync()
+                try:
+                    for (data,) in self.index.stream(*records_sql(query)):
+                        record = _decoded([(data,)])[0]
+                        if record.id not in given:  # given before the index was set aside
+                            given.add(record.id)
+                            yield record
+                    return
+                except NotARecord as exc:
+                    if attempt:
+                        raise
+                    self.index.set_aside(str(exc))
         except IndexUnavailable as exc:
-            yield from self._fallback(exc, query)
+            yield from (r for r in self._fallback(exc, query) if r.id not in given)
+
+    def _records(self, sql_and_args: tuple[str, list]) -> list[RunRecord]:
+        """The records one query selects. A row whose data is no record sets the index aside
+        (rebuilt from the run directories, one line says so), and the query is asked again."""
+        try:
+            return _decoded(self._ask(sql_and_args))
+        except NotARecord as exc:
+            self.index.set_aside(str(exc))
+            return _decoded(self._ask(sql_and_args))
 
     def column_names(self, query: RunQuery = EVERY_RUN) -> tuple[list[str], list[str]]:
         """The flag names and the scalar names of the runs ``query`` selects."""
@@ -237,10 +257,10 @@ class Store:
             if not (has_scalar or has_flag) or text:
                 return None
             if has_flag:
-                return _decoded(self._ask(ranking_sql(query, column, descending, limit)))
-            found = _decoded(self._ask(scalar_ranking_sql(query, column, descending, limit)))
+                return self._records(ranking_sql(query, column, descending, limit))
+            found = self._records(scalar_ranking_sql(query, column, descending, limit))
             if limit is None or len(found) < limit:
-                found += _decoded(self._ask(unranked_sql(query, column, limit and limit - len(found))))
+                found += self._records(unranked_sql(query, column, limit and limit - len(found)))
             return found
         except IndexUnavailable:
             return None
@@ -252,7 +272,12 @@ class Store:
         with self._lock:
             self._sync_manifests()
             rows = self._ask(batch_groups_sql(query, limit, offset, prefix))
-        return [(i, _manifest(data)) for i, data in rows]
+            try:
+                return [(i, _manifest(data)) for i, data in rows]
+            except NotARecord as exc:  # set aside and rebuilt, as for a run's row (see _records)
+                self.index.set_aside(str(exc))
+                self._sync_manifests()
+                return [(i, _manifest(data)) for i, data in self._ask(batch_groups_sql(query, limit, offset, prefix))]
 
     def batch_count(self, query: RunQuery, prefix: str | None = None) -> int:
         with self._lock:
@@ -470,12 +495,25 @@ def _manifest_fields(path: str) -> tuple:
     return (created if isinstance(created, number) else None, total if isinstance(total, int) else None, text)
 
 
+class NotARecord(StoreError):
+    """An index row whose data is not the JSON it was written as (the index's file was changed)."""
+
+
 def _manifest(text: str | None) -> dict[str, Any]:
-    return json.loads(text) if text else {}
+    try:
+        data = json.loads(text) if text else {}
+    except (ValueError, TypeError) as exc:
+        raise NotARecord(f"a batch's manifest is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise NotARecord(f"a batch's manifest is a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def _decoded(rows: list[tuple]) -> list[RunRecord]:
-    return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+    try:
+        return [RunRecord.from_json(json.loads(data)) for (data,) in rows]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise NotARecord(f"a run's row holds no record: {exc}") from None
 
 
 def _identity(path: str) -> tuple:

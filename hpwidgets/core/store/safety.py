@@ -104,6 +104,18 @@ def read_private(path: str) -> bytes:
         return fh.read()
 
 
+def read_secret(path: str) -> bytes:
+    """``read_private`` for a file whose content we run (a ``%%hprun`` cell, the notebook values
+    it unpickles): one that group or others can read is refused as well."""
+    fd = open_private(path)
+    with os.fdopen(fd, "rb") as fh:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o044:
+            raise UnsafePathError(f"Refusing {path}: it is readable by group or others (mode {mode:04o}) "
+                                  "(fix: remove it; hpwidgets writes it again, 0600)")
+        return fh.read()
+
+
 def local_cache_dir() -> str:
     """A private directory on local disk for the index of a store on a network file system.
 
