@@ -122,7 +122,7 @@ def test_a_record_with_a_value_out_of_range_is_skipped_in_one_line(home, field, 
     bad_id = "ff" * 16
     os.makedirs(store.run_dir(bad_id))
     bad = os.path.join(store.run_dir(bad_id), "run.json")
-    data = {k: v for k, v in _rec(9, id=bad_id).to_json().items() if k != field.split(":")[0].strip('"')}
+    data = {k: v for k, v in stored(9, id=bad_id).to_json().items() if k != field.split(":")[0].strip('"')}
     with open(bad, "w") as fh:
         fh.write(json.dumps(data)[:-1] + ", " + field + "}")
     os.remove(store.index_path)
