@@ -263,8 +263,8 @@ def test_the_runs_sidebar_of_the_installed_wheel_lists_and_opens_a_batch_in_jupy
             page.locator(".jp-SideBar [data-id='hpwidgets-runs']").click(timeout=60_000)
             item = page.locator(".hpw-runs-item", has_text="train.py")
             item.wait_for(timeout=30_000)
-            assert item.locator(".hpw-runs-state").text_content() == "ended"
-            assert (item.locator(".hpw-runs-counts").text_content() or "").startswith("2/2 done · best loss ")
+            assert item.locator(".hpw-runs-state").text_content() == "finished"
+            assert (item.locator(".hpw-runs-counts").text_content() or "").startswith("2 of 2 done · best loss ")
             item.locator(".hpw-runs-open").click()  # drawn by the installed server extension
             view = page.locator(".hpw-view")
             view.locator("img.hpw-plot").wait_for(timeout=30_000)
