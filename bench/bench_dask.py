@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
+
+from local_cluster import start_cluster, stop_cluster  # noqa: E402
 
 from hpwidgets.core.records import Status  # noqa: E402
 from hpwidgets.core.run.batch import prepare  # noqa: E402
@@ -49,40 +49,6 @@ CASES = {  # name: (trials, seconds each, dask workers, threads each, target, co
 
 def sleeper(seconds: float) -> str:
     return f"import time\nx = 0\ntime.sleep({seconds})\nprint(f'loss: {{x}}')\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_cluster(folder: str, workers: int, threads: int) -> tuple[str, list[subprocess.Popen]]:
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    log = open(os.path.join(folder, "cluster.log"), "a")  # noqa: SIM115
-    common = dict(stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder)
-    dask = [sys.executable, "-m", "dask"]
-    procs = [
-        subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common),
-        subprocess.Popen([*dask, "worker", address, "--nworkers", str(workers), "--nthreads", str(threads),
-                          "--no-dashboard", "--host", "127.0.0.1", "--local-directory", folder], **common),
-    ]  # fmt: skip
-    from distributed import Client
-
-    with Client(address, timeout="30s") as client:
-        client.wait_for_workers(workers, timeout=60)
-    return address, procs
-
-
-def stop_cluster(procs: list[subprocess.Popen]) -> None:
-    for proc in reversed(procs):
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def timed_batch(script: str, store: Store, trials: int, **options) -> float:

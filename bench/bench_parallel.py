@@ -26,9 +26,6 @@ import argparse
 import hashlib
 import heapq
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +40,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
 
 import numpy as np  # noqa: E402
+from local_cluster import start_cluster, stop_cluster  # noqa: E402
 from objectives import OBJECTIVES, Objective  # noqa: E402
 
 from hpwidgets.core.records import Status  # noqa: E402
@@ -67,40 +65,6 @@ def timed_batch(script: str, store: Store, **options) -> float:
     return elapsed
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_cluster(folder: str) -> tuple[str, list[subprocess.Popen]]:
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    log = open(os.path.join(folder, "cluster.log"), "w")  # noqa: SIM115
-    common = dict(stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder)
-    dask = [sys.executable, "-m", "dask"]
-    procs = [
-        subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common),
-        subprocess.Popen([*dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard",
-                          "--host", "127.0.0.1", "--local-directory", folder], **common),
-    ]  # fmt: skip
-    from distributed import Client
-
-    with Client(address, timeout="30s") as client:
-        client.wait_for_workers(WORKERS, timeout=60)
-    return address, procs
-
-
-def stop_cluster(procs: list[subprocess.Popen]) -> None:
-    for proc in reversed(procs):
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def wall_times(use_dask: bool) -> None:
     print(f"## Wall time: {TRIALS} trials of a script that sleeps {SLEEP} s")
     with tempfile.TemporaryDirectory(prefix="hpw-bench-") as tmp:
@@ -114,7 +78,7 @@ def wall_times(use_dask: bool) -> None:
         parallel = timed_batch(script, store, workers=WORKERS)
         rows.append((f"--workers {WORKERS}", parallel, parallel / serial, TARGETS["workers"]))
         if use_dask:
-            address, procs = start_cluster(tmp)
+            address, procs = start_cluster(tmp, WORKERS, 1)
             try:
                 cold = timed_batch(script, store, dask=address)  # workers import hpwidgets first
                 warm = timed_batch(script, store, dask=address)
