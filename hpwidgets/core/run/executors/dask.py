@@ -24,7 +24,8 @@ Stop and pruning: Dask cannot cancel a running task. Stop or a pruner claims the
 with ``STOPPED``: a queued task that starts afterwards finds it taken and returns at once without
 running its trial. If the task had claimed it first, the runner sets the attempt's
 ``distributed.Event`` instead, which the running task watches from a thread; it kills its
-trial's process group. A task that has not returned ``CANCEL_WAIT`` seconds after Stop is
+trial's process group. Kills wait until every attempt Stop asked for has been claimed: a kill
+frees a slot, where a queued task would otherwise begin. A task that has not returned ``CANCEL_WAIT`` seconds after Stop is
 dropped with ``client.cancel``.
 
 A lost worker: when the worker that claimed the mark dies, the scheduler runs the task again
@@ -126,6 +127,8 @@ class DaskRunner(TrialRunner):
         # Stop's claims and the marks' removal, in order, off the runners' threads: a Stop's claim
         # never lands after its mark's removal, where it would outlive the batch
         self._errands: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._stopping: list[tuple[str, Any]] = []  # Stop's attempts not yet claimed: (mark, kill event)
+        self._stopping_lock = threading.Lock()
         self._errand_thread = threading.Thread(target=self._run_errands, name="hpw-dask-errands", daemon=True)
         self._errand_thread.start()
         self.client.subscribe_topic(self._name, self._on_lines)
@@ -165,7 +168,9 @@ class DaskRunner(TrialRunner):
         future.add_done_callback(lambda _: inbox.put(_WAKE))  # on the client's loop: wake the loop below
 
         def stop() -> None:  # Stop or a pruner, on their own thread (a widget's callback): never wait here
-            self._errands.put(lambda: self._stop(mark, kill))
+            with self._stopping_lock:
+                self._stopping.append((mark, kill))
+            self._errands.put(self._stop_pending)
             inbox.put(_WAKE)
 
         key = cancel.register(stop)
@@ -197,11 +202,22 @@ class DaskRunner(TrialRunner):
             self._inboxes.pop(mark, None)
             self._errands.put(lambda: self._forget(mark, kill, cancel.is_set()))
 
-    def _stop(self, mark: str, kill: Any) -> None:
-        """Claim the attempt's mark so that its task never begins, or, if it has, tell it to kill."""
-        try:
-            self.client.publish_dataset(**{mark: STOPPED})  # override=False: fails once the task has claimed it
-        except KeyError:
+    def _stop_pending(self) -> None:
+        """Claim the marks of every attempt Stop asked for, so that queued tasks never begin, and
+        only then tell the ones that had begun to kill: a kill frees a slot, and a queued task
+        whose mark is still free would start there."""
+        began = []
+        while True:
+            with self._stopping_lock:
+                pending, self._stopping = self._stopping, []
+            if not pending:
+                break
+            for mark, kill in pending:
+                try:
+                    self.client.publish_dataset(**{mark: STOPPED})  # override=False: fails once claimed
+                except KeyError:
+                    began.append(kill)
+        for kill in began:
             kill.set()
 
     def _forget(self, mark: str, kill: Any, stopped: bool) -> None:
