@@ -2,6 +2,7 @@
 writing per trial, and rebuilding a deleted index.
 
     python bench/bench_store.py [--small 1000] [--large 100000] [--repeat 3] [--cache /tmp/hpw-bench-store]
+    python bench/bench_store.py --rebuild-only [--against OTHER_CHECKOUT] [--repeat 5]
 
 Stores are built through the store's own API (a run created, then saved completed with its
 series, as a trial does: two writes), two runs per batch, and kept under ``--cache`` for the
@@ -9,7 +10,9 @@ next run (delete the folder to build again). Reading commands run as `hpw` subpr
 (their time and peak RSS, medians of ``--repeat``). The machine is shared and noisy: read the
 ratios. Targets (the store's issue): each command at most 1.5x its time and memory at the
 small size, ``compare --top 5`` at most 0.35 s, writing flat (the last 10,000 trials at most
-1.5x the first 10,000), a rebuild at most 15 s.
+1.5x the first 10,000), a rebuild at most 15 s. ``--rebuild-only`` times just the rebuild, each in
+a fresh process, alternating with the code of ``--against`` (another checkout) when given, so
+that both see the same load.
 """
 
 from __future__ import annotations
@@ -116,19 +119,42 @@ def in_process(args: list[str], home: str, repeat: int) -> float:
     return timed(once, repeat)
 
 
-def rebuild_seconds(home: str) -> float:
-    """A deleted index rebuilt from the run directories (warm page cache: they were just read)."""
-    from hpwidgets.core.store.runstore import Store
+REBUILD = """
+import os, sys, time
+from hpwidgets.core.store.runstore import Store
+home = sys.argv[1]
+for suffix in ("", "-wal", "-shm"):
+    if os.path.exists(os.path.join(home, "index.db" + suffix)):
+        os.remove(os.path.join(home, "index.db" + suffix))
+t0 = time.perf_counter()
+store = Store(home)
+store.runs(limit=1)
+print(time.perf_counter() - t0)
+store.close()
+"""
 
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(os.path.join(home, "index.db" + suffix)):
-            os.remove(os.path.join(home, "index.db" + suffix))
-    t0 = time.perf_counter()
-    store = Store(home)
-    store.runs(limit=1)
-    took = time.perf_counter() - t0
-    store.close()
-    return took
+
+def rebuild_seconds(home: str, code: str = REPO) -> float:
+    """A deleted index rebuilt from the run directories by the code at ``code``, in a fresh
+    process (warm page cache: they were just read)."""
+    out = subprocess.run([sys.executable, "-c", REBUILD, home], env={**os.environ, "PYTHONPATH": code},
+                         check=True, capture_output=True, text=True).stdout
+    return float(out)
+
+
+def rebuild_only(home: str, against: str | None, repeat: int) -> None:
+    """Rebuild times, medians of ``repeat``, this checkout's beside ``against``'s, alternating."""
+    codes = {"this": REPO, **({"against": against} if against else {})}
+    rebuild_seconds(home)  # the run directories into the page cache
+    times: dict[str, list[float]] = {name: [] for name in codes}
+    for _ in range(repeat):
+        for name, code in codes.items():
+            times[name].append(rebuild_seconds(home, code))
+    for name, taken in times.items():
+        print(f"rebuild of a deleted index ({name}: {codes[name]}): median {statistics.median(taken):.2f} s "
+              f"of {', '.join(f'{t:.2f}' for t in taken)}")
+    if against:
+        print(f"ratio this/against: {statistics.median(times['this']) / statistics.median(times['against']):.2f}")
 
 
 def sidebar_listing(home: str, repeat: int) -> float:
@@ -170,11 +196,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache", default="/tmp/hpw-bench-store")
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument("--rebuild-only", action="store_true", help="time only the rebuild at --large runs")
+    parser.add_argument("--against", help="another checkout whose rebuild is timed alternately (--rebuild-only)")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds the idle sidebar is measured")
     args = parser.parse_args()
     sizes = (args.small, args.large)
     homes = {n: os.path.join(args.cache, str(n)) for n in sizes}
     os.makedirs(args.cache, mode=0o700, exist_ok=True)
+    if args.rebuild_only:
+        build(homes[args.large], args.large)
+        rebuild_only(homes[args.large], args.against, args.repeat)
+        return
     writing = {}
     for n in sizes:
         t0 = time.perf_counter()

@@ -77,13 +77,21 @@ Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None)
 
 
 @dataclass(frozen=True)
-class Listed:
-    """What a rebuild reads: the rows of the runs/ listing, the ids whose record could not be
-    used, and runs/'s mtime taken before it was listed."""
+class Chunk:
+    """Some run directories as a rebuild read them: each usable run's rows (``parts_of``), in
+    id order, and the ids whose record could not be used."""
 
-    rows: list[Row]
+    rows: list[tuple]
     skipped: list[str]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a rebuild reads: runs/'s mtime taken before it was listed, and its run directories a
+    chunk at a time, in id order (scan.py)."""
+
     stamp: int | None
+    chunks: Iterable[Chunk]
 
 
 @dataclass(frozen=True)
@@ -113,11 +121,33 @@ class Row:
         return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
 
 
+
+def parts_of(fields: dict[str, Any], data: str | None, identity: Identity) -> tuple:
+    """A run's rows of the runs, scalars, flags and tags tables from its checked fields
+    (``records.checked_fields``) without building its record, as ``Row.of(record, data,
+    identity)`` writes them (a rebuild reads 100,000 runs); ``data`` None: encoded again."""
+    if data is None:
+        data = json.dumps(RunRecord.from_json(fields).to_json())
+    run, status, started, step = fields["id"], fields.get("status", "pending"), fields.get("started"), fields.get("step")
+    columns = (run, fields["batch"], fields["operation"], status, started, fields.get("label", ""), data, *identity)
+    scalars = [(run, k, v, step, _status_tier(status, v), started) for k, v in fields["scalars"].items()]
+    flags = [(run, k, _flag_value(v)) for k, v in fields["flags"].items()]
+    tags = [(run, t) for t in dict.fromkeys(fields.get("tags") or ())]
+    return columns, scalars, flags, tags
+
+
 def _tier(record: RunRecord, value: float | None) -> int:
+    return _status_tier(record.status.value, value)
+
+
+def _status_tier(status: str, value: float | None) -> int:
     """records.rank's tier of a run by this value: 0 completed, 1 ended otherwise, 2 the rest."""
-    if value is None or math.isnan(value) or not record.status.is_finished():
+    if value is None or math.isnan(value) or status not in _FINISHED:
         return 2
-    return 0 if record.status is Status.COMPLETED else 1
+    return 0 if status == Status.COMPLETED.value else 1
+
+
+_FINISHED = frozenset(s.value for s in Status if s.is_finished())
 
 
 def _flag_value(value: Any) -> Any:
@@ -136,6 +166,14 @@ def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> Non
     db.executemany(f"{verb} INTO scalars VALUES (?,?,?,?,?,?)", [s for r in rows for s in r.scalars()])
     db.executemany(f"{verb} INTO flags VALUES (?,?,?)", [f for r in rows for f in r.flags()])
     db.executemany(f"{verb} INTO tags VALUES (?,?)", [t for r in rows for t in r.tags()])
+
+
+def _append(db: sqlite3.Connection, parts: list[tuple]) -> None:
+    """A rebuild's rows (``parts_of``) into its new tables."""
+    db.executemany(f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [p[0] for p in parts])
+    db.executemany("INSERT OR IGNORE INTO scalars VALUES (?,?,?,?,?,?)", [s for p in parts for s in p[1]])
+    db.executemany("INSERT OR IGNORE INTO flags VALUES (?,?,?)", [f for p in parts for f in p[2]])
+    db.executemany("INSERT OR IGNORE INTO tags VALUES (?,?)", [t for p in parts for t in p[3]])
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
@@ -234,18 +272,26 @@ class Index:
     def _create(self, db: sqlite3.Connection) -> int:
         for table in _TABLES:
             db.execute(f"DROP TABLE IF EXISTS {table}")
-        tables = [t for t in _SCHEMA if t.startswith(("CREATE TABLE", "CREATE TRIGGER"))]
+        tables = [t for t in _SCHEMA if t.startswith("CREATE TABLE")]
         for statement in tables:
             db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         listed = self._load_all()
-        _write(db, listed.rows, replace=False)
-        for statement in _SCHEMA:  # the indexes, built once over every row (faster than row by row)
+        count, skipped = 0, []
+        for chunk in listed.chunks:  # in id order: each table's key grows, rows are appended
+            _append(db, chunk.rows)
+            count += len(chunk.rows)
+            skipped += chunk.skipped
+        # the batch summaries in one GROUP BY (the triggers would update them run by run; the
+        # manifests come later, through their own trigger), then the indexes and triggers, each
+        # built once over every row (faster than row by row)
+        db.execute("INSERT INTO batch_sums (batch, n, first) SELECT batch, COUNT(*), MIN(started) FROM runs GROUP BY batch")
+        for statement in _SCHEMA:
             if statement not in tables:
                 db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('runs', ?)", (listed.stamp,))
-        db.executemany("INSERT INTO skipped VALUES (?)", [(i,) for i in listed.skipped])
-        return len(listed.rows)
+        db.executemany("INSERT INTO skipped VALUES (?)", [(i,) for i in skipped])
+        return count
 
     def _replace(self, exc: BaseException) -> None:
         """Inside the flock: move the unusable file aside, build a new one, say so in one line."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from hpwidgets.core.errors import StoreError
-from hpwidgets.core.records import RunRecord
+from hpwidgets.core.records import RunRecord, checked_fields
 from hpwidgets.core.store import safety as store_safety
 from hpwidgets.core.store.safety import UnsafePathError, report
 
@@ -62,6 +63,18 @@ def read_record(runs_dir: str, name: str, keep_text: bool = False) -> Any:
     """The record in runs/<name>, checked; None (with one line on stderr) when it is unusable.
     ``keep_text``: (record, its JSON text) instead, the text as read when checking changed
     nothing in it (a rebuild then encodes nothing again), else None."""
+    read = read_fields(runs_dir, name)
+    if read is None:
+        return None
+    fields, text, _ = read
+    record = RunRecord.from_json(fields)
+    return (record, text) if keep_text else record
+
+
+def read_fields(runs_dir: str, name: str, report: Callable[[str, str], None] = report) -> tuple | None:
+    """The checked fields of the record in runs/<name> (``records.checked_fields``), its JSON
+    text when checking changed nothing in it (else None), and its file's identity as read
+    (mtime_ns, size, inode); None when it is unusable, with one ``report(path, why)``."""
     folder = os.path.join(runs_dir, name)
     path = os.path.join(folder, "run.json")
     try:
@@ -70,7 +83,7 @@ def read_record(runs_dir: str, name: str, keep_text: bool = False) -> Any:
         report(folder, str(exc))
         return None
     try:
-        raw = store_safety.read_private(path)
+        raw, st = store_safety.read_private_stat(path)
     except FileNotFoundError:
         return None  # a run directory being created or deleted right now
     except UnsafePathError as exc:
@@ -88,20 +101,20 @@ def read_record(runs_dir: str, name: str, keep_text: bool = False) -> Any:
         report(path, "not JSON: not UTF-8 text")
         return None
     try:
-        record = RunRecord.checked(data)
+        fields = checked_fields(data)
     except (ValueError, TypeError) as exc:
         report(path, str(exc))
         return None
-    if record.id != name:
-        report(path, f"its id {record.id!r} does not match its directory")
+    if fields["id"] != name:
+        report(path, f"its id {fields['id']!r} does not match its directory")
         return None
-    if not keep_text:
-        return record
-    as_read = all(k in data for k in _REQUIRED) and len(record.scalars) == len(data.get("scalars") or {})
+    identity = (st.st_mtime_ns, st.st_size, st.st_ino)
+    if not (all(k in data for k in _REQUIRED) and len(fields["scalars"]) == len(data.get("scalars") or {})):
+        return fields, None, identity
     try:
-        return record, raw.decode("utf-8") if as_read else None
+        return fields, raw.decode("utf-8"), identity
     except UnicodeDecodeError:  # JSON in UTF-16 or -32: encoded again
-        return record, None
+        return fields, None, identity
 
 
 _REQUIRED = ("batch", "operation", "flags")  # what RunRecord.checked fills in when it is missing

@@ -54,7 +54,7 @@ from typing import Any
 from hpwidgets.core.errors import OptionError, StoreError
 from hpwidgets.core.processes import owners
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store import paths
+from hpwidgets.core.store import paths, scan
 from hpwidgets.core.store import safety as store_safety
 from hpwidgets.core.store.index import Index, IndexUnavailable, Listed, Row
 from hpwidgets.core.store.listing import RunListing
@@ -134,10 +134,7 @@ class Store:
 
     def _all_rows(self) -> Listed:
         stamp = os.stat(self.runs_dir).st_mtime_ns  # before listing: a change made later is seen as one
-        names = self._listing()
-        rows = self._rows_of(names)
-        found = {r.record.id for r in rows}
-        return Listed(rows, [n for n in names if n not in found], stamp)
+        return Listed(stamp, scan.chunks(self.runs_dir, self._listing()))
 
     # -- index ---------------------------------------------------------------------------
 

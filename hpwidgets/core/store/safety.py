@@ -85,23 +85,39 @@ def private_dir(path: str) -> None:
 
 def open_private(path: str, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:
     """``os.open`` that never follows a symlink and refuses a file that is not ours and private."""
+    return _opened(path, flags, mode)[0]
+
+
+def _opened(path: str, flags: int, mode: int) -> tuple[int, os.stat_result]:
     try:
         fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             check(path)  # says it is a symlink
         raise
-    why = problem(path, os.fstat(fd))
+    st = os.fstat(fd)
+    why = problem(path, st)
     if why:
         os.close(fd)
         raise UnsafePathError(why)
-    return fd
+    return fd, st
 
 
 def read_private(path: str) -> bytes:
-    fd = open_private(path)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    return read_private_stat(path)[0]
+
+
+def read_private_stat(path: str) -> tuple[bytes, os.stat_result]:
+    """``read_private``, and the file's ``fstat`` taken once it was opened and before it was read:
+    its identity as read (a file replaced since then has another)."""
+    fd, st = _opened(path, os.O_RDONLY, 0o600)
+    try:
+        chunks = [os.read(fd, st.st_size + 1)]  # the whole file at once, then its end
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+    finally:
+        os.close(fd)
+    return b"".join(chunks), st
 
 
 def read_secret(path: str) -> bytes:
