@@ -121,8 +121,9 @@ def in_process(args: list[str], home: str, repeat: int) -> float:
 
 REBUILD = """
 import os, sys, time
+home, code = sys.argv[1:3]
+sys.path.insert(0, code)
 from hpwidgets.core.store.runstore import Store
-home = sys.argv[1]
 for suffix in ("", "-wal", "-shm"):
     if os.path.exists(os.path.join(home, "index.db" + suffix)):
         os.remove(os.path.join(home, "index.db" + suffix))
@@ -137,7 +138,7 @@ store.close()
 def rebuild_seconds(home: str, code: str = REPO) -> float:
     """A deleted index rebuilt from the run directories by the code at ``code``, in a fresh
     process (warm page cache: they were just read)."""
-    out = subprocess.run([sys.executable, "-c", REBUILD, home], env={**os.environ, "PYTHONPATH": code},
+    out = subprocess.run([sys.executable, "-I", "-c", REBUILD, home, code],
                          check=True, capture_output=True, text=True).stdout
     return float(out)
 

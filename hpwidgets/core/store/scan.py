@@ -27,7 +27,8 @@ CHUNK = 1000  # runs per chunk
 PARALLEL_FROM = 5000  # fewer runs are read here: a worker costs ~0.1 s to start
 MOST_WORKERS = 8
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-_WORKER = "from hpwidgets.core.store.scan import serve; serve()"
+# isolated (-I): the worker imports this very package, never one in the current directory
+_WORKER = f"import sys; sys.path.insert(0, {_ROOT!r}); from hpwidgets.core.store.scan import serve; serve()"
 
 
 def chunks(runs_dir: str, names: list[str], workers: int | None = None) -> Iterator[Chunk]:
@@ -65,13 +66,12 @@ def _reported(read: tuple[Chunk, list[tuple[str, str]]]) -> Chunk:
 
 
 def _in_workers(runs_dir: str, parts: list[list[str]], workers: int) -> Iterator[Chunk]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
     procs, threads, results = [], [], []
     try:
         for k in range(workers):
             try:
-                proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env)
+                proc = subprocess.Popen([sys.executable, "-I", "-c", _WORKER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
             except OSError:
                 break  # no more processes: the rest is read here
             procs.append(proc)
