@@ -122,6 +122,18 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--started", type=_started, metavar="RANGE",
                    help="runs started in RANGE: 'last hour', 'last 2 days', 'today', 'yesterday', 'this week', "
                         "'after 2026-11-01', 'between 09:00 and 12:00'")
+    g.add_argument("--filter", type=_value_test, action="append", default=[], dest="values", metavar="EXPR",
+                   help="runs whose flag compares so: 'x > 0.5', 'optimizer = adam', 'scalar:loss < 0.3' "
+                        "(OP one of = != < <= > >=; repeatable: every one holds)")
+
+
+def _value_test(text: str):
+    from hpwidgets.core.results.filters import parse_filter
+
+    try:
+        return parse_filter(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid EXPR: {exc}") from None
 
 
 def _started(text: str):
@@ -139,7 +151,8 @@ def run_filter(ns: argparse.Namespace):
 
     statuses = frozenset(s for s in Status if getattr(ns, s.value, False))
     return RunFilter(operations=tuple(ns.operations), labels=tuple(ns.labels), unlabeled=ns.unlabeled,
-                     tags=tuple(ns.tags), statuses=statuses, batch=ns.batch, started=ns.started)
+                     tags=tuple(ns.tags), statuses=statuses, batch=ns.batch, started=ns.started,
+                     values=tuple(ns.values))
 
 
 RUNS_SUBCOMMANDS = ("list", "ls", "info", "rm", "delete", "restore", "purge", "label", "tag")

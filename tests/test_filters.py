@@ -2,13 +2,14 @@
 store, the real CLI called in this process; one real `hpw run` keeps its label and tags."""
 
 import datetime as dt
+import math
 import os
 import time
 
 import pytest
 
 from hpwidgets.core.records import Status
-from hpwidgets.core.results.filters import parse_started
+from hpwidgets.core.results.filters import RunFilter, parse_filter, parse_started
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 from tests.support.cli import hpw_here
@@ -63,6 +64,37 @@ def test_filters_select_by_operation_label_tag_status(runs):
     assert hpw_here("runs", "info", "2", "--tag", "b").stdout.startswith(f"id: {runs['train.py1.0'].id}")
 
 
+def test_filters_on_flag_values(runs):
+    short = {k: r.short_id for k, r in runs.items()}
+    assert _listed("--filter", "x > 1") == [short["train.py2.0"]]
+    assert _listed("--filter", "x = 1") == [short["other.py1"], short["train.py1.0"]]  # 1 and 1.0 alike
+    assert _listed("--filter", "flag:x>=1", "--filter", "noise == 0.1") == [short["train.py2.0"], short["train.py1.0"]]
+    assert _listed("--filter", "scalar:loss < 0") == [short["train.py1.0"]]
+    assert _listed("--filter", "noise != 0.1") == []  # other.py has no noise: never selected
+    assert _listed("--filter", "x = '1'") == []  # text is compared with text only
+    assert _listed("--filter", "x < 2", "--failed") == [short["other.py1"]]
+    proc = hpw_here("compare", "-t", "--min", "loss", "--filter", "x <= 1.5")
+    assert [line.split()[0] for line in proc.stdout.splitlines()[1:]] == [short["train.py1.0"], short["other.py1"]]
+
+
+PLANTED_FLAGS = {"optimizer": "adam", "layers": [1, 2], "on": True, "lr": 1e-3, "nan": math.nan}
+
+
+@pytest.mark.parametrize("expr,selected", [
+    ("optimizer = adam", True), ("optimizer = 'adam'", True), ('optimizer = "sgd"', False),
+    ("optimizer > a", True), ("optimizer < 1", False), ("layers = '[1, 2]'", True), ("on = true", True),
+    ("on != false", True), ("lr <= 0.001", True), ("lr > 1e-3", False), ("nan != 1", False),
+    ("missing != 1", False), ("scalar:loss = 0.5", True), ("scalar:loss = adam", False),
+])
+def test_a_flag_filter_is_answered_alike_by_the_index_and_the_records(home, expr, selected):
+    store = Store(str(home))
+    store.create(record(1, 0.5, flags=PLANTED_FLAGS, started=1000.0))
+    store.create(record(2, 0.25, flags={"optimizer": 3}, started=1001.0))
+    query = RunFilter(values=(parse_filter(expr),)).query()
+    assert [r.id for r in store.select(query)] == ([run_id(1)] if selected else [])
+    assert [r.id for r in store.runs() if query.matches(r)] == [r.id for r in store.select(query)]
+
+
 def test_compare_filters(runs):
     proc = hpw_here("compare", "-t", "--tag", "b", "--min", "loss")
     assert proc.returncode == 0
@@ -99,6 +131,16 @@ TAG_ERRORS = [
      "'last N minutes|hours|days|weeks', 'last hour', 'today', 'yesterday', 'this week|month|year', "
      "'last week|month|year', 'after DATETIME', 'before DATETIME', 'between DATETIME and DATETIME' or a date "
      "YYYY-MM-DD)\n"),
+    (["runs", "--filter", "x >"], "hpw runs: error: argument --filter: invalid EXPR: 'x >' (accepted: NAME OP VALUE: "
+     "NAME a flag (or scalar:NAME, a scalar's last value), OP one of = != < <= > >=, VALUE a number, true, false "
+     "or text, such as 'x > 0.5' or 'optimizer = adam')\n"),
+    (["compare", "--filter", "x =< 1"], "hpw compare: error: argument --filter: invalid EXPR: 'x =< 1': '< 1' is not "
+     "a value (quote text with spaces or quotes, or that starts with =, !, < or >) (accepted: NAME OP VALUE: NAME a "
+     "flag (or scalar:NAME, a scalar's last value), OP one of = != < <= > >=, VALUE a number, true, false or text, "
+     "such as 'x > 0.5' or 'optimizer = adam')\n"),
+    (["runs", "rm", "--filter", "x > 1e400"], "hpw runs rm: error: argument --filter: invalid EXPR: 'x > 1e400': 1e400 "
+     "is too large for a number (accepted: NAME OP VALUE: NAME a flag (or scalar:NAME, a scalar's last value), OP one "
+     "of = != < <= > >=, VALUE a number, true, false or text, such as 'x > 0.5' or 'optimizer = adam')\n"),
 ]
 
 

@@ -11,6 +11,18 @@ batch and Guild's ``--started`` ranges.
     DATE                                 that whole day
 
 DATETIME is ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM[:SS]`` or ``HH:MM[:SS]`` (today), local time.
+
+``--filter`` compares a flag (or a scalar's last value) with a value; given several times,
+every one must hold::
+
+    expr   := ["flag:" | "scalar:"] NAME OP VALUE        (a bare NAME is a flag)
+    OP     := "=" | "==" | "!=" | "<" | "<=" | ">" | ">="
+    VALUE  := number | "true" | "false"                  compared with numbers only (true is 1)
+            | "'" text "'" | '"' text '"' | bare-text     compared with text only
+    bare-text := no spaces or quotes, not starting with = ! < >
+
+A run without the flag or scalar (or whose value is missing) never matches; a flag that is a
+list is compared as its JSON text. The index answers it (query.ValueTest).
 """
 
 from __future__ import annotations
@@ -21,13 +33,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hpwidgets.core.records import RunRecord, Status
-from hpwidgets.core.store.query import RunQuery
+from hpwidgets.core.store.query import RunQuery, ValueTest
 
 STARTED_ACCEPTED = ("'last N minutes|hours|days|weeks', 'last hour', 'today', 'yesterday', "
                     "'this week|month|year', 'last week|month|year', 'after DATETIME', 'before DATETIME', "
                     "'between DATETIME and DATETIME' or a date YYYY-MM-DD")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 _ROLLING = re.compile(r"^last\s+(?:(\d+)\s+)?(minute|hour|day|week)s?$")
+FILTER_ACCEPTED = ("NAME OP VALUE: NAME a flag (or scalar:NAME, a scalar's last value), OP one of "
+                   "= != < <= > >=, VALUE a number, true, false or text, such as 'x > 0.5' or 'optimizer = adam'")
+_EXPR = re.compile(r"^\s*(flag:|scalar:)?([^\s=!<>:'\"]+)\s*(==|=|!=|<=|>=|<|>)\s*(\S(?:.*\S)?)\s*$", re.DOTALL)
+_BARE = re.compile(r"^[^\s'\"=!<>][^\s'\"]*$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,32 @@ def _relative(spec: str, now: dt.datetime) -> tuple[dt.datetime | None, dt.datet
     return None
 
 
+def parse_filter(text: str) -> ValueTest:
+    """A ``--filter`` expression (see the grammar above); ValueError names the accepted form."""
+    m = _EXPR.match(text)
+    if not m:
+        raise ValueError(f"{text!r} (accepted: {FILTER_ACCEPTED})")
+    kind, name, op, raw = m.groups()
+    return ValueTest(name, "=" if op == "==" else op, _filter_value(text, raw), scalar=kind == "scalar:")
+
+
+def _filter_value(text: str, raw: str) -> int | float | str:
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    if not _BARE.match(raw):  # a typo ('x =< 1', an unclosed quote) is no text to compare with
+        raise ValueError(f"{text!r}: {raw!r} is not a value (quote text with spaces or quotes, or that starts "
+                         f"with =, !, < or >) (accepted: {FILTER_ACCEPTED})")
+    if raw in ("true", "false"):
+        return int(raw == "true")
+    if _NUMBER.match(raw):
+        if re.fullmatch(r"[+-]?\d+", raw) and -(1 << 63) <= int(raw) < 1 << 63:  # what SQLite holds as one
+            return int(raw)
+        if float(raw) in (float("inf"), float("-inf")):
+            raise ValueError(f"{text!r}: {raw} is too large for a number (accepted: {FILTER_ACCEPTED})")
+        return float(raw)
+    return raw
+
+
 @dataclass(frozen=True)
 class RunFilter:
     operations: tuple[str, ...] = ()  # a run matches when its operation contains one of them
@@ -129,10 +172,11 @@ class RunFilter:
     statuses: frozenset[Status] = frozenset()
     batch: str | None = None  # the start of a batch id
     started: TimeRange | None = None
+    values: tuple[ValueTest, ...] = ()  # --filter: every one holds
 
     def __bool__(self) -> bool:
         return bool(self.operations or self.labels or self.unlabeled or self.tags or self.statuses
-                    or self.batch or self.started)
+                    or self.batch or self.started or self.values)
 
     def matches(self, r: RunRecord) -> bool:
         return (
@@ -143,6 +187,7 @@ class RunFilter:
             and (not self.statuses or r.status in self.statuses)
             and (not self.batch or r.batch.startswith(self.batch.lower()))
             and (self.started is None or r.started in self.started)
+            and all(test.holds(r) for test in self.values)
         )
 
     def query(self, batch: str | None = None) -> RunQuery:
@@ -150,7 +195,7 @@ class RunFilter:
         started = self.started or TimeRange(None, None)
         return RunQuery(batch=batch, batch_prefix=None if batch else self.batch, operations=self.operations,
                         labels=self.labels, unlabeled=self.unlabeled, tags=self.tags, statuses=self.statuses,
-                        started_from=started.start, started_before=started.end)
+                        started_from=started.start, started_before=started.end, values=self.values)
 
     def apply(self, records: Sequence[RunRecord]) -> list[RunRecord]:
         return [r for r in records if self.matches(r)] if self else list(records)

@@ -32,6 +32,7 @@ from typing import Any
 from hpwidgets.core.errors import StoreError
 from hpwidgets.core.records import RunRecord, Status
 from hpwidgets.core.store import safety
+from hpwidgets.core.store.query import stored_value
 
 SCHEMA_VERSION = 6
 _COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
@@ -115,7 +116,7 @@ class Row:
         return [(r.id, k, v, r.step, _tier(r, v), r.started) for k, v in r.scalars.items()]
 
     def flags(self) -> list[tuple]:
-        return [(self.record.id, k, _flag_value(v)) for k, v in self.record.flags.items()]
+        return [(self.record.id, k, stored_value(v)) for k, v in self.record.flags.items()]
 
     def tags(self) -> list[tuple]:
         return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
@@ -131,7 +132,7 @@ def parts_of(fields: dict[str, Any], data: str | None, identity: Identity) -> tu
     run, status, started, step = fields["id"], fields.get("status", "pending"), fields.get("started"), fields.get("step")
     columns = (run, fields["batch"], fields["operation"], status, started, fields.get("label", ""), data, *identity)
     scalars = [(run, k, v, step, _status_tier(status, v), started) for k, v in fields["scalars"].items()]
-    flags = [(run, k, _flag_value(v)) for k, v in fields["flags"].items()]
+    flags = [(run, k, stored_value(v)) for k, v in fields["flags"].items()]
     tags = [(run, t) for t in dict.fromkeys(fields.get("tags") or ())]
     return columns, scalars, flags, tags
 
@@ -148,14 +149,6 @@ def _status_tier(status: str, value: float | None) -> int:
 
 
 _FINISHED = frozenset(s.value for s in Status if s.is_finished())
-
-
-def _flag_value(value: Any) -> Any:
-    """A flag as SQLite keeps it: numbers and text as they are, anything else as JSON text
-    (so that a ranking that meets it falls back to Python's, see runstore.ranked)."""
-    if value is None or isinstance(value, (int, float, str)):
-        return value
-    return json.dumps(value)
 
 
 def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> None:

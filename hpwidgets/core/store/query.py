@@ -9,13 +9,60 @@ other finished ones by value, then the rest, each tier in the listing's order (n
 
 from __future__ import annotations
 
+import json
+import math
+import operator
 from dataclasses import dataclass
+from typing import Any
 
 from hpwidgets.core.records import RunRecord, Status
 
 LISTING_ORDER = "runs.started DESC, runs.id"  # newest first; a run without a start last
 _FINISHED = tuple(s.value for s in Status if s.is_finished())
 _UNFINISHED = (Status.PENDING, Status.RUNNING)
+COMPARISONS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+               ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class ValueTest:
+    """A run's flag (or scalar's last value) compared with a value: a number with numbers only,
+    text with text only (a flag that is a list is compared as its JSON text); a run without it,
+    or whose value is missing (NaN), never matches."""
+
+    name: str
+    op: str  # one of COMPARISONS
+    value: int | float | str
+    scalar: bool = False  # the scalar's last value, not the flag
+
+    def sql(self) -> tuple[str, list]:
+        """The test as an SQL condition on the row ``runs``, and its arguments."""
+        kinds = "= 'text'" if isinstance(self.value, str) else "IN ('integer', 'real')"
+        if self.scalar:
+            where = "FROM scalars s WHERE s.run = runs.id AND s.key = ? AND typeof(s.last) "
+            return f"EXISTS (SELECT 1 {where}{kinds} AND s.last {self.op} ?)", [self.name, self.value]
+        where = "FROM flags f WHERE f.run = runs.id AND f.name = ? AND typeof(f.value) "
+        return f"EXISTS (SELECT 1 {where}{kinds} AND f.value {self.op} ?)", [self.name, self.value]
+
+    def holds(self, r: RunRecord) -> bool:
+        values = r.scalars if self.scalar else r.flags
+        if self.name not in values:
+            return False
+        value = stored_value(values[self.name])  # as the index holds it, so that both answer alike
+        if isinstance(self.value, str) != isinstance(value, str) or value is None:
+            return False
+        return COMPARISONS[self.op](value, self.value)
+
+
+def stored_value(value: Any) -> Any:
+    """A flag or scalar as SQLite holds it: numbers and text as they are (NaN is no value),
+    anything else as JSON text (a ranking that meets it falls back to Python's, see
+    runstore.ranked)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return json.dumps(value)
 
 
 @dataclass(frozen=True)
@@ -32,6 +79,7 @@ class RunQuery:
     started_from: float | None = None  # inclusive
     started_before: float | None = None  # exclusive
     id_prefix: str | None = None
+    values: tuple[ValueTest, ...] = ()  # every one holds
 
     def within(self, batches) -> RunQuery:
         """This query restricted to the runs of ``batches`` (whole ids)."""
@@ -88,6 +136,10 @@ class RunQuery:
         if self.id_prefix is not None:
             terms.append("substr(runs.id, 1, ?) = ?")
             args += [len(self.id_prefix), self.id_prefix.lower()]
+        for test in self.values:
+            term, more = test.sql()
+            terms.append(term)
+            args += more
         return (" WHERE " + " AND ".join(terms) if terms else ""), args
 
     def matches(self, r: RunRecord) -> bool:
@@ -105,6 +157,7 @@ class RunQuery:
             and (self.started_from is None or (started is not None and started >= self.started_from))
             and (self.started_before is None or (started is not None and started < self.started_before))
             and (self.id_prefix is None or r.id.startswith(self.id_prefix.lower()))
+            and all(test.holds(r) for test in self.values)
         )
 
 
