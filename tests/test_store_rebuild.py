@@ -68,8 +68,9 @@ def test_workers_read_the_chunks_this_process_reads_in_the_same_order(home, monk
     here, said_here = _read(store, 0, capsys)
     there, said_there = _read(store, 2, capsys)
     assert there == here and said_there == said_here
-    assert [len(c.rows) for c in here] == [3, 2, 2, 2] and [c.skipped for c in here] == [[], [run_id(3)], [run_id(7)], []]
-    assert [p[0][0] for c in here for p in c.rows] == sorted(run_id(i) for i in range(11) if i not in (3, 7))
+    assert [len(c.runs) for c in here] == [3, 2, 2, 2] and [c.skipped for c in here] == [[], [run_id(3)], [run_id(7)], []]
+    assert [r[0] for c in here for r in c.runs] == sorted(run_id(i) for i in range(11) if i not in (3, 7))
+    assert [f[0] for c in here for f in c.flags] == [r[0] for c in here for r in c.runs]  # x, one flag each
     assert said_here.splitlines() == [
         f"hpwidgets: skipped {store.run_dir(run_id(3))}/run.json: not JSON: Expecting property name enclosed in "
         "double quotes (line 1 column 2)",

@@ -79,10 +79,13 @@ Identity = tuple  # (mtime_ns, size, inode) of a run.json, or (None, None, None)
 
 @dataclass(frozen=True)
 class Chunk:
-    """Some run directories as a rebuild read them: each usable run's rows (``parts_of``), in
-    id order, and the ids whose record could not be used."""
+    """Some run directories as a rebuild read them: the usable runs' rows of each table
+    (``parts_of``), in id order, and the ids whose record could not be used."""
 
-    rows: list[tuple]
+    runs: list[tuple]
+    scalars: list[tuple]
+    flags: list[tuple]
+    tags: list[tuple]
     skipped: list[str]
 
 
@@ -161,12 +164,12 @@ def _write(db: sqlite3.Connection, rows: list[Row], replace: bool = True) -> Non
     db.executemany(f"{verb} INTO tags VALUES (?,?)", [t for r in rows for t in r.tags()])
 
 
-def _append(db: sqlite3.Connection, parts: list[tuple]) -> None:
-    """A rebuild's rows (``parts_of``) into its new tables."""
-    db.executemany(f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", [p[0] for p in parts])
-    db.executemany("INSERT OR IGNORE INTO scalars VALUES (?,?,?,?,?,?)", [s for p in parts for s in p[1]])
-    db.executemany("INSERT OR IGNORE INTO flags VALUES (?,?,?)", [f for p in parts for f in p[2]])
-    db.executemany("INSERT OR IGNORE INTO tags VALUES (?,?)", [t for p in parts for t in p[3]])
+def _append(db: sqlite3.Connection, chunk: Chunk) -> None:
+    """A rebuild's rows into its new tables."""
+    db.executemany(f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(_COLUMNS))})", chunk.runs)
+    db.executemany("INSERT OR IGNORE INTO scalars VALUES (?,?,?,?,?,?)", chunk.scalars)
+    db.executemany("INSERT OR IGNORE INTO flags VALUES (?,?,?)", chunk.flags)
+    db.executemany("INSERT OR IGNORE INTO tags VALUES (?,?)", chunk.tags)
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
@@ -272,8 +275,8 @@ class Index:
         listed = self._load_all()
         count, skipped = 0, []
         for chunk in listed.chunks:  # in id order: each table's key grows, rows are appended
-            _append(db, chunk.rows)
-            count += len(chunk.rows)
+            _append(db, chunk)
+            count += len(chunk.runs)
             skipped += chunk.skipped
         # the batch summaries in one GROUP BY (the triggers would update them run by run; the
         # manifests come later, through their own trigger), then the indexes and triggers, each

@@ -48,14 +48,18 @@ def chunks(runs_dir: str, names: list[str], workers: int | None = None) -> Itera
 def read_chunk(runs_dir: str, names: list[str]) -> tuple[Chunk, list[tuple[str, str]]]:
     """Some run directories read: their rows and skipped ids, and the (path, why) to report."""
     problems: list[tuple[str, str]] = []
-    rows, skipped = [], []
+    chunk = Chunk([], [], [], [], [])
     for name in names:
         read = read_fields(runs_dir, name, lambda path, why: problems.append((path, why)))
         if read is None:
-            skipped.append(name)
+            chunk.skipped.append(name)
             continue
-        rows.append(parts_of(*read))
-    return Chunk(rows, skipped), problems
+        run, scalars, flags, tags = parts_of(*read)
+        chunk.runs.append(run)
+        chunk.scalars.extend(scalars)
+        chunk.flags.extend(flags)
+        chunk.tags.extend(tags)
+    return chunk, problems
 
 
 def _reported(read: tuple[Chunk, list[tuple[str, str]]]) -> Chunk:
