@@ -4,7 +4,10 @@ runs, decoding only what the index stores; the index it builds is the one writes
 import json
 import math
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -122,3 +125,38 @@ def test_a_deleted_index_is_rebuilt_as_writes_built_it(home, monkeypatch, worker
         (f"{0:032x}", 3, 1000.0, None, None), (f"{1:032x}", 3, 1001.0, 5000.0, 5),
         (f"{2:032x}", 3, 1002.0, None, None), (f"{3:032x}", 2, 1003.0, None, None),
     ]
+
+
+KILLED = """
+import os, signal, sys
+from hpwidgets.core.store import index, scan
+from hpwidgets.core.store.runstore import Store
+scan.CHUNK = 2
+appended = index._append
+
+
+def append_and_die(db, chunk):  # killed once the first rows are in, the transaction still open
+    appended(db, chunk)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+index._append = append_and_die
+store = Store(sys.argv[1])
+store.rebuild_index() if sys.argv[2] == "rebuild" else store.runs()
+"""
+
+
+@pytest.mark.parametrize("how", ["deleted", "rebuild"])
+def test_a_rebuild_killed_midway_leaves_an_index_that_answers_whole(home, how):
+    store = Store(str(home))
+    for i in range(7):
+        store.create(stored(i))
+    store.close()
+    if how == "deleted":
+        os.remove(store.index_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", KILLED, str(home), how], env=env, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    again = Store(str(home))
+    assert [r.id for r in again.runs()] == [run_id(i) for i in reversed(range(7))]
+    assert again.count() == 7 and again.index.ids() == {run_id(i) for i in range(7)}
