@@ -13,6 +13,11 @@ repairing happen while holding an exclusive ``flock`` on ``<index>.lock``, so a 
 by many processes at once is set up by one of them and the others wait. An index that is corrupt,
 truncated or not ours is moved aside (``<index>.bad-N``) and rebuilt from the run directories,
 with one line on stderr saying so. An index replaced or deleted by another process is reopened.
+
+A rebuild is one transaction (a crash leaves the index as it was, or a new file without tables,
+built again by the next reader): the run directories are read in id order, by worker processes
+when there are many (scan.py), each table's rows appended in key order, then the batch
+summaries filled by one GROUP BY and the indexes and triggers built once over every row.
 """
 
 from __future__ import annotations
