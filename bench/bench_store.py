@@ -38,6 +38,7 @@ COMMANDS = [
     ("runs", ["runs"]),
     ("runs info 1", ["runs", "info", "1"]),
     ("runs --completed", ["runs", "--completed"]),
+    ("runs --filter 'x > 1.9' (a flag)", ["runs", "--filter", "x > 1.9"]),
     ("compare --top 5 --min loss --table", ["compare", "--top", "5", "--min", "loss", "--table"]),
     ("batches", ["batches"]),
     ("batches info 1", ["batches", "info", "1"]),
