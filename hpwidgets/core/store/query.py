@@ -175,15 +175,20 @@ def count_sql(query: RunQuery) -> tuple[str, list]:
     return f"SELECT COUNT(*) FROM runs{where}", args
 
 
-def operations_sql(query: RunQuery, column: str | None) -> tuple[str, list]:
-    """Each operation of the selected runs, how many there are, and how many have ``column``
-    (a scalar with a value, or a flag)."""
+def operations_sql(query: RunQuery) -> tuple[str, list]:
+    """Each operation of the selected runs and how many there are."""
     where, args = query.where()
-    if column is None:
-        return f"SELECT runs.operation, COUNT(*), 0 FROM runs{where} GROUP BY runs.operation", args
-    has = ("(EXISTS (SELECT 1 FROM scalars s WHERE s.run = runs.id AND s.key = ? AND s.last IS NOT NULL) "
-           "OR EXISTS (SELECT 1 FROM flags f WHERE f.run = runs.id AND f.name = ?))")
-    return f"SELECT runs.operation, COUNT(*), SUM({has}) FROM runs{where} GROUP BY runs.operation", [column, column, *args]
+    return f"SELECT runs.operation, COUNT(*) FROM runs{where} GROUP BY runs.operation", args
+
+
+def having_sql(query: RunQuery, operation: str, column: str) -> tuple[str, list]:
+    """Whether a selected run of ``operation`` has ``column`` (a scalar with a value, or a flag):
+    each EXISTS walks an index by name and stops at the first run it finds."""
+    where, args = query.where()
+    more = where.replace(" WHERE ", " AND ", 1)
+    scalar = f"SELECT 1 FROM scalars s JOIN runs ON runs.id = s.run WHERE s.key = ? AND s.last IS NOT NULL AND runs.operation = ?{more}"
+    flag = f"SELECT 1 FROM flags f JOIN runs ON runs.id = f.run WHERE f.name = ? AND runs.operation = ?{more}"
+    return f"SELECT EXISTS ({scalar}) OR EXISTS ({flag})", [column, operation, *args, column, operation, *args]
 
 
 def ranking_sql(query: RunQuery, column: str, descending: bool, limit: int | None) -> tuple[str, list]:

@@ -65,6 +65,7 @@ from hpwidgets.core.store.query import (
     batch_groups_sql,
     column_kinds_sql,
     count_sql,
+    having_sql,
     names_sql,
     operations_sql,
     ranking_sql,
@@ -228,8 +229,9 @@ class Store:
     def operations(self, query: RunQuery, column: str | None = None) -> tuple[dict[str, int], list[str]]:
         """How many selected runs each operation has, and the operations whose runs have ``column``."""
         try:
-            rows = self._ask(operations_sql(query, column))
-            return {op: n for op, n, _ in rows}, [op for op, _, having in rows if having]
+            counts = dict(self._ask(operations_sql(query)))
+            having = [op for op in counts if column and self._ask(having_sql(query, op, column))[0][0]]
+            return counts, having
         except IndexUnavailable as exc:
             found = self._fallback(exc, query)
             counts: dict[str, int] = {}
