@@ -136,27 +136,35 @@ store.close()
 """
 
 
-def rebuild_seconds(home: str, code: str = REPO) -> float:
+def rebuild_seconds(home: str, code: str = REPO) -> tuple[float, float]:
     """A deleted index rebuilt from the run directories by the code at ``code``, in a fresh
-    process (warm page cache: they were just read)."""
-    out = subprocess.run([sys.executable, "-I", "-c", REBUILD, home, code],
-                         check=True, capture_output=True, text=True).stdout
-    return float(out)
+    process (warm page cache: they were just read): its seconds, and the CPU seconds of the
+    process and its workers (less shaken by a loaded machine than the time)."""
+    proc = subprocess.Popen([sys.executable, "-I", "-c", REBUILD, home, code], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.stdout.close()
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"the rebuild by {code} failed")
+    return float(out), usage.ru_utime + usage.ru_stime
 
 
 def rebuild_only(home: str, against: str | None, repeat: int) -> None:
     """Rebuild times, medians of ``repeat``, this checkout's beside ``against``'s, alternating."""
     codes = {"this": REPO, **({"against": against} if against else {})}
     rebuild_seconds(home)  # the run directories into the page cache
-    times: dict[str, list[float]] = {name: [] for name in codes}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
     for _ in range(repeat):
         for name, code in codes.items():
             times[name].append(rebuild_seconds(home, code))
     for name, taken in times.items():
-        print(f"rebuild of a deleted index ({name}: {codes[name]}): median {statistics.median(taken):.2f} s "
-              f"of {', '.join(f'{t:.2f}' for t in taken)}")
+        wall, cpu = statistics.median(t for t, _ in taken), statistics.median(c for _, c in taken)
+        print(f"rebuild of a deleted index ({name}: {codes[name]}): median {wall:.2f} s, CPU {cpu:.2f} s; "
+              f"of {', '.join(f'{t:.2f}' for t, _ in taken)}")
     if against:
-        print(f"ratio this/against: {statistics.median(times['this']) / statistics.median(times['against']):.2f}")
+        ratio = [statistics.median(x for x, _ in times["this"]) / statistics.median(x for x, _ in times["against"]),
+                 statistics.median(c for _, c in times["this"]) / statistics.median(c for _, c in times["against"])]
+        print(f"ratio this/against: time {ratio[0]:.2f}, CPU {ratio[1]:.2f}")
 
 
 def sidebar_listing(home: str, repeat: int) -> float:
@@ -232,7 +240,7 @@ def main() -> None:
     print(f"writing, ms per trial: first {w['window']} {w['first_ms']:.2f}, last {w['window']} "
           f"{w['last_ms']:.2f}, ratio {w['last_ms'] / w['first_ms']:.2f}")
     if not args.skip_rebuild:
-        print(f"rebuild of a deleted index at {args.large} runs: {rebuild_seconds(homes[args.large]):.1f} s")
+        print(f"rebuild of a deleted index at {args.large} runs: {rebuild_seconds(homes[args.large])[0]:.1f} s")
 
 
 if __name__ == "__main__":
