@@ -71,7 +71,12 @@ def test_workers_read_the_chunks_this_process_reads_in_the_same_order(home, monk
     here, said_here = _read(store, 0, capsys)
     there, said_there = _read(store, 2, capsys)
     assert there == here and said_there == said_here
-    assert [len(c.runs) for c in here] == [3, 2, 2, 2] and [c.skipped for c in here] == [[], [run_id(3)], [run_id(7)], []]
+    assert [len(c.runs) for c in here] == [3, 2, 2, 2] and [c.skipped for c in here] == [
+        [],
+        [run_id(3)],
+        [run_id(7)],
+        [],
+    ]
     assert [r[0] for c in here for r in c.runs] == sorted(run_id(i) for i in range(11) if i not in (3, 7))
     assert [f[0] for c in here for f in c.flags] == [r[0] for c in here for r in c.runs]  # x, one flag each
     assert said_here.splitlines() == [
@@ -81,8 +86,11 @@ def test_workers_read_the_chunks_this_process_reads_in_the_same_order(home, monk
     ]
 
 
-@pytest.mark.parametrize("worker", ["import sys; sys.exit(3)", "import sys; sys.stdout.write('no pickle')"],
-                         ids=["exits", "garbles"])
+@pytest.mark.parametrize(
+    "worker",
+    ["import sys; sys.exit(3)", "import sys; sys.stdout.write('no pickle')"],
+    ids=["exits", "garbles"],
+)
 def test_chunks_of_a_worker_that_breaks_are_read_here(home, monkeypatch, capsys, worker):
     store = _store_with_bad_runs(home)
     monkeypatch.setattr(scan, "CHUNK", 3)
@@ -94,7 +102,9 @@ def test_chunks_of_a_worker_that_breaks_are_read_here(home, monkeypatch, capsys,
 def _tables(path: str) -> dict[str, list]:
     db = sqlite3.connect(path)
     try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        names = [
+            n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
         return {n: sorted(db.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
     finally:
         db.close()
@@ -122,8 +132,10 @@ def test_a_deleted_index_is_rebuilt_as_writes_built_it(home, monkeypatch, worker
     rebuilt = _tables(again.index_path)
     assert rebuilt == written
     assert [r[:5] for r in rebuilt["batch_sums"]] == [
-        (f"{0:032x}", 3, 1000.0, None, None), (f"{1:032x}", 3, 1001.0, 5000.0, 5),
-        (f"{2:032x}", 3, 1002.0, None, None), (f"{3:032x}", 2, 1003.0, None, None),
+        (f"{0:032x}", 3, 1000.0, None, None),
+        (f"{1:032x}", 3, 1001.0, 5000.0, 5),
+        (f"{2:032x}", 3, 1002.0, None, None),
+        (f"{3:032x}", 2, 1003.0, None, None),
     ]
 
 
@@ -155,7 +167,9 @@ def test_a_rebuild_killed_midway_leaves_an_index_that_answers_whole(home, how):
     if how == "deleted":
         os.remove(store.index_path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.run([sys.executable, "-c", KILLED, str(home), how], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED, str(home), how], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     again = Store(str(home))
     assert [r.id for r in again.runs()] == [run_id(i) for i in reversed(range(7))]

@@ -130,7 +130,6 @@ class Row:
         return [(self.record.id, t) for t in dict.fromkeys(self.record.tags)]
 
 
-
 def parts_of(fields: dict[str, Any], data: str | None, identity: Identity) -> tuple:
     """A run's rows of the runs, scalars, flags and tags tables from its checked fields
     (``records.checked_fields``) without building its record, as ``Row.of(record, data,

@@ -35,7 +35,7 @@ def chunks(runs_dir: str, names: list[str], workers: int | None = None) -> Itera
     """The run directories ``names`` under ``runs_dir`` read in id order, a chunk at a time;
     ``workers``: processes reading them (default: one per core, none below PARALLEL_FROM runs)."""
     names = sorted(names)
-    parts = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
+    parts = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
     if workers is None:
         workers = 0 if len(names) < PARALLEL_FROM else min(_cores(), MOST_WORKERS)
     if workers < 2 or len(parts) < 2:
@@ -74,14 +74,21 @@ def _in_workers(runs_dir: str, parts: list[list[str]], workers: int) -> Iterator
     try:
         for k in range(workers):
             try:
-                proc = subprocess.Popen([sys.executable, "-I", "-c", _WORKER], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)
+                proc = subprocess.Popen(
+                    [sys.executable, "-I", "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
             except OSError:
                 break  # no more processes: the rest is read here
             procs.append(proc)
             results.append(queue.Queue())
-            threads.append(threading.Thread(target=_collect, args=(proc, (runs_dir, parts[k::workers]), results[k]),
-                                            daemon=True, name="hpwidgets-scan"))
+            threads.append(
+                threading.Thread(
+                    target=_collect,
+                    args=(proc, (runs_dir, parts[k::workers]), results[k]),
+                    daemon=True,
+                    name="hpwidgets-scan",
+                )
+            )
             threads[k].start()
         broken = set(range(len(procs), workers))
         for i, part in enumerate(parts):
