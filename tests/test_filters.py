@@ -10,6 +10,7 @@ import pytest
 
 from hpwidgets.core.records import Status
 from hpwidgets.core.results.filters import RunFilter, parse_filter, parse_started
+from hpwidgets.core.store import runstore
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 from tests.support.cli import hpw_here
@@ -86,13 +87,16 @@ PLANTED_FLAGS = {"optimizer": "adam", "layers": [1, 2], "on": True, "lr": 1e-3, 
     ("on != false", True), ("lr <= 0.001", True), ("lr > 1e-3", False), ("nan != 1", False),
     ("missing != 1", False), ("scalar:loss = 0.5", True), ("scalar:loss = adam", False),
 ])
-def test_a_flag_filter_is_answered_alike_by_the_index_and_the_records(home, expr, selected):
+@pytest.mark.parametrize("few", [1000, 0], ids=["gathered-first", "run-by-run"])
+def test_a_flag_filter_is_answered_alike_by_the_index_and_the_records(home, monkeypatch, expr, selected, few):
+    monkeypatch.setattr(runstore, "FEW", few)  # 0: never few, each run looked up as the listing meets it
     store = Store(str(home))
     store.create(record(1, 0.5, flags=PLANTED_FLAGS, started=1000.0))
     store.create(record(2, 0.25, flags={"optimizer": 3}, started=1001.0))
     query = RunFilter(values=(parse_filter(expr),)).query()
     assert [r.id for r in store.select(query)] == ([run_id(1)] if selected else [])
     assert [r.id for r in store.runs() if query.matches(r)] == [r.id for r in store.select(query)]
+    assert store.count(query) == int(selected) and [t.few for t in store._planned(query).values] == [few > 0]
 
 
 def test_compare_filters(runs):

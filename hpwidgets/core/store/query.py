@@ -34,15 +34,25 @@ class ValueTest:
     op: str  # one of COMPARISONS
     value: int | float | str
     scalar: bool = False  # the scalar's last value, not the flag
+    few: bool = False  # few runs pass it (few_sql): the runs are found from its side, not run by run
 
     def sql(self) -> tuple[str, list]:
-        """The test as an SQL condition on the row ``runs``, and its arguments."""
+        """The test as an SQL condition on the row ``runs``, and its arguments: the runs that
+        pass, gathered once through the flags' (or scalars') index when they are few; else
+        each run looked up as the listing meets it (a page ends as soon as it is full)."""
+        if self.few:
+            return f"runs.id IN (SELECT t.run {self._passing()})", [self.name, self.value]
+        return f"EXISTS (SELECT 1 {self._passing()} AND t.run = runs.id)", [self.name, self.value]
+
+    def _passing(self) -> str:
         kinds = "= 'text'" if isinstance(self.value, str) else "IN ('integer', 'real')"
         if self.scalar:
-            where = "FROM scalars s WHERE s.run = runs.id AND s.key = ? AND typeof(s.last) "
-            return f"EXISTS (SELECT 1 {where}{kinds} AND s.last {self.op} ?)", [self.name, self.value]
-        where = "FROM flags f WHERE f.run = runs.id AND f.name = ? AND typeof(f.value) "
-        return f"EXISTS (SELECT 1 {where}{kinds} AND f.value {self.op} ?)", [self.name, self.value]
+            return f"FROM scalars t WHERE t.key = ? AND typeof(t.last) {kinds} AND t.last {self.op} ?"
+        return f"FROM flags t WHERE t.name = ? AND typeof(t.value) {kinds} AND t.value {self.op} ?"
+
+    def few_sql(self, few: int) -> tuple[str, list]:
+        """How many runs pass, counted up to ``few`` (a walk of the index that stops there)."""
+        return f"SELECT COUNT(*) FROM (SELECT 1 {self._passing()} LIMIT ?)", [self.name, self.value, few]
 
     def holds(self, r: RunRecord) -> bool:
         values = r.scalars if self.scalar else r.flags

@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from hpwidgets.core.errors import OptionError, StoreError
@@ -61,6 +62,7 @@ from hpwidgets.core.store.listing import RunListing
 from hpwidgets.core.store.query import (
     EVERY_RUN,
     RunQuery,
+    ValueTest,
     batch_count_sql,
     batch_groups_sql,
     column_kinds_sql,
@@ -75,6 +77,8 @@ from hpwidgets.core.store.query import (
 )
 from hpwidgets.core.store.run_files import OutputLog, read_record, write_private
 from hpwidgets.core.store.safety import is_id, report
+
+FEW = 1000  # runs passing a --filter (or a tenth of the runs, if more) below which the index gathers them first (_planned)
 
 
 class Store:
@@ -91,6 +95,7 @@ class Store:
         self.index = Index(self.index_path, self._all_rows)
         self._lock = threading.RLock()
         self._listed: int | None = None  # runs/'s mtime when the index last matched its listing
+        self._few: dict[ValueTest, bool] = {}  # see _planned
 
     @property
     def runs_dir(self) -> str:
@@ -174,6 +179,21 @@ class Store:
             self._sync()
             return self.index.query(*sql_and_args)
 
+    def _planned(self, query: RunQuery) -> RunQuery:
+        """``query`` with each of its value tests (``--filter``) marked as passed by few runs or
+        not, so that the index finds the runs from the side that is cheaper (query.ValueTest);
+        counted once per Store: a stale answer costs time, never a wrong row."""
+        if not query.values:
+            return query
+        for test in query.values:
+            if test not in self._few:
+                try:  # the largest rowid: about how many runs there are, at the cost of one lookup
+                    few = max(FEW, (self.index.query("SELECT MAX(rowid) FROM runs")[0][0] or 0) // 10)
+                    self._few[test] = self.index.query(*test.few_sql(few))[0][0] < few
+                except IndexUnavailable:
+                    return query  # the records answer it
+        return replace(query, values=tuple(replace(t, few=self._few[t]) for t in query.values))
+
     def _fallback(self, exc: IndexUnavailable, query: RunQuery) -> list[RunRecord]:
         print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
         found = [r for r in self._scan() if query.matches(r)]
@@ -182,6 +202,7 @@ class Store:
 
     def select(self, query: RunQuery = EVERY_RUN, limit: int | None = None, offset: int = 0) -> list[RunRecord]:
         """The runs ``query`` selects, newest first, from the ``offset``-th on, at most ``limit``."""
+        query = self._planned(query)
         try:
             return self._records(records_sql(query, limit, offset))
         except IndexUnavailable as exc:
@@ -190,6 +211,7 @@ class Store:
 
     def stream(self, query: RunQuery = EVERY_RUN) -> Iterator[RunRecord]:
         """The runs ``query`` selects, newest first, decoded one at a time as they are used (a CSV)."""
+        query = self._planned(query)
         given: set[str] = set()
         try:
             for attempt in (0, 1):
@@ -220,6 +242,7 @@ class Store:
 
     def column_names(self, query: RunQuery = EVERY_RUN) -> tuple[list[str], list[str]]:
         """The flag names and the scalar names of the runs ``query`` selects."""
+        query = self._planned(query)
         try:
             return tuple([n for (n,) in self._ask(names_sql(query, t))] for t in ("flags", "scalars"))
         except IndexUnavailable as exc:
@@ -228,6 +251,7 @@ class Store:
 
     def operations(self, query: RunQuery, column: str | None = None) -> tuple[dict[str, int], list[str]]:
         """How many selected runs each operation has, and the operations whose runs have ``column``."""
+        query = self._planned(query)
         try:
             counts = dict(self._ask(operations_sql(query)))
             having = [op for op in counts if column and self._ask(having_sql(query, op, column))[0][0]]
@@ -241,6 +265,7 @@ class Store:
             return counts, sorted(having)
 
     def count(self, query: RunQuery = EVERY_RUN) -> int:
+        query = self._planned(query)
         try:
             return self._ask(count_sql(query))[0][0]
         except IndexUnavailable as exc:
@@ -251,6 +276,7 @@ class Store:
         """``records.rank`` of the selected runs by ``column`` (a scalar, else a flag), the first
         ``limit``, as one query; None when the index cannot rank them exactly so (no run has the
         column, a flag holds text, the index cannot be used): rank the records then."""
+        query = self._planned(query)
         try:
             has_scalar, has_flag, text = self._ask(column_kinds_sql(query, column))[0]
             if not (has_scalar or has_flag) or text:
@@ -268,6 +294,7 @@ class Store:
                      prefix: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """The batches with runs among those ``query`` selects, newest first (see
         query.batch_groups_sql), each with its manifest ({} without one), one page of them."""
+        query = self._planned(query)
         with self._lock:
             self._sync_manifests()
             rows = self._ask(batch_groups_sql(query, limit, offset, prefix))
@@ -279,6 +306,7 @@ class Store:
                 return [(i, _manifest(data)) for i, data in self._ask(batch_groups_sql(query, limit, offset, prefix))]
 
     def batch_count(self, query: RunQuery, prefix: str | None = None) -> int:
+        query = self._planned(query)
         with self._lock:
             self._sync_manifests()
             return self._ask(batch_count_sql(query, prefix))[0][0]
