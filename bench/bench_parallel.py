@@ -18,6 +18,11 @@
    first to finish told first): no thread noise, so it compares two versions of the code.
 3. --lag (alone): serial success at 16-20 trials beside 4 workers' at 20-24, both on the
    simulated clock: how many trials the workers cost.
+4. --in-flight (alone): 4 workers at budget B (20 and 40; 60 for Hartmann-6) beside serial at
+   B - 3 and at B, on the simulated clock, same seeds: success, median regret, and paired sign
+   tests (two-sided) of 4 workers against serial at B - 3 on regret and on success. A search
+   with 4 workers chooses each trial from 3 fewer results than a serial one, so serial at B - 3
+   is what it can be asked to match.
 """
 
 from __future__ import annotations
@@ -193,6 +198,30 @@ def lag_table(seeds: list[int], names: list[str], jobs: int) -> None:
                 print(f"{obj.name[:40]:40} {workers:7}" + "".join(cells), flush=True)
 
 
+def in_flight_table(seeds: list[int], names: list[str], jobs: int) -> None:
+    """4 workers at budget B against serial at B - 3 (and at B), paired by seed."""
+    from bench_optimizers import sign_test
+
+    print(f"\n## {WORKERS} workers at B against serial at B - 3, simulated clock (seeds {seeds[0]}-{seeds[-1]}): "
+          "success (median regret); regret: workers better:worse, p; success: won:lost, p")  # fmt: skip
+    print(f"{'objective':12} {'B':>3} {'serial B-3':>15} {'workers B':>15} {'serial B':>15} {'regret':>14} "
+          f"{'success':>13}  verdict")  # fmt: skip
+    with ProcessPoolExecutor(jobs) as pool:
+        for name in names:
+            obj = OBJECTIVES[name]
+            for budget in (20, 40, 60) if name == "hartmann6" else (20, 40):
+                runs = {key: np.array(list(pool.map(_simulated, [(name, s, w, b) for s in seeds])))
+                        for key, (w, b) in {"short": (1, budget - 3), "workers": (WORKERS, budget),
+                                            "serial": (1, budget)}.items()}  # fmt: skip
+                cells = {k: f"{100 * np.mean(r < obj.tolerance):5.1f}% ({np.median(r):5.3f})" for k, r in runs.items()}
+                better, worse, p = sign_test(runs["workers"], runs["short"])
+                ok, short_ok = runs["workers"] < obj.tolerance, runs["short"] < obj.tolerance
+                won, lost, ps = sign_test(~ok, ~short_ok)  # a failure counts as the higher regret
+                verdict = "ok" if (p >= 0.05 or better > worse) and (ps >= 0.05 or won > lost) else "MISSED"
+                print(f"{name:12} {budget:3} {cells['short']:>15} {cells['workers']:>15} {cells['serial']:>15} "
+                      f"{better:>4}:{worse:<4} {p:4.2f} {won:>4}:{lost:<3} {ps:4.2f}  {verdict}", flush=True)  # fmt: skip
+
+
 def _simulated(args: tuple[str, int, int, int]) -> float:
     name, seed, workers, trials = args
     return simulated_search(OBJECTIVES[name], seed, workers, trials)
@@ -207,7 +236,9 @@ def main() -> None:
     parser.add_argument("--seed-offset", type=int, default=1000, help="first seed (0-49 were tuned on)")
     parser.add_argument("--repeats", type=int, default=3, help="parallel runs averaged per objective")
     parser.add_argument("--lag", action="store_true", help="serial at 16-20 trials beside 4 workers at 20-24 (simulated)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for --lag")
+    parser.add_argument("--in-flight", action="store_true",
+                        help="4 workers at B against serial at B - 3 (simulated), with sign tests")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for --lag and --in-flight")
     parser.add_argument("--objectives", default=",".join(OBJECTIVES), help=", ".join(OBJECTIVES))
     args = parser.parse_args()
     names = args.objectives.split(",")
@@ -219,6 +250,9 @@ def main() -> None:
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
     if args.lag:
         lag_table(seeds, names, args.jobs)
+        return
+    if args.in_flight:
+        in_flight_table(seeds, names, args.jobs)
         return
     if not args.no_wall:
         wall_times(not args.no_dask)

@@ -81,48 +81,77 @@ def test_categories_share_what_the_ordered_flags_teach():
 
 def test_acquisition_gradients_match_finite_differences():
     # The L-BFGS-B refinement of the acquisition climbs analytic gradients: for LCB, EI, PI and
-    # the posterior mean, without pending trials and with two (which shrink the std near them).
+    # the posterior mean.
     from hpwidgets.core.search.optimizers.gp_model import GP
-    from hpwidgets.core.search.optimizers.gp_refine import Posterior, acq_value_grad
+    from hpwidgets.core.search.optimizers.gp_refine import Posterior
 
     rng = np.random.default_rng(0)
     x = rng.random((15, 3))
     gp = GP(3)
     gp.fit(x, np.sin(3 * x).sum(1) + 0.1 * rng.standard_normal(15), rng)
-    for pending in (None, rng.random((2, 3))):
-        post = Posterior(gp, pending)
-        x0 = rng.random(3)
-        mu, dmu, sd, dsd = post.at(x0)
-        assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None], pending)], rtol=1e-6)
-        for kind in range(4):
-
-            def acq(z: np.ndarray, kind: int = kind, post: Posterior = post) -> float:
-                m, _, s, _ = post.at(z)
-                return acq_value_grad(kind, m, s, 0.1, 2.0, 0.01)[0]
-
-            _, d_mu, d_sd = acq_value_grad(kind, mu, sd, 0.1, 2.0, 0.01)
-            steps = np.eye(3) * 1e-6
-            numeric = [(acq(x0 + e) - acq(x0 - e)) / 2e-6 for e in steps]
-            assert np.allclose(d_mu * dmu + d_sd * dsd, numeric, rtol=1e-4, atol=1e-7)
+    post = Posterior(gp)
+    x0 = rng.random(3)
+    mu, _, sd, _ = post.at(x0)
+    assert np.allclose([mu, sd], [v[0] for v in gp.predict(x0[None])], rtol=1e-6)
+    for kind in range(4):
+        climb = post.climb(kind, 0.1, 2.0, 0.01)
+        steps = np.eye(3) * 1e-6
+        numeric = [(climb(x0 + e)[0] - climb(x0 - e)[0]) / 2e-6 for e in steps]
+        assert np.allclose(climb(x0)[1], numeric, rtol=1e-4, atol=1e-7)
 
 
-def test_pending_trials_shrink_the_std_and_leave_the_mean():
-    # A pending trial is believed at the posterior mean: the mean stays, the std at the pending
-    # point drops to about its 1e-6 variance, and a point far from it keeps its std.
+def _fitted_with_two_in_flight(seed: int):
     from hpwidgets.core.search.optimizers.gp_model import GP
 
-    rng = np.random.default_rng(4)
-    x = rng.random((10, 2))
+    rng = np.random.default_rng(seed)
+    x = rng.random((12, 2))
     gp = GP(2)
     gp.fit(x, (x[:, 0] - 0.3) ** 2 + x[:, 1], rng)
-    pending = np.array([[0.5, 0.5], [0.0, 1.0]])
+    return gp, np.array([[0.5, 0.5], [0.0, 1.0]]), rng
+
+
+def test_each_draw_conditions_the_model_on_the_outcomes_it_drew():
+    # A draw's mean and std are the posterior's once the trials in flight are observed (nearly
+    # noiselessly) at the draw's outcomes; the std is the same in every draw, the best value
+    # so far is the draw's lowest outcome when it beats the incumbent.
+    from scipy.linalg import cho_solve
+
+    from hpwidgets.core.search.optimizers.gp_fantasies import Fantasies
+    from hpwidgets.core.search.optimizers.gp_model import matern52
+
+    gp, pending, rng = _fitted_with_two_in_flight(4)
+    fant = Fantasies(gp, pending, rng, incumbent=-0.5, draws=3)
     at = np.array([[0.5, 0.5], [0.02, 0.98], [0.3, 0.1]])
-    mu, sd = gp.predict(at)
-    mu_p, sd_p = gp.predict(at, pending)
-    assert np.array_equal(mu_p, mu)
-    assert sd_p[0] < 2e-3 < sd[0]
-    assert sd_p[1] < 0.5 * sd[1]
-    assert sd_p[2] == pytest.approx(sd[2], rel=0.05)
+    mu, sd, means = fant.predict(at)
+    assert np.allclose(mu, gp.predict(at)[0])
+    mu_p = matern52(pending, gp.x, gp.ls, gp.amp) @ gp.weights()
+    xv, low = gp.believing(pending)
+    n = len(gp.x)
+    for draw in range(3):
+        outcomes = mu_p + low[n:, n:] @ fant.eps[draw]
+        z = np.concatenate([gp._z(), outcomes])
+        direct = matern52(xv, at, gp.ls, gp.amp).T @ cho_solve((low, True), z)
+        assert np.allclose(means[draw], direct, atol=1e-6)
+        assert fant.best[draw] == min(-0.5, outcomes.min())
+    assert sd[0] < 2e-3 < gp.predict(at)[1][0]  # at a trial in flight: known in every draw
+    assert sd[2] == pytest.approx(gp.predict(at)[1][2], rel=0.05)  # far from both: as before
+
+
+def test_fantasy_acquisition_gradients_match_finite_differences():
+    from hpwidgets.core.search.optimizers.gp_fantasies import Fantasies
+
+    gp, pending, rng = _fitted_with_two_in_flight(5)
+    fant = Fantasies(gp, pending, rng, incumbent=float(gp.train_mean().min()))
+    x0 = np.array([0.31, 0.04])
+    for kind in range(3):
+        climb = fant.climb(kind, 3.0, 0.01)
+        value, grad = climb(x0)
+        assert value > 0
+        steps = np.eye(2) * 1e-6
+        numeric = [(climb(x0 + e)[0] - climb(x0 - e)[0]) / 2e-6 for e in steps]
+        assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+        weight = np.ones(1)
+        assert fant.values(kind, x0[None], 3.0, 0.01, weight)[0] == pytest.approx(value)
 
 
 def test_where_no_trial_has_been_the_model_expects_the_worst_value_seen():

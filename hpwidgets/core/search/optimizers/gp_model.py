@@ -185,25 +185,20 @@ class GP:
         self.y, self._zc, self._alpha, self._believed = np.append(self.y, float(y)), None, None, None
 
     # -- posterior ----------------------------------------------------------------------
-    def predict(self, xs: np.ndarray, pending: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and std (of the latent function) in standardised units. Pending
-        points shrink the std as if observed at their mean; the mean is unchanged."""
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std (of the latent function) in standardised units."""
         z = self._z()
         kxs = matern52(self.x, xs, self.ls, self.amp)
         v = solve_triangular(self._low, kxs, lower=True)
         beta = solve_triangular(self._low, z, lower=True)
         mu = v.T @ beta
         var = self.amp - (v * v).sum(0)
-        if pending is not None and len(pending):
-            # The believed factor's first block is _low: only the pending rows need solving.
-            n, low = len(self.x), self.believing(pending)[1]
-            vp = solve_triangular(low[n:, n:], matern52(pending, xs, self.ls, self.amp) - low[n:, :n] @ v, lower=True)
-            var = var - (vp * vp).sum(0)
         return mu, np.sqrt(np.maximum(var, 1e-12))
 
     def believing(self, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The inputs and Cholesky factor with pending points added as near-noiseless
-        observations (the "kriging believer"'s variance), kept while data and pending stay."""
+        observations, kept while data and pending stay: the factor's first block is the data's,
+        its last rows condition on the trials in flight (gp_fantasies)."""
         key = np.ascontiguousarray(pending, float).tobytes()
         if self._believed is None or self._believed[0] != key:
             low = _extend(self._low, self.x, pending, self.ls, self.amp, _JITTER_PENDING)

@@ -8,6 +8,7 @@ reals, rounded after), one-hot columns stay where their start put them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -19,7 +20,7 @@ from hpwidgets.core.search.optimizers.gp_model import GP
 _SQRT5 = math.sqrt(5.0)
 
 
-def _kernel_and_grad(x: np.ndarray, xs: np.ndarray, ls: np.ndarray, amp: float):
+def kernel_and_grad(x: np.ndarray, xs: np.ndarray, ls: np.ndarray, amp: float):
     """k(x, xs_i) for one point x and its gradient w.r.t. x, shape (n,) and (n, d)."""
     diff = (x[None, :] - xs) / ls
     r2 = (diff * diff).sum(1)
@@ -31,17 +32,16 @@ def _kernel_and_grad(x: np.ndarray, xs: np.ndarray, ls: np.ndarray, amp: float):
 
 
 class Posterior:
-    """Mean and std (with gradients) of one GP at single points; pending points shrink the std
-    as in GP.predict."""
+    """Mean and std (with gradients) of one GP at single points."""
 
-    def __init__(self, gp: GP, pending: np.ndarray | None = None) -> None:
+    def __init__(self, gp: GP) -> None:
         self.gp = gp
         self.alpha = gp.weights()
-        self.xv, self.low = gp.believing(pending) if pending is not None and len(pending) else (gp.x, gp._low)
+        self.xv, self.low = gp.x, gp._low
 
     def at(self, x: np.ndarray):
         gp, n = self.gp, len(self.gp.x)
-        k, dk = _kernel_and_grad(x, self.xv, gp.ls, gp.amp)
+        k, dk = kernel_and_grad(x, self.xv, gp.ls, gp.amp)
         mu, dmu = k[:n] @ self.alpha, self.alpha @ dk[:n]
         v = solve_triangular(self.low, k, lower=True)
         w = solve_triangular(self.low, v, lower=True, trans="T")
@@ -49,6 +49,18 @@ class Posterior:
         sd = math.sqrt(max(var, 1e-12))
         dsd = (-2.0 * w @ dk) / (2.0 * sd) if var > 1e-12 else np.zeros_like(x)
         return mu, dmu, sd, dsd
+
+    def climb(
+        self, kind: int, best: float, kappa: float, xi: float
+    ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """The acquisition at one point and its gradient, for ``refine``."""
+
+        def at(x: np.ndarray) -> tuple[float, np.ndarray]:
+            mu, dmu, sd, dsd = self.at(x)
+            a, da_mu, da_sd = acq_value_grad(kind, mu, sd, best, kappa, xi)
+            return float(a), da_mu * dmu + da_sd * dsd
+
+        return at
 
 
 def acq_value_grad(kind: int, mu, sd, best: float, kappa: float, xi: float):
@@ -64,9 +76,14 @@ def acq_value_grad(kind: int, mu, sd, best: float, kappa: float, xi: float):
     return cdf, -pdf / sd, -pdf * z / sd
 
 
-def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, best: float, kappa: float,
-           xi: float, maxiter: int) -> np.ndarray:
-    """Each start moved uphill on the acquisition within the unit cube, ordered columns only."""
+def refine(
+    acquisition: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    starts: np.ndarray,
+    ordered: np.ndarray,
+    maxiter: int,
+) -> np.ndarray:
+    """Each start moved uphill on ``acquisition`` (value and gradient at one point) within the
+    unit cube, ordered columns only."""
     out = starts.copy()
     if not len(ordered):
         return out
@@ -75,9 +92,8 @@ def refine(post: Posterior, starts: np.ndarray, ordered: np.ndarray, kind: int, 
 
         def neg(u: np.ndarray, x=x) -> tuple[float, np.ndarray]:
             x[ordered] = u
-            mu, dmu, sd, dsd = post.at(x)
-            a, da_mu, da_sd = acq_value_grad(kind, mu, sd, best, kappa, xi)
-            return -float(a), -(da_mu * dmu + da_sd * dsd)[ordered]
+            a, grad = acquisition(x)
+            return -a, -grad[ordered]
 
         res = minimize(neg, x0[ordered], jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(ordered),
                        options={"maxiter": maxiter})  # fmt: skip

@@ -8,8 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from hpwidgets.core.search.optimizers.gp_faces import face_weight
+from hpwidgets.core.search.optimizers.gp_fantasies import Fantasies
 from hpwidgets.core.search.optimizers.gp_model import GP
 from hpwidgets.core.search.optimizers.gp_refine import Posterior, refine
+
+# The confidence bound's kappa while trials are in flight, as a fraction of the serial one
+# (bench/README.md, "Trials in flight").
+KAPPA_IN_FLIGHT = 1.0
 
 
 class GPSearch:
@@ -74,39 +79,45 @@ class GPSearch:
             return self._next_design()
         self._update()
         cands = self._candidates()
-        mu, sd = self.gp.predict(cands, pending)
-        values = self._acquire(mu, sd, cands, pending)
+        view = self._view(pending)
+        values = self._acquire(view, cands, pending)
         if len(self.gp.y) <= 200:
-            return self._refined(cands, values, pending)
+            return self._refined(view, cands, values, pending)
         # Past 200 points a gradient step costs too much: small random steps around the winner.
         best = _sel(values, cands, pending)
         local = np.vstack([best[None], self.codec.perturb(np.repeat(best[None], 64, 0), 0.02, self.rng)])
-        return _sel(self._score(local, pending), local, pending)
+        return _sel(self._acquire(view, local, pending, hedge=False), local, pending)
 
-    def _score(self, points: np.ndarray, pending: np.ndarray) -> np.ndarray:
-        """The acquisition at points, with the kind gp_hedge chose this round."""
-        mu, sd = self.gp.predict(points, pending)
-        return self._acquire(mu, sd, points, pending, hedge=False)
+    def _view(self, pending: np.ndarray) -> Fantasies | None:
+        """How the trials in flight enter this suggestion: draws of their outcomes, or nothing."""
+        if not len(pending) or self._exploiting(pending):
+            return None
+        return Fantasies(self.gp, pending, self.rng, self._incumbent())
 
-    def _refined(self, cands: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    def _refined(self, view: Fantasies | None, cands: np.ndarray, values: np.ndarray,
+                 pending: np.ndarray) -> np.ndarray:  # fmt: skip
         """The best candidates moved uphill by L-BFGS-B, snapped, and compared with all candidates."""
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
         starts = cands[order[np.sort(first)[:5]]]
-        moved = self.codec.snap(refine(Posterior(self.gp, pending), starts, self._ordered, self._kind(pending),
-                                       self._incumbent(), self._kappa(pending), self.xi, 30))  # fmt: skip
+        kind, kappa = self._kind(pending), self._kappa(pending)
+        if view is None:
+            climb = Posterior(self.gp).climb(kind, self._incumbent(), kappa, self.xi)
+        else:
+            climb = view.climb(kind, kappa, self.xi)
+        moved = self.codec.snap(refine(climb, starts, self._ordered, 30))
         allc = np.vstack([cands, moved])
-        return _sel(np.concatenate([values, self._score(moved, pending)]), allc, pending)
+        return _sel(np.concatenate([values, self._acquire(view, moved, pending, hedge=False)]), allc, pending)
 
     def _kappa(self, pending: np.ndarray) -> float:
-        # Trials in flight shrink the std near them (GP.predict), so a kappa-3 bound would send
-        # the others to far corners; half of it keeps them where the model expects good values
-        # (bench/README.md: Branin, digits and Hartmann-3 with 4 workers).
-        return self.kappa / 2 if len(pending) else self.kappa
+        return self.kappa * KAPPA_IN_FLIGHT if len(pending) else self.kappa
+
+    def _exploiting(self, pending: np.ndarray) -> bool:
+        n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
+        return n_left is not None and n_left <= self.exploit
 
     def _kind(self, pending: np.ndarray) -> int:
-        n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
-        if n_left is not None and n_left <= self.exploit:
+        if self._exploiting(pending):
             return 3
         return self._last_choice if self.acq == "gp_hedge" else {"LCB": 0, "EI": 1, "PI": 2}[self.acq]
 
@@ -124,18 +135,30 @@ class GPSearch:
         loc = [self.codec.perturb(np.repeat(top, m // 16, 0), s, self.rng) for s in (0.15, 0.04)]
         return np.vstack([glob, top, *loc])
 
-    def _acquire(self, mu, sd, cands, pending, hedge: bool = True) -> np.ndarray:
-        n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
-        if n_left is not None and n_left <= self.exploit:
-            return -mu  # the last trials go where the model expects the minimum
+    def _acquire(self, view: Fantasies | None, cands: np.ndarray, pending: np.ndarray,
+                 hedge: bool = True) -> np.ndarray:  # fmt: skip
+        """The acquisition at each candidate; with gp_hedge, ``hedge`` draws this round's kind."""
+        if self._exploiting(pending):
+            return -self.gp.predict(cands)[0]  # the last trials go where the model expects the minimum
         kinds = {"LCB": 0, "EI": 1, "PI": 2}
         kappa = self._kappa(pending)
-        sd = sd * face_weight(cands, self._ordered, self._half_steps)  # no trial at a face for its std alone
+        weight = face_weight(cands, self._ordered, self._half_steps)  # no trial at a face for its std alone
+        if view is None:
+            mu, sd = self.gp.predict(cands)
+            sd = sd * weight
+
+            def score(kind: int) -> np.ndarray:
+                return _acq(kind, mu, sd, self._incumbent(), kappa, self.xi)
+        else:
+
+            def score(kind: int) -> np.ndarray:
+                return view.values(kind, cands, kappa, self.xi, weight)
+
         if self.acq != "gp_hedge":
-            return _acq(kinds[self.acq], mu, sd, self._incumbent(), kappa, self.xi)
-        values = [_acq(k, mu, sd, self._incumbent(), kappa, self.xi) for k in range(3)]
+            return score(kinds[self.acq])
         if not hedge:
-            return values[self._last_choice]
+            return score(self._last_choice)
+        values = [score(k) for k in range(3)]
         picks = np.array([np.argmax(v) for v in values])
         p = np.exp(self._gains - self._gains.max())
         self._last_choice = int(self.rng.choice(3, p=p / p.sum()))
