@@ -15,7 +15,9 @@
    exact order, so the same seed can end differently from one run to the next: the parallel
    rate is the mean of --repeats runs (each printed); the serial one is deterministic. The
    "simulated" column replays the same searches on a simulated clock (same durations, the
-   first to finish told first): no thread noise, so it compares two versions of the code.
+   first to finish told first): no thread noise, so it compares two versions of the code. The
+   threaded and simulated rates agree when they differ by at most twice a rate's binomial
+   spread over the seeds.
 3. --lag (alone): serial success at 16-20 trials beside 4 workers' at 20-24, both on the
    simulated clock: how many trials the workers cost.
 4. --in-flight (alone): 4 workers at budget B (20 and 40; 60 for Hartmann-6) beside serial at
@@ -56,7 +58,7 @@ from hpwidgets.core.search.space import Categorical, Integer, Real  # noqa: E402
 from hpwidgets.core.store.runstore import Store  # noqa: E402
 
 TRIALS, SLEEP, WORKERS, GP_TRIALS = 16, 0.5, 4, 20
-TARGETS = {"workers": 0.35, "dask": 0.40, "gp_points": 10.0}
+TARGETS = {"workers": 0.35, "dask": 0.40}
 SLEEPER = f"import time\nx = 0\ntime.sleep({SLEEP})\nprint(f'loss: {{x}}')\n"
 
 
@@ -154,10 +156,12 @@ def simulated_search(obj: Objective, seed: int, workers: int, trials: int = GP_T
 
 
 def gp_success(seeds: list[int], names: list[str], repeats: int) -> None:
+    """Threaded searches (real threads, sleeping trials) beside the same searches on the
+    simulated clock: they agree when they differ by less than twice a rate's binomial spread
+    over these seeds (the simulated clock is what --in-flight judges the target on)."""
     print(f"\n## gp success after {GP_TRIALS} trials: serial vs --workers {WORKERS}, mean of {repeats} "
-          f"runs, and on a simulated clock (seeds {seeds[0]}-{seeds[-1]})")  # fmt: skip
-    print(f"{'objective':52} {'serial':>7} {'workers':>8} {'diff':>6} {'target':>9}  {'simulated':>9} {'diff':>6}"
-          "  each run")  # fmt: skip
+          f"threaded runs, and on a simulated clock (seeds {seeds[0]}-{seeds[-1]})")  # fmt: skip
+    print(f"{'objective':52} {'serial':>7} {'workers':>8} {'simulated':>9} {'diff':>6} {'2 x spread':>10}  each run")
     with tempfile.TemporaryDirectory(prefix="hpw-bench-") as tmp:
         store = Store(os.path.join(tmp, "store"))
         for obj in (OBJECTIVES[n] for n in names):
@@ -169,11 +173,12 @@ def gp_success(seeds: list[int], names: list[str], repeats: int) -> None:
             runs = [rate(WORKERS) for _ in range(repeats)]
             simulated = 100.0 * sum(simulated_search(obj, seed, WORKERS) < obj.tolerance for seed in seeds) / len(seeds)
             parallel = float(np.mean(runs))
-            diff = parallel - serial
-            verdict = "  ok" if diff >= -TARGETS["gp_points"] else "  MISSED"
+            p = simulated / 100.0
+            spread = 200.0 * max(np.sqrt(p * (1 - p) / len(seeds)), 1.0 / len(seeds))
+            verdict = "  agree" if abs(parallel - simulated) <= spread else "  DIFFER"
             each = " ".join(f"{r:.0f}" for r in runs)
-            print(f"{obj.name:52} {serial:6.0f}% {parallel:7.1f}% {diff:+6.1f} {'>= -10':>9}{verdict:8}"
-                  f" {simulated:8.0f}% {simulated - serial:+6.0f}  {each}")  # fmt: skip
+            print(f"{obj.name:52} {serial:6.0f}% {parallel:7.1f}% {simulated:8.0f}% {parallel - simulated:+6.1f} "
+                  f"{spread:9.1f}{verdict:8} {each}")  # fmt: skip
 
 
 def lag_table(seeds: list[int], names: list[str], jobs: int) -> None:
