@@ -1,13 +1,13 @@
 """Finding a script's flags without running it, and running it with new values."""
 
-import json
+import marshal
 import os
 import subprocess
 
 import pytest
 
 from hpwidgets.core.errors import ScriptError, UnknownFlagError
-from hpwidgets.core.run.scripts import command, inspect_script
+from hpwidgets.core.run.scripts import SPEC_FILE, command, inspect_script
 
 
 def test_globals_flags_and_types(write_script):
@@ -41,11 +41,11 @@ def test_argparse_flags(write_script):
     assert out == "loss: 2.0 True sgd\n"
     # a flag without a default that the user did not set is left to the script's parser
     argv = command(info, {"learning_rate": 0.5, "epochs": None, "bn": None, "opt": "adam"}, path, _spec(path))
-    assert json.loads(open(argv[-1]).read()) == {"source": path, "argv": ["--learning-rate", "0.5", "--opt", "adam"]}
+    assert marshal.loads(open(argv[-1], "rb").read()) == {"source": path, "argv": ["--learning-rate", "0.5", "--opt", "adam"]}
 
 
 def _spec(copy):
-    return os.path.join(os.path.dirname(copy), "trial-spec.json")
+    return os.path.join(os.path.dirname(copy), SPEC_FILE)
 
 
 def _run(info, flags, copy):
@@ -119,12 +119,15 @@ def test_unknown_flag_lists_known(write_script):
     assert str(err.value) == "Unknown flag 'y' for script.py (its flags: noise, x)"
 
 
-def test_spec_is_a_private_json_file(write_script, tmp_path):
+def test_spec_is_a_private_file(write_script, tmp_path):
     info = inspect_script(write_script("x = 1\n"))
-    spec = tmp_path / "trial-spec.json"
+    spec = tmp_path / SPEC_FILE
     spec.write_text("{}")
     spec.chmod(0o644)
     argv = command(info, {"x": 2}, "/tmp/copy.py", str(spec))
     assert argv[-2:] == [info.path, str(spec)]
-    assert json.loads(spec.read_text()) == {"source": "/tmp/copy.py", "globals": {"x": 2}}
+    assert marshal.loads(spec.read_bytes()) == {"source": "/tmp/copy.py", "globals": {"x": 2}}
     assert spec.stat().st_mode & 0o777 == 0o600
+    # a float subclass (numpy's float64 from an optimizer) is written as the float it is
+    command(info, {"x": type("Float64", (float,), {})(0.5)}, "/tmp/copy.py", str(spec))
+    assert type(marshal.loads(spec.read_bytes())["globals"]["x"]) is float

@@ -15,6 +15,7 @@ import pytest
 import hpwidgets as hp
 from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.executors.subprocess_group import run_group
+from hpwidgets.core.run.scripts import SPEC_FILE
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import group_alive
 from tests.support.waiting import wait_for
@@ -212,7 +213,7 @@ def test_flag_values_never_reach_the_command_line(home, write_script, source):
     # `ps` reads as the script it runs: python .../hpwidgets/core/run/bootstrap.py /path/script.py SPEC
     assert argv[1].endswith(b"/hpwidgets/core/run/bootstrap.py") and argv[2] == path.encode()
     assert not any(SECRET.encode() in arg for arg in argv)
-    assert "trial-spec.json" not in os.listdir(run_dir)  # the private file that carried them is gone
+    assert SPEC_FILE not in os.listdir(run_dir)  # the private file that carried them is gone
 
 
 def test_a_giant_line_is_kept_in_pieces_and_never_held_whole(tmp_path):

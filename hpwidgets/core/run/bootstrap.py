@@ -2,30 +2,37 @@
 
 It forks: the parent stays as the trial's subreaper (``process_tree.py``: every descendant ends
 with the trial, whatever session it made); the child sets the flags, then executes the
-unmodified script as ``__main__``. Run by its path and kept to the standard library's ast and
-json (the subreaper alone loads ``process_tree``, stdlib only: the script sees nothing of hpwidgets), so that a trial
-costs little more than a bare ``python script.py``, and ``ps`` shows the script it runs. The flag values come
-from a private file (SPEC) that it deletes: a command line is readable by every user of the
-machine.
+unmodified script as ``__main__``. Run by its path and kept to modules a bare interpreter has
+already loaded or builds in (``_ast``, ``marshal``; the subreaper alone loads ``process_tree``,
+stdlib only: the script sees nothing of hpwidgets), so that a trial costs little more than a bare
+``python script.py`` (``ast`` and ``json`` with what they import, enum and re, cost about 17 ms
+of CPU a trial: bench/README.md), and ``ps`` shows the script it runs. The flag values come from
+a private file (SPEC, written by ``scripts.command`` with marshal) that it deletes: a command
+line is readable by every user of the machine.
 """
 
-import ast
-import json
+import _ast  # the C module under ast: parse and node types without ast's own imports
+import marshal
 import os
 import sys
 
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
-def _flagged(tree: ast.Module, flags: dict) -> ast.Module:
+
+def _flagged(tree: _ast.Module, flags: dict) -> _ast.Module:
     """The script's module-level literal assignments of ``flags`` set to their trial values."""
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        if isinstance(node, _ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        elif isinstance(node, _ast.AnnAssign) and node.value is not None:
             target = node.target
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in flags:
-            node.value = ast.copy_location(ast.Constant(flags[target.id]), node.value)
+        if isinstance(target, _ast.Name) and target.id in flags:
+            value = _ast.Constant(flags[target.id])
+            for name in _LOCATION:  # ast.copy_location
+                setattr(value, name, getattr(node.value, name))
+            node.value = value
     return tree
 
 
@@ -79,11 +86,11 @@ def _supervised() -> int | None:
 def main() -> None:
     ready = _supervised()
     path, spec_path = sys.argv[1], sys.argv[2]
-    with open(spec_path, encoding="utf-8") as fh:
-        spec = json.load(fh)
+    with open(spec_path, "rb") as fh:
+        spec = marshal.load(fh)
     os.unlink(spec_path)
-    with open(spec["source"], encoding="utf-8") as fh:
-        tree = _flagged(ast.parse(fh.read(), path), spec.get("globals") or {})
+    with open(spec["source"], encoding="utf-8") as fh:  # ast.parse
+        tree = _flagged(compile(fh.read(), path, "exec", _ast.PyCF_ONLY_AST), spec.get("globals") or {})
     sys.argv = [path] + spec.get("argv", [])
     sys.path[0] = os.path.dirname(path)
     if ready is not None:

@@ -7,7 +7,7 @@ options (``parser.add_argument("--lr", type=float, default=0.1)``) when the scri
 from __future__ import annotations
 
 import ast
-import json
+import marshal
 import os
 import sys
 from dataclasses import dataclass, field
@@ -165,30 +165,42 @@ def _arg_type(node: ast.AST | None, default: Any, store_true: bool) -> type | No
 
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
-SPEC_FILE = "trial-spec.json"  # in the trial's directory while it starts; the bootstrap deletes it
+SPEC_FILE = "trial-spec"  # in the trial's directory while it starts; the bootstrap deletes it
 
 
 def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path: str,
             names: str | None = None) -> list[str]:
     """The argv that runs ``info``'s script with ``flags`` set, from its copy ``source_copy``.
 
-    The flags go into ``spec_path`` (mode 0600), never onto the command line, which keeps
-    only the script's path so that trials stay recognisable in ``ps``. ``names`` is a notebook
+    The flags go into ``spec_path`` (mode 0600, marshal: the bootstrap reads it without importing
+    json), never onto the command line, which keeps only the script's path so that trials stay
+    recognisable in ``ps``. ``names`` is a notebook
     cell's names file (core/run/cell_scripts.py), loaded into the trial's globals before the body runs.
     """
     if info.style == "argparse":
         spec: dict[str, Any] = {"source": source_copy, "argv": _argv(info, flags)}
     else:
-        spec = {"source": source_copy, "globals": flags}
+        spec = {"source": source_copy, "globals": {name: _plain(value) for name, value in flags.items()}}
     if names:
         spec["names"] = names
     fd = safety.open_private(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # ours, or refused
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with os.fdopen(fd, "wb") as fh:
         os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
-        json.dump(spec, fh)
+        marshal.dump(spec, fh)
     # `ps` shows `python .../hpwidgets/core/run/bootstrap.py /path/train.py SPEC`: the script it
     # runs. By path, not `-m`: a trial then imports nothing of hpwidgets (nor its version lookup).
     return [sys.executable, BOOTSTRAP, info.path, spec_path]
+
+
+def _plain(value: Any) -> Any:
+    """A flag's value as the trial reads it: the exact built-in type (marshal refuses subclasses,
+    such as numpy's float64); lists and tuples as lists, as JSON gave them."""
+    for kind in _LITERALS:  # bool before int
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value  # None, or what marshal refuses in one line
 
 
 def _argv(info: ScriptInfo, flags: dict[str, Any]) -> list[str]:
