@@ -8,7 +8,8 @@ stdlib only: the script sees nothing of hpwidgets), so that a trial costs little
 ``python script.py`` (``ast`` and ``json`` with what they import, enum and re, cost about 17 ms
 of CPU a trial: bench/README.md), and ``ps`` shows the script it runs. The flag values come from
 a private file (SPEC, written by ``scripts.command`` with marshal) that it deletes: a command
-line is readable by every user of the machine.
+line is readable by every user of the machine. Given a gate (``scripts.GATE_FD``), the script
+runs only once a byte comes through it.
 """
 
 import _ast  # the C module under ast: parse and node types without ast's own imports
@@ -84,6 +85,7 @@ def _supervised() -> int | None:
 
 
 def main() -> None:
+    gate = os.environ.pop("HPWIDGETS_GATE_FD", None)  # scripts.GATE_FD
     ready = _supervised()
     path, spec_path = sys.argv[1], sys.argv[2]
     with open(spec_path, "rb") as fh:
@@ -96,6 +98,11 @@ def main() -> None:
     if ready is not None:
         os.read(ready, 1)  # returns when the subreaper is set (or gone)
         os.close(ready)
+    if gate is not None:
+        go = os.read(int(gate), 1)  # the starter's word: a byte, or EOF when the trial must not run
+        os.close(int(gate))
+        if not go:
+            os._exit(0)
     _run_as_main(compile(tree, path, "exec"), path, spec.get("names"))
 
 

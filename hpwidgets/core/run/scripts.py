@@ -165,6 +165,10 @@ def _arg_type(node: ast.AST | None, default: Any, store_true: bool) -> type | No
 
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+# An open file descriptor, named in the trial's environment, on which the bootstrap waits for one
+# byte before the script runs (EOF: it exits without running it): a Dask task starts its trial's
+# interpreter while its claim on the attempt's mark travels (executors/dask.py)
+GATE_FD = "HPWIDGETS_GATE_FD"
 SPEC_FILE = "trial-spec"  # in the trial's directory while it starts; the bootstrap deletes it
 
 

@@ -16,15 +16,18 @@ only queues them for the runner's thread, which hands them to ``on_line`` in ord
 task ends, the lines the stream has not delivered are taken from its result.
 
 The mark: each attempt claims a dataset on the scheduler (named ``hpw-<uuid>-<run>-<attempt>``,
-removed afterwards off the runner's path) in one round trip, publishing it with
-``override=False``. It normally holds the address of the worker that began the attempt; Stop
-may have claimed it first with ``STOPPED``.
+removed afterwards off the runner's path, ``FORGET_EVERY`` marks at a time and the rest at the
+batch's end) in one round trip, publishing it with ``override=False``. It normally holds the
+address of the worker that began the attempt; Stop may have claimed it first with ``STOPPED``.
 
 Stop and pruning: Dask cannot cancel a running task. Stop or a pruner claims the attempt's mark
 with ``STOPPED``: a queued task that starts afterwards finds it taken and returns at once without
-running its trial. If the task had claimed it first, the runner sets the attempt's
-``distributed.Event`` instead, which the running task watches from a thread; it kills its
-trial's process group. Kills wait until every attempt Stop asked for has been claimed: a kill
+running its trial. If the task had claimed it first, the runner has the attempts' cancel tokens
+cancelled where they run (``client.run`` of ``_kill_trials`` on the workers, one call for a
+Stop's attempts): each task registers its token in its worker process (``_RUNNING``) before it
+claims its mark, so a claimed attempt is always found, and its trial's process group is killed.
+Nothing on the scheduler waits for a kill that never comes (a kill event per trial, watched from
+a thread, cost a long poll per trial). Kills wait until every attempt Stop asked for has been claimed: a kill
 frees a slot, where a queued task would otherwise begin. A task that has not returned ``CANCEL_WAIT`` seconds after Stop is
 dropped with ``client.cancel``.
 
@@ -65,7 +68,7 @@ from hpwidgets.core.run.executors.trial_files import (
     write_back,
 )
 from hpwidgets.core.run.process_tree import END_WITH_PARENT
-from hpwidgets.core.run.scripts import SPEC_FILE, ScriptInfo, command
+from hpwidgets.core.run.scripts import GATE_FD, SPEC_FILE, ScriptInfo, command
 from hpwidgets.core.run.trial import TrialOutcome, TrialRunner, TrialSpec
 
 __all__ = ["DaskRunner", "cluster_threads"]
@@ -75,6 +78,7 @@ CONNECT_TIMEOUT = "10s"
 STREAM_EVERY = 0.1  # seconds at least between two messages of a running trial's new lines
 EVENT_FILES_EVERY = 0.5  # seconds between two looks at a running trial's event files
 STOPPED = "stopped"  # an attempt's mark claimed by Stop before its task began (never an address)
+FORGET_EVERY = 64  # ended attempts' marks removed together (and all at the batch's end)
 _WAKE = ("wake", ())  # in an attempt's inbox: its future is done, or Stop came
 
 def _worker_env() -> dict[str, str]:
@@ -127,8 +131,9 @@ class DaskRunner(TrialRunner):
         # Stop's claims and the marks' removal, in order, off the runners' threads: a Stop's claim
         # never lands after its mark's removal, where it would outlive the batch
         self._errands: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._stopping: list[tuple[str, Any]] = []  # Stop's attempts not yet claimed: (mark, kill event)
+        self._stopping: list[str] = []  # the marks of Stop's attempts not yet claimed
         self._stopping_lock = threading.Lock()
+        self._marks_done: list[str] = []  # ended attempts' marks, still on the scheduler (errands' own)
         self._errand_thread = threading.Thread(target=self._run_errands, name="hpw-dask-errands", daemon=True)
         self._errand_thread.start()
         self.client.subscribe_topic(self._name, self._on_lines)
@@ -160,16 +165,15 @@ class DaskRunner(TrialRunner):
         distributed = _distributed()
         mark = f"{self._name}-{spec.run_id}-{attempt}"
         inbox = self._inboxes[mark] = queue.Queue()
-        kill = distributed.Event(f"{mark}-kill", client=self.client)
         future = self.client.submit(
-            _trial_task, self.info, spec.flags, spec.timeout, kill.name, mark, self._name, self.files_max,
+            _trial_task, self.info, spec.flags, spec.timeout, mark, self._name, self.files_max,
             key=f"hpw-trial-{spec.run_id[:8]}-{attempt}-{uuid.uuid4().hex[:8]}", pure=False,
         )  # fmt: skip
         future.add_done_callback(lambda _: inbox.put(_WAKE))  # on the client's loop: wake the loop below
 
         def stop() -> None:  # Stop or a pruner, on their own thread (a widget's callback): never wait here
             with self._stopping_lock:
-                self._stopping.append((mark, kill))
+                self._stopping.append(mark)
             self._errands.put(self._stop_pending)
             inbox.put(_WAKE)
 
@@ -200,7 +204,7 @@ class DaskRunner(TrialRunner):
         finally:
             cancel.unregister(key)
             self._inboxes.pop(mark, None)
-            self._errands.put(lambda: self._forget(mark, kill, cancel.is_set()))
+            self._errands.put(lambda: self._forget(mark))
 
     def _stop_pending(self) -> None:
         """Claim the marks of every attempt Stop asked for, so that queued tasks never begin, and
@@ -212,19 +216,26 @@ class DaskRunner(TrialRunner):
                 pending, self._stopping = self._stopping, []
             if not pending:
                 break
-            for mark, kill in pending:
+            for mark in pending:
                 try:
                     self.client.publish_dataset(**{mark: STOPPED})  # override=False: fails once claimed
                 except KeyError:
-                    began.append(kill)
-        for kill in began:
-            kill.set()
+                    began.append(mark)
+        if began:  # on every worker: a mark's address may be a lost worker's
+            self.client.run(_kill_trials, began, on_error="ignore")
 
-    def _forget(self, mark: str, kill: Any, stopped: bool) -> None:
-        """Remove what the attempt left on the scheduler."""
-        self.client.unpublish_dataset(mark)
-        if stopped:  # an event never set is gone with its last waiter
-            kill.clear()
+    def _forget(self, mark: str) -> None:
+        """Remove the attempt's mark from the scheduler with the next ``FORGET_EVERY`` or at the
+        batch's end, in one round trip (one a trial cost 2 ms of the scheduler's and the client's
+        CPU)."""
+        self._marks_done.append(mark)
+        if len(self._marks_done) >= FORGET_EVERY:
+            self._remove_marks()
+
+    def _remove_marks(self) -> None:
+        marks, self._marks_done = self._marks_done, []
+        if marks:
+            self.client.unpublish_dataset(marks)
 
     def _run_errands(self) -> None:
         while (errand := self._errands.get()) is not None:
@@ -251,6 +262,7 @@ class DaskRunner(TrialRunner):
     def close(self) -> None:
         """Finish the errands, stop listening to the batch's lines; close the Client if made here."""
         if self._errand_thread.is_alive():
+            self._errands.put(self._remove_marks)
             self._errands.put(None)
             self._errand_thread.join(CANCEL_WAIT)
         try:
@@ -273,77 +285,109 @@ def _claim(client: Any, mark_name: str, address: str) -> TaskEnded | WorkerLost 
     return WorkerLost(began or "(unknown)")
 
 
+# On a worker process: its running attempts' cancel tokens by mark, for a Stop's ``_kill_trials``
+_RUNNING: dict[str, CancelToken] = {}
+
+
+def _kill_trials(marks: list[str]) -> None:
+    """On a worker, through ``client.run``: cancel the attempts of ``marks`` that run here."""
+    for mark in marks:
+        token = _RUNNING.get(mark)
+        if token is not None:
+            token.cancel()
+
+
 def _trial_task(
-    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, stop_name: str, mark_name: str, topic: str,
+    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, mark_name: str, topic: str,
     files_max: int = FILES_MAX,
 ) -> TaskEnded | WorkerLost:
     """Runs on a worker: one attempt at one trial."""
+    token = _RUNNING[mark_name] = CancelToken()  # before the claim: a Stop that finds it claimed kills
+    try:
+        return _attempt_here(info, flags, timeout, mark_name, topic, files_max, token)
+    finally:
+        _RUNNING.pop(mark_name, None)
+
+
+def _attempt_here(
+    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, mark_name: str, topic: str, files_max: int,
+    token: CancelToken,
+) -> TaskEnded | WorkerLost:
+    """The claim travels while the trial's folder is made and its interpreter starts: the script
+    waits at its gate (``scripts.GATE_FD``) for the claim's byte, and exits unrun on EOF."""
     distributed = _distributed()
     client, worker = distributed.get_client(), distributed.get_worker()
-    claim: list[Any] = []  # the claim's answer, or its error; it travels while the trial's folder is made
+    claim: list[Any] = []  # the claim's answer, or its error
+    gate, opener = os.pipe()
 
     def claim_mark() -> None:
         try:
             claim.append(_claim(client, mark_name, worker.address))
         except BaseException as exc:  # the scheduler is unreachable: the task fails with it
             claim.append(exc)
+        try:
+            if claim[0] is None:
+                os.write(opener, b"1")  # the trial may run
+        finally:
+            os.close(opener)
 
     claiming = threading.Thread(target=claim_mark, name="hpw-claim", daemon=True)
     claiming.start()
-    # in the worker's own directory, which Dask purges if the worker dies before we clean up
-    with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
-        copy = os.path.join(cwd, "sourcecode", info.name)
-        os.makedirs(os.path.dirname(copy))
-        with open(copy, "w", encoding="utf-8") as fh:
-            fh.write(info.source)
-        argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
+    try:
+        # in the worker's own directory, which Dask purges if the worker dies before we clean up
+        with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
+            ended = _run_claimed(info, flags, timeout, mark_name, topic, files_max, token, cwd, gate, worker)
+    finally:
         claiming.join()
-        if isinstance(claim[0], BaseException):
-            raise claim[0]
-        if claim[0] is not None:
-            return claim[0]
+        os.close(gate)
+    if isinstance(claim[0], BaseException):
+        raise claim[0]
+    return ended if claim[0] is None else claim[0]
 
-        def send(start: int, lines: list[str]) -> None:
-            worker.log_event(topic, NewLines(mark=mark_name, start=start, lines=lines))
 
-        def send_event_files(sent: dict[str, int]) -> None:
-            for rel, at, data in event_file_tails(cwd, sent, files_max):
-                worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
+def _run_claimed(
+    info: ScriptInfo, flags: dict[str, Any], timeout: float | None, mark_name: str, topic: str, files_max: int,
+    token: CancelToken, cwd: str, gate: int, worker: Any,
+) -> TaskEnded:
+    """The trial in ``cwd``, its script let through ``gate`` once the mark is claimed."""
+    copy = os.path.join(cwd, "sourcecode", info.name)
+    os.makedirs(os.path.dirname(copy))
+    with open(copy, "w", encoding="utf-8") as fh:
+        fh.write(info.source)
+    argv = command(dataclasses.replace(info, path=copy), flags, copy, os.path.join(cwd, SPEC_FILE))
 
-        stop = distributed.Event(stop_name, client=client)
-        code, killed, lines = _run_watched(argv, cwd, timeout, stop, send, send_event_files)
-        files, left = collect(cwd, files_max)
+    def send(start: int, lines: list[str]) -> None:
+        worker.log_event(topic, NewLines(mark=mark_name, start=start, lines=lines))
+
+    def send_event_files(sent: dict[str, int]) -> None:
+        for rel, at, data in event_file_tails(cwd, sent, files_max):
+            worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
+
+    code, killed, lines = _run_watched(argv, cwd, timeout, token, send, send_event_files, gate)
+    files, left = collect(cwd, files_max)
     return TaskEnded(exit_code=code, killed=killed, lines=lines, files=tuple(files), left_out=tuple(left))
 
 
-def _run_watched(argv: list[str], cwd: str, timeout: float | None, stop: Any,
+def _run_watched(argv: list[str], cwd: str, timeout: float | None, token: CancelToken,
                  send: Callable[[int, list[str]], None],
-                 send_event_files: Callable[[dict[str, int]], None] | None = None,
+                 send_event_files: Callable[[dict[str, int]], None] | None = None, gate: int | None = None,
                  ) -> tuple[int | None, str | None, tuple[str, ...]]:
-    """Run the trial, killed when ``stop`` is set, its lines sent in batches while it runs (and
-    its event files' new bytes, with ``send_event_files``)."""
-    token, done = CancelToken(), threading.Event()
+    """Run the trial, killed when ``token`` is cancelled, its lines sent in batches while it runs
+    (and its event files' new bytes, with ``send_event_files``); its script waits at ``gate``."""
+    done = threading.Event()
 
     def follow_event_files() -> None:
         sent: dict[str, int] = {}  # event file -> bytes sent
         while not done.wait(EVENT_FILES_EVERY):
             send_event_files(sent)
 
-    def watch() -> None:
-        while not done.is_set():
-            try:
-                if stop.wait(1.0):
-                    token.cancel()
-                    return
-            except Exception:  # the worker is closing; the trial ends with it
-                return
-
-    threading.Thread(target=watch, name="hpw-stop-watch", daemon=True).start()
     if send_event_files is not None:
         threading.Thread(target=follow_event_files, name="hpw-event-files", daemon=True).start()
     stream = LineBatches(send, STREAM_EVERY)
     try:
-        code, killed = run_group(argv, cwd, _worker_env(), stream.add, token, timeout)
+        env = _worker_env() if gate is None else {**_worker_env(), GATE_FD: str(gate)}
+        code, killed = run_group(argv, cwd, env, stream.add, token, timeout,
+                                 pass_fds=() if gate is None else (gate,))
     finally:
         done.set()
         stream.end()

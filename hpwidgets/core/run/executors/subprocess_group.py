@@ -108,12 +108,15 @@ def run_group(
     cancel: CancelToken,
     timeout: float | None,
     on_spawn: Callable[[int], None] | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[int | None, str | None]:
-    """Run ``argv``; return (exit code, "timeout"/"cancel" if we killed it, else None)."""
+    """Run ``argv``; return (exit code, "timeout"/"cancel" if we killed it, else None). The file
+    descriptors ``pass_fds`` stay open in the child (a Dask trial's gate, ``scripts.GATE_FD``)."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
         env=env,
+        pass_fds=pass_fds,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
