@@ -18,6 +18,7 @@ class LineBatches:
 
     def __init__(self, send: Callable[[int, list[str]], None], every: float) -> None:
         self.lines: list[str] = []
+        self.sent = 0  # how many of them went out (final once ``end`` returns)
         self._send, self._every = send, every
         self._changed = threading.Condition()
         self._ended = False
@@ -50,3 +51,4 @@ class LineBatches:
                 batch = self.lines[sent:]
             self._send(sent, batch)
             sent, last = sent + len(batch), time.monotonic()
+            self.sent = sent

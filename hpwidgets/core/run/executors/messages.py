@@ -2,7 +2,9 @@
 
 The task returns a ``TaskEnded``, or a ``WorkerLost`` when the attempt had begun on a worker that
 is gone; Dask pickles either on its way back. While the trial runs, the task streams
-``NewLines`` as worker events, which Dask sends as msgpack: a plain dict, typed here.
+``NewLines`` as worker events, which Dask sends as msgpack: a plain dict, typed here. A trial
+that brings no files back ends with a ``TrialDone`` event, which the runner takes instead of
+fetching the task's result.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ class EventFileBytes(TypedDict):
     file: str
     at: int
     data: bytes
+
+
+class TrialDone(TypedDict):
+    """Attempt ``mark``'s trial ended (a worker event, sent just before its task returns
+    the same as a ``TaskEnded`` without files): its lines from ``start`` on, those the stream did
+    not send, and how it ended."""
+
+    mark: str
+    start: int
+    lines: list[str]
+    exit_code: int | None
+    killed: str | None
 
 
 class NewLines(TypedDict):
