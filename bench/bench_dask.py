@@ -1,6 +1,6 @@
 """What a Dask trial costs beyond its script: --dask beside serial, --workers and plain client.map.
 
-    python bench/bench_dask.py [--repeats 3] [--cases small,large] [--profile]
+    python bench/bench_dask.py [--repeats 3] [--cases small,large] [--profile | --cpu]
 
 Two cases, each on its own local cluster (a `dask scheduler` and `dask worker --nworkers W
 --nthreads T` started here, on 127.0.0.1):
@@ -19,12 +19,19 @@ alike. A first batch and map warm the workers (imports); the batch's time is sho
 
 --profile times the parts of one Dask trial on the small cluster (the scheduler round trips of
 a task, the subprocess, the stream, the files-back scan) instead of the cases.
+
+--cpu counts the CPU time each process spends on the large case, per trial, for --dask and the
+floor: this process (the engine and the Dask client), the scheduler, the workers (and their
+nannies) and the trials (the workers' reaped children). On a 2-core machine with 8 slots the
+batch is CPU-bound, so CPU per trial is what the wall time follows. The cluster's idle cost
+(heartbeats, monitors) is measured apart and is counted in each mode for as long as it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -178,16 +185,84 @@ def profile(tmp: str, rounds: int = 20) -> None:
         print(f"{part:48} {statistics.median(values):8.1f}")
 
 
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """(own, reaped children's) CPU seconds of ``pid``."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def _cluster_cpu(procs: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds so far: the scheduler's, the workers' (nannies' included) and their trials'."""
+    from hpwidgets.core.run.process_tree import descendants
+
+    totals = {"scheduler": 0.0, "workers": 0.0, "trials": 0.0}
+    totals["scheduler"] = _cpu_seconds(procs[0].pid)[0]
+    for pid in [procs[1].pid, *descendants(procs[1].pid)]:
+        try:
+            own, reaped = _cpu_seconds(pid)
+        except OSError:  # a trial that just ended
+            continue
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            if b"sleeper" in fh.read():
+                continue  # a running trial (its script's name, also on the bootstrap's line): counted once reaped
+        totals["workers"] += own
+        totals["trials"] += reaped
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals["this process"] = usage.ru_utime + usage.ru_stime
+    return totals
+
+
+def cpu(tmp: str, repeats: int) -> None:
+    """CPU ms per trial by process on the large case, --dask beside the floor (medians)."""
+    trials, seconds, workers, threads = CASES["large"][:4]
+    script = os.path.join(tmp, "sleeper-cpu.py")
+    Path(script).write_text(sleeper(seconds))
+    store = Store(os.path.join(tmp, "store-cpu"))
+    address, procs = start_cluster(tmp, workers, threads)
+    modes = {"--dask": lambda: timed_batch(script, store, trials, dask=address),
+             "client.map": lambda: timed_map(address, script, trials), "idle, 3 s": lambda: time.sleep(3.0)}
+    per: dict[str, dict[str, list[float]]] = {m: {} for m in modes}
+    try:
+        timed_batch(script, store, trials, dask=address)
+        timed_map(address, script, workers * threads)
+        for _ in range(repeats):
+            for mode, measure in modes.items():
+                before, t0 = _cluster_cpu(procs), time.perf_counter()
+                measure()
+                wall = time.perf_counter() - t0
+                time.sleep(0.5)  # the last trials reaped
+                after = _cluster_cpu(procs)
+                for kind in after:
+                    per[mode].setdefault(kind, []).append(1000 * (after[kind] - before[kind]) / trials)
+                per[mode].setdefault("wall s", []).append(wall)
+    finally:
+        stop_cluster(procs)
+    kinds = list(per["--dask"])
+    print(f"## CPU ms per trial, {trials} trials of {seconds} s on {workers} x {threads} (median of {repeats})")
+    print(f"{'mode':12} " + " ".join(f"{k:>12}" for k in kinds) + f" {'sum':>8}")
+    for mode, values in per.items():
+        meds = {k: statistics.median(v) for k, v in values.items()}
+        total = sum(v for k, v in meds.items() if k != "wall s")
+        print(f"{mode:12} " + " ".join(f"{meds[k]:12.1f}" if k != "wall s" else f"{meds[k]:12.2f}" for k in kinds)
+              + f" {total:8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES), help=", ".join(CASES))
     parser.add_argument("--profile", action="store_true", help="time the parts of one Dask trial instead")
+    parser.add_argument("--cpu", action="store_true", help="CPU per trial by process, --dask and the floor")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}\n")
     with tempfile.TemporaryDirectory(prefix="hpw-bench-") as tmp:
         if args.profile:
             profile(tmp)
+            return
+        if args.cpu:
+            cpu(tmp, args.repeats)
             return
         for name in args.cases.split(","):
             if name not in CASES:
