@@ -13,6 +13,7 @@ runs only once a byte comes through it.
 """
 
 import _ast  # the C module under ast: parse and node types without ast's own imports
+import gc
 import marshal
 import os
 import sys
@@ -68,6 +69,7 @@ def _supervised() -> int | None:
         return None  # no subreaper: the trial runs here, its process group still killed
     parent = os.environ.pop("HPWIDGETS_END_WITH_PARENT", None)  # process_tree.END_WITH_PARENT
     ready, done = os.pipe()
+    gc.freeze()  # the collector leaves what both processes share alone: fewer pages copied (1-2 ms)
     child = os.fork()
     if child == 0:
         os.close(done)
