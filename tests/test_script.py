@@ -4,6 +4,7 @@ import marshal
 import os
 import subprocess
 
+import numpy as np
 import pytest
 
 from hpwidgets.core.errors import ScriptError, UnknownFlagError
@@ -128,6 +129,7 @@ def test_spec_is_a_private_file(write_script, tmp_path):
     assert argv[-2:] == [info.path, str(spec)]
     assert marshal.loads(spec.read_bytes()) == {"source": "/tmp/copy.py", "globals": {"x": 2}}
     assert spec.stat().st_mode & 0o777 == 0o600
-    # a float subclass (numpy's float64 from an optimizer) is written as the float it is
-    command(info, {"x": type("Float64", (float,), {})(0.5)}, "/tmp/copy.py", str(spec))
-    assert type(marshal.loads(spec.read_bytes())["globals"]["x"]) is float
+    # numpy's scalars (an optimizer's float64, int64) are written as the numbers they are
+    command(info, {"x": np.float64(0.5), "y": np.int64(3), "z": np.str_("a")}, "/tmp/copy.py", str(spec))
+    written = marshal.loads(spec.read_bytes())["globals"]
+    assert [(type(v), v) for v in written.values()] == [(float, 0.5), (int, 3), (str, "a")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import marshal
+import numbers
 import os
 import sys
 from dataclasses import dataclass, field
@@ -197,10 +198,12 @@ def command(info: ScriptInfo, flags: dict[str, Any], source_copy: str, spec_path
 
 
 def _plain(value: Any) -> Any:
-    """A flag's value as the trial reads it: the exact built-in type (marshal refuses subclasses,
-    such as numpy's float64); lists and tuples as lists, as JSON gave them."""
-    for kind in _LITERALS:  # bool before int
-        if isinstance(value, kind):
+    """A flag's value as the trial reads it: the exact built-in type (marshal refuses subclasses
+    and numpy's scalars, such as float64 and int64); lists and tuples as lists, as JSON gave them."""
+    if isinstance(value, bool):
+        return value
+    for kind, abstract in ((str, str), (int, numbers.Integral), (float, numbers.Real)):
+        if isinstance(value, abstract):
             return kind(value)
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
