@@ -22,6 +22,8 @@ The mark: each attempt claims a dataset on the scheduler (named ``hpw-<uuid>-<ru
 removed afterwards off the runner's path, ``FORGET_EVERY`` marks at a time and the rest at the
 batch's end) in one round trip, publishing it with ``override=False``. It normally holds the
 address of the worker that began the attempt; Stop may have claimed it first with ``STOPPED``.
+The claim travels while the trial's interpreter starts: the script waits at a gate
+(``scripts.GATE_FD``) until the claim succeeds, and exits unrun when it fails.
 
 Stop and pruning: Dask cannot cancel a running task. Stop or a pruner claims the attempt's mark
 with ``STOPPED``: a queued task that starts afterwards finds it taken and returns at once without
@@ -30,9 +32,9 @@ cancelled where they run (``client.run`` of ``_kill_trials`` on the workers, one
 Stop's attempts): each task registers its token in its worker process (``_RUNNING``) before it
 claims its mark, so a claimed attempt is always found, and its trial's process group is killed.
 Nothing on the scheduler waits for a kill that never comes (a kill event per trial, watched from
-a thread, cost a long poll per trial). Kills wait until every attempt Stop asked for has been claimed: a kill
-frees a slot, where a queued task would otherwise begin. A task that has not returned ``CANCEL_WAIT`` seconds after Stop is
-dropped with ``client.cancel``.
+a thread, cost a long poll per trial). Kills wait until every attempt Stop asked for has been
+claimed: a kill frees a slot, where a queued task would otherwise begin. A task that has not
+returned ``CANCEL_WAIT`` seconds after Stop is dropped with ``client.cancel``.
 
 A lost worker: when the worker that claimed the mark dies, the scheduler runs the task again
 elsewhere; the new run finds the mark taken, with that worker's address, and reports the lost
@@ -42,8 +44,9 @@ attempt while ``retries`` remain. A trial orphaned by its dead worker ends with 
 its subreaper is told to end with the worker (``process_tree.END_WITH_PARENT``).
 
 What a trial costs beyond its script is measured part by part in bench/README.md ("Dask
-trials"): per trial, one round trip on the worker before the script starts and none on the
-runner's path after its result, which wakes the runner at once (a done callback).
+trials"): per trial, one round trip on the worker while the script's interpreter starts, two
+worker events (its lines, its end) and none on the runner's path after its result, which wakes
+the runner at once (the end event, or a done callback).
 """
 
 from __future__ import annotations
@@ -323,35 +326,31 @@ def _attempt_here(
     info: ScriptInfo, flags: dict[str, Any], timeout: float | None, mark_name: str, topic: str, files_max: int,
     token: CancelToken,
 ) -> TaskEnded | WorkerLost:
-    """The claim travels while the trial's folder is made and its interpreter starts: the script
-    waits at its gate (``scripts.GATE_FD``) for the claim's byte, and exits unrun on EOF."""
+    """The claim travels while the trial's interpreter starts: the script waits at its gate
+    (``scripts.GATE_FD``) for the claim's byte, and exits unrun on EOF."""
     distributed = _distributed()
     client, worker = distributed.get_client(), distributed.get_worker()
-    claim: list[Any] = []  # the claim's answer, or its error
+    claim: list[TaskEnded | WorkerLost | None] = []  # the claim's answer
     gate, opener = os.pipe()
+    unclosed = {gate, opener}
 
-    def claim_mark() -> None:
+    def claim_mark(_pid: int) -> None:  # run_group's on_spawn; an error (no scheduler) ends the trial
         try:
             claim.append(_claim(client, mark_name, worker.address))
-        except BaseException as exc:  # the scheduler is unreachable: the task fails with it
-            claim.append(exc)
-        try:
             if claim[0] is None:
                 os.write(opener, b"1")  # the trial may run
         finally:
             os.close(opener)
+            unclosed.discard(opener)
 
-    claiming = threading.Thread(target=claim_mark, name="hpw-claim", daemon=True)
-    claiming.start()
     try:
         # in the worker's own directory, which Dask purges if the worker dies before we clean up
         with tempfile.TemporaryDirectory(prefix="hpw-trial-", dir=worker.local_directory) as cwd:
-            ended, sent = _run_claimed(info, flags, timeout, mark_name, topic, files_max, token, cwd, gate, worker)
+            ended, sent = _run_claimed(info, flags, timeout, mark_name, topic, files_max, token, cwd, gate,
+                                       claim_mark, worker)  # fmt: skip
     finally:
-        claiming.join()
-        os.close(gate)
-    if isinstance(claim[0], BaseException):
-        raise claim[0]
+        for fd in unclosed:
+            os.close(fd)
     if claim[0] is not None:  # the script never ran
         return claim[0]
     rest = list(ended.lines[sent:])
@@ -363,7 +362,7 @@ def _attempt_here(
 
 def _run_claimed(
     info: ScriptInfo, flags: dict[str, Any], timeout: float | None, mark_name: str, topic: str, files_max: int,
-    token: CancelToken, cwd: str, gate: int, worker: Any,
+    token: CancelToken, cwd: str, gate: int, on_spawn: Callable[[int], None], worker: Any,
 ) -> tuple[TaskEnded, int]:
     """The trial in ``cwd``, its script let through ``gate`` once the mark is claimed; and how many
     of its lines the stream sent."""
@@ -380,7 +379,7 @@ def _run_claimed(
         for rel, at, data in event_file_tails(cwd, sent, files_max):
             worker.log_event(topic, EventFileBytes(mark=mark_name, file=rel, at=at, data=data))
 
-    code, killed, lines, sent = _run_watched(argv, cwd, timeout, token, send, send_event_files, gate)
+    code, killed, lines, sent = _run_watched(argv, cwd, timeout, token, send, send_event_files, gate, on_spawn)
     files, left = collect(cwd, files_max)
     return TaskEnded(exit_code=code, killed=killed, lines=lines, files=tuple(files), left_out=tuple(left)), sent
 
@@ -388,9 +387,11 @@ def _run_claimed(
 def _run_watched(argv: list[str], cwd: str, timeout: float | None, token: CancelToken,
                  send: Callable[[int, list[str]], None],
                  send_event_files: Callable[[dict[str, int]], None] | None = None, gate: int | None = None,
+                 on_spawn: Callable[[int], None] | None = None,
                  ) -> tuple[int | None, str | None, tuple[str, ...], int]:
     """Run the trial, killed when ``token`` is cancelled, its lines sent in batches while it runs
-    (and its event files' new bytes, with ``send_event_files``); its script waits at ``gate``.
+    (and its event files' new bytes, with ``send_event_files``); its script waits at ``gate``,
+    which ``on_spawn`` opens.
     Returns its exit code, why it was killed, its lines and how many of them were sent."""
     done = threading.Event()
 
@@ -404,7 +405,7 @@ def _run_watched(argv: list[str], cwd: str, timeout: float | None, token: Cancel
     stream = LineBatches(send, STREAM_EVERY)
     try:
         env = _worker_env() if gate is None else {**_worker_env(), GATE_FD: str(gate)}
-        code, killed = run_group(argv, cwd, env, stream.add, token, timeout,
+        code, killed = run_group(argv, cwd, env, stream.add, token, timeout, on_spawn,
                                  pass_fds=() if gate is None else (gate,))
     finally:
         done.set()
