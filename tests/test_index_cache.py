@@ -10,6 +10,7 @@ import pytest
 import hpwidgets as hp
 from hpwidgets.core.records import Status
 from hpwidgets.core.results import compare
+from hpwidgets.core.store.query import RunQuery
 from hpwidgets.core.store.runstore import Store
 from tests.helpers import hpw
 from tests.support.records import run_id, stored
@@ -195,3 +196,34 @@ def test_runs_deleted_by_hand_go_and_runs_missing_from_the_index_come_back(home)
     assert [r.trial for r in store.runs()] == [5, 2, 0]
     assert store.get(run_id(5)[:8]).flags == {"x": 5.0}
     assert [r.trial for r in Store(str(home)).runs(batch="b" * 32)] == [5, 2, 0]
+
+
+def test_an_index_of_schema_6_without_the_operation_index_gets_it_on_open(home):
+    # compare's scope counts the runs of each script through runs_operation; an index written
+    # before it existed gains it when opened, keeps every row and is not rebuilt.
+    store = _filled(home, 4)
+    db = sqlite3.connect(store.index_path)
+    db.execute("DROP INDEX runs_operation")
+    db.execute("INSERT INTO meta VALUES ('probe', 'a rebuild would drop this')")
+    db.commit()
+    db.close()
+    assert compare.Scope.of(Store(str(home)), RunQuery()).scripts == (("train.py", 4),)
+    db = sqlite3.connect(store.index_path)
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT operation, COUNT(*) FROM runs GROUP BY operation").fetchall()
+    assert [row[3] for row in plan] == ["SCAN runs USING COVERING INDEX runs_operation"]
+    assert db.execute("SELECT value FROM meta WHERE key = 'probe'").fetchall() == [("a rebuild would drop this",)]
+    assert not os.path.exists(f"{store.index_path}.bad-1")
+    db.close()
+
+
+def test_a_stream_whose_index_breaks_midway_gives_every_run_once_in_order(home, capsys):
+    # An export streams the index's rows; a row that is not a record sets the index aside and
+    # the stream goes on from the rebuilt one after the last run it gave, never twice.
+    store = _filled(home, 6)
+    db = sqlite3.connect(store.index_path)
+    db.execute("UPDATE runs SET data = 'not json' WHERE id = ?", (run_id(2),))
+    db.commit()
+    db.close()
+    given = [r.id for r in Store(str(home)).stream(RunQuery())]
+    assert given == [run_id(i) for i in (5, 4, 3, 2, 1, 0)]
+    assert "was unusable" in capsys.readouterr().err

@@ -40,12 +40,18 @@ from hpwidgets.core.store import safety
 from hpwidgets.core.store.query import stored_value
 
 SCHEMA_VERSION = 6
+# compare's scope counts the runs of each script: a covering index makes that GROUP BY 35 ->
+# 4 ms at 100,000 runs. Added after schema 6 shipped, so an index of that schema gets it when
+# opened, with no version change (an older hpw ignores an extra index, and SQLite keeps it current
+# under every writer).
+_OPERATION_INDEX = "CREATE INDEX IF NOT EXISTS runs_operation ON runs(operation)"
 _COLUMNS = ["id", "batch", "operation", "status", "started", "label", "data", "mtime", "size", "inode"]
 _SCHEMA = (
     f"CREATE TABLE runs ({', '.join(_COLUMNS)}, PRIMARY KEY (id))",
     "CREATE INDEX runs_started ON runs(started DESC, id)",
     "CREATE INDEX runs_batch ON runs(batch, started DESC)",
     "CREATE INDEX runs_status ON runs(status, started DESC, id)",
+    _OPERATION_INDEX,
     "CREATE INDEX batch_sums_order ON batch_sums(sort_at DESC, batch)",
     # tier and started repeat the run's, so that a ranking walks one index (records.rank's tiers)
     "CREATE TABLE scalars (run TEXT, key TEXT, last REAL, step INTEGER, tier INTEGER, started REAL, "
@@ -258,6 +264,10 @@ class Index:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # changed once, under the flock
                 db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            if version == SCHEMA_VERSION and tables == _TABLES and not db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'runs_operation'"
+            ).fetchone():
+                db.execute(_OPERATION_INDEX)
             if version != SCHEMA_VERSION or tables != _TABLES:
                 with _transaction(db):  # new, or an older schema of ours: build it here
                     now = sorted(n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"))

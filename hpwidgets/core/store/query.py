@@ -122,7 +122,7 @@ class RunQuery:
             terms.append(f"runs.batch IN ({','.join('?' * len(self.batches))})")
             args += list(self.batches)
         if self.operation:
-            terms.append("runs.operation = ?")
+            terms.append("+runs.operation = ?")  # as before runs_operation: a listing walks its own order
             args.append(self.operation)
         if self.operations:
             any_of("instr(runs.operation, ?) > 0", self.operations)
@@ -196,8 +196,10 @@ def having_sql(query: RunQuery, operation: str, column: str) -> tuple[str, list]
     each EXISTS walks an index by name and stops at the first run it finds."""
     where, args = query.where()
     more = where.replace(" WHERE ", " AND ", 1)
-    scalar = f"SELECT 1 FROM scalars s JOIN runs ON runs.id = s.run WHERE s.key = ? AND s.last IS NOT NULL AND runs.operation = ?{more}"
-    flag = f"SELECT 1 FROM flags f JOIN runs ON runs.id = f.run WHERE f.name = ? AND runs.operation = ?{more}"
+    # "+runs.operation": walk the column's name, never the operation's runs (runs_operation would
+    # make an absent column's EXISTS visit every run of the script)
+    scalar = f"SELECT 1 FROM scalars s JOIN runs ON runs.id = s.run WHERE s.key = ? AND s.last IS NOT NULL AND +runs.operation = ?{more}"
+    flag = f"SELECT 1 FROM flags f JOIN runs ON runs.id = f.run WHERE f.name = ? AND +runs.operation = ?{more}"
     return f"SELECT EXISTS ({scalar}) OR EXISTS ({flag})", [column, operation, *args, column, operation, *args]
 
 

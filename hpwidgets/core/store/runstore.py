@@ -197,7 +197,7 @@ class Store:
     def _fallback(self, exc: IndexUnavailable, query: RunQuery) -> list[RunRecord]:
         print(f"hpwidgets: {exc}; answering from the run directories", file=sys.stderr)
         found = [r for r in self._scan() if query.matches(r)]
-        found.sort(key=lambda r: (r.started is None, -(r.started or 0), r.id))
+        found.sort(key=_listing_key)
         return found
 
     def select(self, query: RunQuery = EVERY_RUN, limit: int | None = None, offset: int = 0) -> list[RunRecord]:
@@ -212,7 +212,9 @@ class Store:
     def stream(self, query: RunQuery = EVERY_RUN) -> Iterator[RunRecord]:
         """The runs ``query`` selects, newest first, decoded one at a time as they are used (a CSV)."""
         query = self._planned(query)
-        given: set[str] = set()
+        # Rows come in the listing's order: once the index is set aside, the runs up to the last
+        # one given are skipped by that order (a set of every id given would grow with the store).
+        last: tuple | None = None
         try:
             for attempt in (0, 1):
                 with self._lock:
@@ -220,8 +222,8 @@ class Store:
                 try:
                     for (data,) in self.index.stream(*records_sql(query)):
                         record = _decoded([(data,)])[0]
-                        if record.id not in given:  # given before the index was set aside
-                            given.add(record.id)
+                        if attempt == 0 or last is None or _listing_key(record) > last:
+                            last = _listing_key(record)
                             yield record
                     return
                 except NotARecord as exc:
@@ -229,7 +231,7 @@ class Store:
                         raise
                     self.index.set_aside(str(exc))
         except IndexUnavailable as exc:
-            yield from (r for r in self._fallback(exc, query) if r.id not in given)
+            yield from (r for r in self._fallback(exc, query) if last is None or _listing_key(r) > last)
 
     def _records(self, sql_and_args: tuple[str, list]) -> list[RunRecord]:
         """The records one query selects. A row whose data is no record sets the index aside
@@ -550,3 +552,8 @@ def _identity(path: str) -> tuple:
     except OSError:
         return (None, None, None)
     return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _listing_key(record: RunRecord) -> tuple:
+    """A run's place in LISTING_ORDER: newest first, a run without a start last, then by id."""
+    return (record.started is None, -(record.started or 0), record.id)
