@@ -12,10 +12,6 @@ from hpwidgets.core.search.optimizers.gp_fantasies import Fantasies
 from hpwidgets.core.search.optimizers.gp_model import GP
 from hpwidgets.core.search.optimizers.gp_refine import Posterior, refine
 
-# The confidence bound's kappa while trials are in flight, as a fraction of the serial one
-# (bench/README.md, "Trials in flight").
-KAPPA_IN_FLIGHT = 1.0
-
 
 class GPSearch:
     """Suggests points in the encoded unit space: space-filling design, then GP acquisition.
@@ -100,17 +96,14 @@ class GPSearch:
         order = np.argsort(-values)
         _, first = np.unique(cands[order].round(6), axis=0, return_index=True)
         starts = cands[order[np.sort(first)[:5]]]
-        kind, kappa = self._kind(pending), self._kappa(pending)
+        kind = self._kind(pending)
         if view is None:
-            climb = Posterior(self.gp).climb(kind, self._incumbent(), kappa, self.xi)
+            climb = Posterior(self.gp).climb(kind, self._incumbent(), self.kappa, self.xi)
         else:
-            climb = view.climb(kind, kappa, self.xi)
+            climb = view.climb(kind, self.kappa, self.xi)
         moved = self.codec.snap(refine(climb, starts, self._ordered, 30))
         allc = np.vstack([cands, moved])
         return _sel(np.concatenate([values, self._acquire(view, moved, pending, hedge=False)]), allc, pending)
-
-    def _kappa(self, pending: np.ndarray) -> float:
-        return self.kappa * KAPPA_IN_FLIGHT if len(pending) else self.kappa
 
     def _exploiting(self, pending: np.ndarray) -> bool:
         n_left = None if self.budget is None else self.budget - self.n_obs - len(pending)
@@ -141,18 +134,17 @@ class GPSearch:
         if self._exploiting(pending):
             return -self.gp.predict(cands)[0]  # the last trials go where the model expects the minimum
         kinds = {"LCB": 0, "EI": 1, "PI": 2}
-        kappa = self._kappa(pending)
         weight = face_weight(cands, self._ordered, self._half_steps)  # no trial at a face for its std alone
         if view is None:
             mu, sd = self.gp.predict(cands)
             sd = sd * weight
 
             def score(kind: int) -> np.ndarray:
-                return _acq(kind, mu, sd, self._incumbent(), kappa, self.xi)
+                return _acq(kind, mu, sd, self._incumbent(), self.kappa, self.xi)
         else:
 
             def score(kind: int) -> np.ndarray:
-                return view.values(kind, cands, kappa, self.xi, weight)
+                return view.values(kind, cands, self.kappa, self.xi, weight)  # the draws keep trials apart: the whole kappa
 
         if self.acq != "gp_hedge":
             return score(kinds[self.acq])
