@@ -90,6 +90,9 @@ class Dashboard:
         self._throttle = Throttle(self._refresh, interval)
         self._refresh()  # the first frame, before any other thread can draw
         batch.events.subscribe(self._on_event)
+        # an event between that frame and the subscription (a batch that ends meanwhile) would be
+        # missed, and its last frame never drawn: one more look once subscribed
+        self._throttle.poke()
 
     # -- the batch thread and the kernel thread only post --------------------------------
 
