@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
+import threading
 
 import pytest
 
@@ -249,11 +249,13 @@ def test_a_stop_request_left_unanswered_says_which_process_and_how_long(write_sc
     batch = prepare(script, {"x": [3]}, RunOptions())
     batch.save_manifest()
     lock = locks.acquire(Store().batches_dir, batch.id)
-    busy = stop_requests.StopListener.open(batch.id, lambda: time.sleep(8))  # takes it, answers late
+    answered = threading.Event()  # set once `hpw stop` has given up: then the late answer comes
+    busy = stop_requests.StopListener.open(batch.id, lambda: answered.wait(30))  # takes it, answers late
     try:
         address = _stop_socket(places)
         out = hpw("stop", batch.id[:8])
     finally:
+        answered.set()
         busy.close()
         locks.release(lock)
     assert (out.returncode, out.stdout) == (1, "")

@@ -89,7 +89,8 @@ def test_the_runs_sidebar_follows_opens_and_stops_a_detached_batch(lab, open_not
 
     nb.wait_until(lambda: any(r.flags["x"] == 3 and r.status is Status.RUNNING
                               for r in store.runs(batch=batch_id)), "the sleeping trial to start", timeout=30)
-    assert _processes_running(script)
+    # its record says running from the fork on; the exec that puts the script in its command line follows
+    nb.wait_until(lambda: _processes_running(script), "the sleeping trial's process to show its script", timeout=30)
     nb.screenshot("sidebar-running")
     item.locator(".hpw-runs-stop").click()
     message = page.locator(".hpw-runs-message")
