@@ -9,6 +9,52 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples")
 
 
+# Run in parallel (bash tests/run.sh: pytest-xdist, one worker a core, --dist loadgroup), the tests
+# that share a costly session resource keep to one worker, which makes it once: the built and
+# installed dists, the browser with its JupyterLab, the Dask cluster, the throwaway user (two
+# useradds at once fight over /etc/passwd's lock). Each group goes to a worker whole, every other
+# test alone to the first idle worker; the two long groups go first, so no worker ends on one.
+# The groups go by file: xdist's own `xdist_group` marks do not reach its scheduler under pytest 9.
+GROUPS = {  # a file or folder -> its group, and the session fixtures whose tests must be in it
+    "tests/e2e/": ("browser", {"lab"}),
+    "tests/test_install.py": ("install", {"dists", "installed"}),
+    "tests/test_dask.py": ("dask", {"cluster"}),
+    "tests/test_stop_requests.py": ("other-user", {"other_user"}),
+    "tests/test_store_safety.py": ("other-user", {"other_user"}),
+}
+FIRST = ("browser", "install")
+
+
+def _group(nodeid: str) -> str | None:
+    path = nodeid.split("::", 1)[0]
+    return next((group for where, (group, _) in GROUPS.items() if path.startswith(where)), None)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for group, fixtures in set((group, frozenset(fixtures)) for group, fixtures in GROUPS.values()):
+            if fixtures & set(item.fixturenames) and _group(item.nodeid) != group:
+                places = " or ".join(where for where, (g, _) in GROUPS.items() if g == group)
+                raise pytest.UsageError(f"{item.nodeid} uses {', '.join(sorted(fixtures & set(item.fixturenames)))}:"
+                                        f" its place is {places} (tests/conftest.py: GROUPS)")
+    rank = {group: n for n, group in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item.nodeid), len(FIRST)))  # stable: files keep their order
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, when it is there
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedResourceScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    config.option.loadscopereorder = False  # in the collection's order: the long groups first
+    return SharedResourceScheduling(config, log)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def sigint_delivered():
     """A suite started in the background (`cmd &` from a script, no job control) inherits SIGINT
