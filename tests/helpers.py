@@ -20,7 +20,19 @@ def hpw(*args: str, env=None, input: str | None = None, cwd=None):
 
 
 def group_alive(pgid: int) -> bool:
-    return _alive(os.killpg, pgid)
+    """A process of group ``pgid`` still runs: an exited one this machine's init has not reaped
+    yet does not count (killpg(pgid, 0) still reaches it, for up to seconds after it ended)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                state, _ppid, group = fh.read().rsplit(b")", 1)[1].split()[:3]
+        except OSError:  # gone meanwhile
+            continue
+        if int(group) == pgid and state != b"Z":
+            return True
+    return False
 
 
 def pid_alive(pid: int) -> bool:

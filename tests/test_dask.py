@@ -23,7 +23,7 @@ import hpwidgets.api as hp
 from hpwidgets.core.errors import HpwError, OptionError
 from hpwidgets.core.records import Status
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import hpw
+from tests.helpers import hpw, pid_alive
 from tests.support.waiting import wait_for
 
 distributed = pytest.importorskip("distributed")
@@ -67,16 +67,9 @@ class Cluster:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and [p for p in self.seen if _alive(p)]:
+        while time.monotonic() < deadline and [p for p in self.seen if pid_alive(p)]:
             time.sleep(0.1)
-        return [p for p in self.seen if _alive(p)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+        return [p for p in self.seen if pid_alive(p)]
 
 
 def _free_port() -> int:
@@ -271,7 +264,7 @@ def test_stop_cancels_queued_and_kills_running(dask_cluster, write_script, tmp_p
     assert batch.finished.status == "stopped"
     assert [r.status for r in batch.runs] == [Status.TERMINATED] * (slots + 2)
     assert len(_pids(folder)) == slots  # the queued trials never started
-    wait_for(lambda: not any(_alive(p) for p in running), "every running trial exiting", 10)
+    wait_for(lambda: not any(pid_alive(p) for p in running), "every running trial exiting", 10)
     wait_for(lambda: _left_on_scheduler(dask_cluster) == ([], []), "the marks removed and the kill events cleared", 10)
 
 
@@ -309,7 +302,7 @@ def test_a_lost_worker_fails_the_trial_or_retries_it(dask_cluster, write_script,
     else:
         assert run.status is Status.FAILED
         assert run.reason.startswith("its Dask worker tcp://127.0.0.1:") and run.reason.endswith("was lost")
-    wait_for(lambda: not _alive(trial), "the orphaned trial killing itself", 10)
+    wait_for(lambda: not pid_alive(trial), "the orphaned trial killing itself", 10)
 
 
 def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
@@ -326,7 +319,7 @@ def test_timeout_and_no_shared_filesystem(dask_cluster, write_script, tmp_path):
     fast, slow = batch.runs
     assert slow.status is Status.FAILED and slow.reason == "timed out after 1 s"
     assert fast.status is Status.COMPLETED and fast.scalars["loss"] == 1
-    wait_for(lambda: not any(_alive(p) for p in _pids(folder)), "every trial exiting", 10)
+    wait_for(lambda: not any(pid_alive(p) for p in _pids(folder)), "every trial exiting", 10)
 
 
 GATED = """
@@ -392,7 +385,7 @@ def test_a_pruned_trial_is_killed_on_its_worker(dask_cluster, write_script, tmp_
     assert (second.status, second.reason, second.scalars) == (Status.PRUNED, "pruned at step 1", {"loss": 5.0})
     assert Store().series(second.id) == {"loss": [[1, 5.0]]}
     child = int(pidfile.read_text())
-    wait_for(lambda: not _alive(child),
+    wait_for(lambda: not pid_alive(child),
              "the trial's grandchild exiting", 10)  # its grandchild too
     assert batch.finished.elapsed < 60  # not the 300 s the trial would have slept
 
@@ -496,10 +489,10 @@ def test_a_setsid_grandchild_and_a_daemon_end_with_their_trial_on_the_worker(das
         (1, Status.COMPLETED, None), (5, Status.FAILED, "timed out after 3 s")]
     escaped = [pid for run in batch.runs for pid in _escaped(Store().run_dir(run.id), run.flags["x"])]
     try:  # their pid files came back with the trial's files
-        wait_for(lambda: not any(_alive(pid) for pid in escaped), "every escaped descendant ending", 10)
+        wait_for(lambda: not any(pid_alive(pid) for pid in escaped), "every escaped descendant ending", 10)
     finally:
         for pid in escaped:
-            if _alive(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 

@@ -18,6 +18,7 @@ from hpwidgets.core.run.batch import prepare
 from hpwidgets.core.run.events import TrialFinished
 from hpwidgets.core.search.plan import RunOptions
 from hpwidgets.core.store.runstore import Store
+from tests.helpers import pid_alive
 from tests.support.waiting import wait_for
 
 # x is the trial; it writes <x>.start, waits until `need` trials have started and until the
@@ -124,15 +125,6 @@ print("loss: 1")
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as fh:  # a zombie is dead, only not yet reaped
-        return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_stop_kills_every_running_trial_and_starts_no_more(home, write_script, tmp_path):
     script, folder = write_script(SLEEPER), tmp_path / "pids"
     folder.mkdir()
@@ -147,7 +139,7 @@ def test_stop_kills_every_running_trial_and_starts_no_more(home, write_script, t
     assert batch.done
     assert [r.status for r in batch.runs] == [Status.TERMINATED] * 3
     assert batch.finished.status == "stopped"
-    wait_for(lambda: not any(_alive(p) for p in pids), "every trial and its children exiting", 10)
+    wait_for(lambda: not any(pid_alive(p) for p in pids), "every trial and its children exiting", 10)
 
 
 @pytest.mark.parametrize("kind", ["gp", "forest", "gbrt"])

@@ -17,7 +17,7 @@ from hpwidgets.core.run.cancel import CancelToken
 from hpwidgets.core.run.executors.subprocess_group import run_group
 from hpwidgets.core.run.scripts import SPEC_FILE
 from hpwidgets.core.store.runstore import Store
-from tests.helpers import group_alive
+from tests.helpers import group_alive, pid_alive
 from tests.support.waiting import wait_for
 
 # The trial exits at once, leaving `sleep 50` in its process group with its stdout.
@@ -54,15 +54,6 @@ STUBBORN = (
 )
 
 
-def _pid_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    with open(f"/proc/{pid}/stat") as fh:  # a zombie waiting for its parent counts as gone
-        return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
-
-
 def _finish_or_stop(batch, seconds: float) -> bool:
     """Wait for a background batch; stop it when it overruns so the test fails fast."""
     batch.wait(seconds)
@@ -80,7 +71,7 @@ def test_a_child_left_in_the_group_is_killed_when_the_trial_exits(home, write_sc
     assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
     for r in batch.runs:
         pid = int(open(os.path.join(Store().run_dir(r.id), f"child-{r.flags['x']}")).read())
-        wait_for(lambda pid=pid: _pid_gone(pid), "the trial's child exiting", 5)
+        wait_for(lambda pid=pid: not pid_alive(pid), "the trial's child exiting", 5)
 
 
 def test_a_daemon_holding_stdout_does_not_block_the_batch_and_ends_with_its_trial(home, write_script):
@@ -90,7 +81,7 @@ def test_a_daemon_holding_stdout_does_not_block_the_batch_and_ends_with_its_tria
     assert [(r.status.value, r.scalars["loss"]) for r in batch.runs] == [("completed", 1.0), ("completed", 2.0)]
     for r in batch.runs:
         pid = int(open(os.path.join(Store().run_dir(r.id), f"daemon-{r.flags['x']}")).read() or 0)
-        assert wait_for(lambda pid=pid: _pid_gone(pid), "the daemon ending with its trial", 5)
+        assert wait_for(lambda pid=pid: not pid_alive(pid), "the daemon ending with its trial", 5)
 
 
 @pytest.mark.parametrize("closes_output", [False, True])
@@ -156,10 +147,10 @@ def test_a_setsid_grandchild_and_a_double_forked_daemon_end_with_their_trial(hom
         assert (run.status.value, run.reason) == {
             "exit": ("completed", None), "timeout": ("failed", "timed out after 2 s"),
             "stop": ("terminated", "stopped before it finished"), "prune": ("pruned", "pruned at step 1")}[end]
-        wait_for(lambda: all(_pid_gone(pid) for pid in escaped), "every descendant ending with its trial", 5)
+        wait_for(lambda: all(not pid_alive(pid) for pid in escaped), "every descendant ending with its trial", 5)
     finally:
         for pid in escaped:
-            if not _pid_gone(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -268,8 +259,8 @@ def test_escaped_descendants_end_when_a_detached_batch_with_two_workers_is_stopp
         stopped = hpw("stop", store.runs()[0].batch[:8])
         assert (stopped.returncode, stopped.stderr) == (0, "")
         assert sorted(r.status.value for r in store.runs()) == ["terminated", "terminated"]
-        assert wait_for(lambda: all(_pid_gone(pid) for pid in escaped), "every escaped descendant ending", 5), "a descendant outlived its trial"
+        assert wait_for(lambda: all(not pid_alive(pid) for pid in escaped), "every escaped descendant ending", 5), "a descendant outlived its trial"
     finally:
         for pid in escaped:
-            if not _pid_gone(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)

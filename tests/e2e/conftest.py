@@ -3,8 +3,9 @@
 ``lab`` (session) starts ``jupyter lab`` on 127.0.0.1 under a JupyterHub-like base URL with a fixed token, temp root, settings,
 workspaces, config and runtime folders, a kernel spec for this very Python (so the kernel imports
 this checkout's hpwidgets) and HPWIDGETS_HOME pointing to a temp run store. ``chromium``
-(session) is the system Chromium driven by Playwright. ``open_notebook`` (per test) writes a
-notebook into the server root, opens it in a fresh browser context and returns a ``Notebook``
+(session) is the system Chromium driven by Playwright, ``lab_context`` (session) the browser
+profile the tests share, as a user's browser. ``open_notebook`` (per test) writes a notebook
+into the server root, opens it in a page of its own and returns a ``Notebook``
 that runs cells, waits on selectors and fails the test on any JavaScript error. ``running_lab``
 starts the same server from another environment (tests/test_install.py: an installed wheel).
 """
@@ -258,21 +259,29 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 # the browser is tests/conftest.py's `chromium`: one Playwright per session, for e2e and install tests
 
 
+@pytest.fixture(scope="session")
+def lab_context(chromium):
+    """The browser profile every e2e test opens its pages in, as a user's browser is: its cache
+    keeps JupyterLab's bundles, and the code V8 compiled from them, from one test to the next. A
+    fresh profile for each test loaded and compiled them again, most of Chromium's CPU."""
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.add_init_script(FRAME_RECORDER)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def open_notebook(chromium, lab):
+def open_notebook(lab_context, lab):
     """``open_notebook(name, cells)``: the notebook written into the server root and opened."""
-    contexts, notebooks = [], []
+    notebooks = []
 
     def open_(name: str, cells: list[str] | None = None, ui: str = "lab",
               allow: tuple[tuple[str, str], ...] = ()) -> Notebook:
         """Write ``cells`` as notebook ``name`` (None: open the one saved there) and open it in
-        JupyterLab (``ui="lab"``) or Notebook 7 (``ui="notebook"``), in a fresh browser context."""
+        JupyterLab (``ui="lab"``) or Notebook 7 (``ui="notebook"``), in a page of its own."""
         if cells is not None:
             lab.write_notebook(name, cells)
-        context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
-        context.add_init_script(FRAME_RECORDER)
-        contexts.append(context)
-        notebook = Notebook(context.new_page(), lab, name)
+        notebook = Notebook(lab_context.new_page(), lab, name)
         for pattern, why in allow:  # narrow console errors this test expects, each with its reason
             notebook.allow_console_error(pattern, why)
         notebooks.append(notebook)
@@ -289,8 +298,8 @@ def open_notebook(chromium, lab):
                 print("ignored console errors:", *notebook.ignored, sep="\n  ")
             notebook.check_errors()
     finally:
-        for context in contexts:
-            context.close()
+        for page in lab_context.pages:  # this test's, and any page it opened itself
+            page.close()
         try:  # free the CPU for the next test: end this test's kernels
             for session in lab.api("sessions"):
                 lab.api(f"sessions/{session['id']}", method="DELETE")

@@ -51,7 +51,7 @@ def test_a_finished_batch_survives_save_close_and_reopen(open_notebook, lab):
     nb.wait_until(lambda: progress(nb, shown).startswith("Completed: 3 of 3 done"), "the batch to complete")
     header, rows = table_rows(shown)
     nb.save()
-    nb.page.context.close()
+    nb.page.close()  # the tab
     lab.end_sessions()  # the kernel is gone, as on the next day
     store = Store(str(lab.home))
     batch = batch_of(store, rows)
