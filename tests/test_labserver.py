@@ -45,7 +45,10 @@ def server(tmp_path, home):
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE}",
-               f"--ServerApp.root_dir={tmp_path}"]
+               f"--ServerApp.root_dir={tmp_path}",
+               # ours alone: the others (JupyterLab, Notebook 7, LSP, terminals) took a third of the start
+               "--ServerApp.jpserver_extensions={'hpwidgets': True, 'jupyterlab': False, 'notebook': False, "
+               "'notebook_shim': False, 'jupyter_lsp': False, 'jupyter_server_terminals': False}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = open(tmp_path / "server.log", "wb")
