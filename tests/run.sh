@@ -13,6 +13,6 @@ cd "$repo"
 bash scripts/build_labextension.sh  # the Runs sidebar, when setup.sh ran before node was there (skipped when built)
 ruff check hpwidgets tests bench
 node --test js/
-# one worker a core (pytest-xdist); tests that share a costly session resource keep to one worker
-# (tests/conftest.py: SHARED_RESOURCES). Passing -n 0 runs them all in this process.
-python -m pytest tests -n auto --dist loadgroup "$@"
+# one worker a CPU (pytest-xdist); tests that share a costly session resource keep to one worker
+# (tests/conftest.py: GROUPS). Passing -n 0 runs them all in this process.
+python -m pytest tests -n logical --dist loadgroup "$@"
