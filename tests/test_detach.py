@@ -126,11 +126,11 @@ def test_a_second_supervisor_for_the_same_batch_is_refused(script):
 
 
 def test_hpw_watch_prints_a_progress_line_at_each_result_until_the_end(script):
-    batch_id = _detached(script, "x=[0,1,2]", "pause=1.0")
+    batch_id = _detached(script, "x=[0,1,2]", "pause=0.6")
     out = hpw("watch", batch_id[:6])
     assert (out.returncode, out.stderr) == (0, "")
     lines = out.stdout.splitlines()
-    assert lines[:4] == [f"Batch {batch_id[:8]}: sleepy.py as a batch (3 trials)", "  pause: 1.0",
+    assert lines[:4] == [f"Batch {batch_id[:8]}: sleepy.py as a batch (3 trials)", "  pause: 0.6",
                          "  x: [0, 1, 2]", lines[3]]
     progress = lines[3:]
     assert progress[-1].startswith("Completed: 3 of 3 done · 0 running · 0 failed · best loss 0 (x=0) · ")

@@ -73,10 +73,6 @@ def run_together(jobs: list[tuple[list[str], Path, dict[str, str]]], cwd: Path) 
     return texts
 
 
-def run(command: list[str], log: Path, cwd: Path, env: dict[str, str]) -> str:
-    return run_together([(command, log, env)], cwd)[0]
-
-
 def clean_copy(dest: Path) -> Path:
     """The files of this checkout that git tracks or would (new, not ignored), as a fresh clone
     holds them, with the working tree's content."""
@@ -183,12 +179,12 @@ def test_the_installed_package_is_enabled_in_jupyterlab_and_jupyter_server(insta
     venv = installed[kind]
     # empty user folders: what is listed enabled comes from the venv itself
     env = environment(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"))
-    labext = run([str(venv / "bin" / "jupyter"), "labextension", "list"], tmp_path / "labext.log",
-                 cwd=tmp_path, env=env)
+    labext, server = run_together([  # at once: each starts and imports a jupyter of its own
+        ([str(venv / "bin" / "jupyter"), "labextension", "list"], tmp_path / "labext.log", env),
+        ([str(venv / "bin" / "jupyter"), "server", "extension", "list"], tmp_path / "server.log", env),
+    ], cwd=tmp_path)
     assert f"hpwidgets v{VERSION} enabled OK (python, hpwidgets)" in section(
         labext, str(venv / "share" / "jupyter" / "labextensions"))
-    server = run([str(venv / "bin" / "jupyter"), "server", "extension", "list"], tmp_path / "server.log",
-                 cwd=tmp_path, env=env)
     ours = section(server, f"Config dir: {venv / 'etc' / 'jupyter'}")
     assert ours[ours.index("hpwidgets enabled"):][:3] == [
         "hpwidgets enabled", "- Validating hpwidgets...", f"hpwidgets {VERSION} OK"]
