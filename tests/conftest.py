@@ -17,34 +17,33 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
 
-# Run in parallel (bash tests/run.sh: pytest-xdist, one worker a core, --dist loadgroup), the tests
+# Run in parallel (bash tests/run.sh: pytest-xdist, one worker a CPU, --dist loadgroup), the tests
 # that share a costly session resource keep to one worker, which makes it once: the built and
 # installed dists, the browser with its JupyterLab, the Dask cluster, the throwaway user (two
 # useradds at once fight over /etc/passwd's lock). Each group goes to a worker whole, every other
 # test alone to the first idle worker; the two long groups go first, so no worker ends on one.
 # The groups go by file: xdist's own `xdist_group` marks do not reach its scheduler under pytest 9.
-GROUPS = {  # a file or folder -> its group, and the session fixtures whose tests must be in it
-    "tests/e2e/": ("browser", {"lab"}),
-    "tests/test_install.py": ("install", {"dists", "installed"}),
-    "tests/test_dask.py": ("dask", {"cluster"}),
-    "tests/test_stop_requests.py": ("other-user", {"other_user"}),
-    "tests/test_store_safety.py": ("other-user", {"other_user"}),
+GROUPS = {  # a group -> its files or folders, and the session fixtures whose tests must be there
+    "browser": (("tests/e2e/",), {"lab"}),
+    "install": (("tests/test_install.py",), {"dists", "installed"}),
+    "dask": (("tests/test_dask.py",), {"cluster"}),
+    "other-user": (("tests/test_stop_requests.py", "tests/test_store_safety.py"), {"other_user"}),
 }
 FIRST = ("browser", "install")
 
 
 def _group(nodeid: str) -> str | None:
     path = nodeid.split("::", 1)[0]
-    return next((group for where, (group, _) in GROUPS.items() if path.startswith(where)), None)
+    return next((group for group, (places, _) in GROUPS.items() if path.startswith(places)), None)
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        for group, fixtures in set((group, frozenset(fixtures)) for group, fixtures in GROUPS.values()):
-            if fixtures & set(item.fixturenames) and _group(item.nodeid) != group:
-                places = " or ".join(where for where, (g, _) in GROUPS.items() if g == group)
-                raise pytest.UsageError(f"{item.nodeid} uses {', '.join(sorted(fixtures & set(item.fixturenames)))}:"
-                                        f" its place is {places} (tests/conftest.py: GROUPS)")
+        for group, (places, fixtures) in GROUPS.items():
+            used = fixtures & set(item.fixturenames)
+            if used and _group(item.nodeid) != group:
+                raise pytest.UsageError(f"{item.nodeid} uses {', '.join(sorted(used))}: its place is "
+                                        f"{' or '.join(places)} (tests/conftest.py: GROUPS)")
     rank = {group: n for n, group in enumerate(FIRST)}
     items.sort(key=lambda item: rank.get(_group(item.nodeid), len(FIRST)))  # stable: files keep their order
 

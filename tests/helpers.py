@@ -39,15 +39,11 @@ def pid_alive(pid: int) -> bool:
     """Alive and not a zombie (an exited process this machine's init has not reaped yet)."""
     from hpwidgets.core.processes.owners import is_zombie
 
-    return _alive(os.kill, pid) and not is_zombie(pid)
-
-
-def _alive(signal_to, target: int) -> bool:
     try:
-        signal_to(target, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    return not is_zombie(pid)
 
 
 def js_typedefs(source: str) -> dict[str, dict[str, str]]:
